@@ -1,0 +1,263 @@
+"""Arithmetic: + - * / ** and their unary relatives, with torch's promotion and node names."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dtypes import binary_dtype, float_dtype
+from .registry import call, call_inplace, function, op
+
+_PY = (bool, int, float)
+
+
+def _dtype_of(a, b):
+    """The dtype of whichever operand is an array (both share it when numpy is right)."""
+    return b.dtype if type(a) in _PY else a.dtype
+
+
+def _pointwise(ufunc, floating=False):
+    """numpy `ufunc` on two operands with torch's result dtype."""
+
+    def forward(a, b, *_):
+        dt = binary_dtype(a, b)
+        if floating:
+            dt = float_dtype(dt if dt is not None else _dtype_of(a, b))
+        elif dt is None:
+            return ufunc(a, b)
+        return ufunc(a, b, dtype=dt)
+
+    return forward
+
+
+# ---- add / sub --------------------------------------------------------------------------
+
+_add = _pointwise(np.add)
+_sub = _pointwise(np.subtract)
+
+
+def _add_fwd(a, b, alpha):
+    return _add(a, b if alpha == 1 else b * alpha)
+
+
+def _sub_fwd(a, b, alpha):
+    return _sub(a, b if alpha == 1 else b * alpha)
+
+
+ADD = op("add", "AddBackward0", _add_fwd, inputs=("self", "other"),
+         backward=lambda F, ctx, g: (g, g if ctx.params[0] == 1 else g * ctx.params[0]))
+SUB = op("sub", "SubBackward0", _sub_fwd, inputs=("self", "other"),
+         backward=lambda F, ctx, g: (g, -g if ctx.params[0] == 1 else g * -ctx.params[0]))
+# scalar - tensor: torch's rsub with the number as `other`
+RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
+          backward=lambda F, ctx, g: (-g if ctx.params[1] == 1 else g * -ctx.params[1],),
+          inputs=("self",))
+
+
+@function("add", methods=("add", "__add__", "__radd__"))
+def add(input, other, *, alpha=1):
+    """input + alpha * other"""
+    return call(ADD, (input, other), (alpha,))
+
+
+@function("sub", "subtract", methods=("sub", "subtract", "__sub__"))
+def sub(input, other, *, alpha=1):
+    """input - alpha * other"""
+    return call(SUB, (input, other), (alpha,))
+
+
+@function("rsub", methods="__rsub__")
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input"""
+    if type(other) in _PY:
+        return call(RSUB, (input,), (other, alpha))
+    return call(SUB, (other, input), (alpha,))
+
+
+@function(methods=("add_", "__iadd__"), module=False)
+def add_(self, other, *, alpha=1):
+    return call_inplace(ADD, self, (other,), (alpha,))
+
+
+@function(methods=("sub_", "__isub__"), module=False)
+def sub_(self, other, *, alpha=1):
+    return call_inplace(SUB, self, (other,), (alpha,))
+
+
+# ---- mul / div --------------------------------------------------------------------------
+
+
+def _mul_bwd(F, ctx, g, self, other):
+    need_self, need_other = ctx.needs
+    return (g * other if need_self else None, g * self if need_other else None)
+
+
+MUL = op("mul", "MulBackward0", _pointwise(np.multiply), _mul_bwd,
+         inputs=("self", "other"), saves=(("self", (1,)), ("other", (0,))))
+
+
+def _div_bwd(F, ctx, g, self, other):
+    need_self, need_other = ctx.needs
+    return (g / other if need_self else None,
+            -g * self / (other * other) if need_other else None)
+
+
+DIV = op("div", "DivBackward0", _pointwise(np.true_divide, floating=True), _div_bwd,
+         inputs=("self", "other"), saves=(("self", (1,)), ("other", (0, 1))))
+
+RECIPROCAL = op("reciprocal", "ReciprocalBackward0",
+                lambda a: np.reciprocal(a, dtype=float_dtype(a.dtype)),
+                lambda F, ctx, g, result: (-g * result * result,),
+                saves=(("result", (0,)),))
+
+
+@function("mul", "multiply", methods=("mul", "multiply", "__mul__", "__rmul__"))
+def mul(input, other):
+    """input * other"""
+    return call(MUL, (input, other))
+
+
+@function("div", "divide", "true_divide", methods=("div", "divide", "true_divide", "__truediv__"))
+def div(input, other):
+    """input / other (true division: integers give the default float dtype)"""
+    return call(DIV, (input, other))
+
+
+@function("reciprocal", methods="reciprocal")
+def reciprocal(input):
+    """1 / input"""
+    return call(RECIPROCAL, (input,))
+
+
+@function(methods="__rtruediv__", module=False)
+def rdiv(self, other):
+    # torch computes number / tensor as reciprocal(tensor) * number
+    if type(other) in _PY:
+        return call(MUL, (call(RECIPROCAL, (self,)), other))
+    return call(DIV, (other, self))
+
+
+@function(methods=("mul_", "__imul__"), module=False)
+def mul_(self, other):
+    return call_inplace(MUL, self, (other,))
+
+
+@function(methods=("div_", "__itruediv__"), module=False)
+def div_(self, other):
+    return call_inplace(DIV, self, (other,))
+
+
+# ---- neg / pow --------------------------------------------------------------------------
+
+NEG = op("neg", "NegBackward0", np.negative, lambda F, ctx, g: (-g,))
+
+
+@function("neg", "negative", methods=("neg", "negative", "__neg__"))
+def neg(input):
+    """-input"""
+    return call(NEG, (input,))
+
+
+@function(methods="neg_", module=False)
+def neg_(self):
+    return call_inplace(NEG, self, ())
+
+
+def _pow_scalar_bwd(F, ctx, g, self):
+    (exponent,) = ctx.params
+    if exponent == 0:
+        return (g * 0,)
+    return (g * exponent * self ** (exponent - 1),)
+
+
+def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
+    need_self, need_exp = ctx.needs
+    gs = ge = None
+    if need_self:
+        # where exponent == 0 the gradient is 0, even at self == 0 (torch's pow_backward)
+        gs = F.where(F.const(exponent == 0), 0.0, g * exponent * self ** (exponent - 1))
+    if need_exp:
+        # d/de self**e = result * log(self); torch defines it as 0 where self == 0 and e >= 0
+        ge = F.where(F.const((self == 0) & (exponent >= 0)), 0.0, g * result * F.log(self))
+    return gs, ge
+
+
+def _pow_base_bwd(F, ctx, g, result):
+    (base,) = ctx.params
+    if base == 0:
+        return (F.where(F.const(result == 0), 0.0, g * result * 0),)  # torch: 0 where 0**e
+    return (g * result * float(np.log(base)),)
+
+
+_pow = _pointwise(np.power)
+
+
+def _pow_tensor_fwd(a, b):
+    dt = binary_dtype(a, b)
+    if dt is None:
+        dt = _dtype_of(a, b)
+    if dt.kind in "iu" and np.any(np.asarray(b) < 0):
+        raise RuntimeError("pow: integers to negative integer powers are not allowed.")
+    return np.power(a, b, dtype=dt)
+
+
+POW = op("pow", "PowBackward0", lambda a, e: _pow_tensor_fwd(a, e), _pow_scalar_bwd,
+         saves=(("self", (0,)),))
+POW_TT = op("pow", "PowBackward1", _pow_tensor_fwd, _pow_tensor_bwd,
+            inputs=("self", "exponent"),
+            saves=(("self", (0, 1)), ("exponent", (0, 1)), ("result", (1,))))
+POW_ST = op("pow", "PowBackward2", lambda e, base: _pow_tensor_fwd(base, e), _pow_base_bwd,
+            inputs=("exponent",), saves=(("result", (0,)),))
+
+
+@function("pow", methods=("pow", "__pow__"))
+def pow(input, exponent):
+    """input ** exponent"""
+    if type(input) in _PY:
+        return call(POW_ST, (exponent,), (input,))
+    if type(exponent) in _PY:
+        return call(POW, (input,), (exponent,))
+    return call(POW_TT, (input, exponent))
+
+
+@function(methods="__rpow__", module=False)
+def rpow(self, other):
+    if type(other) in _PY:
+        return call(POW_ST, (self,), (other,))
+    return call(POW_TT, (other, self))
+
+
+@function(methods="pow_", module=False)
+def pow_(self, exponent):
+    if type(exponent) in _PY:
+        return call_inplace(POW, self, (), (exponent,))
+    return call_inplace(POW_TT, self, (exponent,))
+
+
+# ---- exp / log --------------------------------------------------------------------------
+
+
+def _float_unary(ufunc):
+    return lambda a: ufunc(a, dtype=float_dtype(a.dtype)) if a.dtype.kind not in "fc" else ufunc(a)
+
+
+EXP = op("exp", "ExpBackward0", _float_unary(np.exp), lambda F, ctx, g, result: (g * result,),
+         saves=(("result", (0,)),))
+LOG = op("log", "LogBackward0", _float_unary(np.log), lambda F, ctx, g, self: (g / self,),
+         saves=(("self", (0,)),))
+
+
+@function("exp", methods="exp")
+def exp(input):
+    """e ** input"""
+    return call(EXP, (input,))
+
+
+@function(methods="exp_", module=False)
+def exp_(self):
+    return call_inplace(EXP, self, ())
+
+
+@function("log", methods="log")
+def log(input):
+    """natural logarithm"""
+    return call(LOG, (input,))

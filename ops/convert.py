@@ -1,0 +1,115 @@
+"""dtype conversion: `to`, `float()`, `double()`, `type_as`..."""
+
+from __future__ import annotations
+
+from .registry import call, call_inplace, function, op
+
+TO_COPY = op("_to_copy", "ToCopyBackward0", lambda a, dt: a.astype(dt),
+             lambda F, ctx, g: (F.to_dtype(g, ctx.dtypes[0]),))
+
+
+def convert(x, np_dtype):
+    """`x` as `np_dtype`: itself when it already is (as torch's `to`), else a recorded copy."""
+    if x._data.dtype == np_dtype:
+        return x
+    return call(TO_COPY, (x,), (np_dtype,))
+
+
+def _np(dtype):
+    return dtype.np if hasattr(dtype, "np") else dtype
+
+
+@function(methods="to", module=False)
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+    """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
+    for a in args:
+        if hasattr(a, "np"):
+            dtype = a
+        elif hasattr(a, "_data"):
+            dtype = a.dtype
+        else:
+            device = a
+    if device is not None:
+        _device_check(device)
+    if dtype is None:
+        return self.clone() if copy else self
+    out = convert(self, _np(dtype))
+    return out.clone() if copy and out is self else out
+
+
+def _device_check(device):
+    if str(device).split(":")[0] != "cpu":
+        raise RuntimeError(f"tape runs on the CPU only (numpy); device {device!r} is not available")
+
+
+def _as(np_name):
+    import numpy as np
+
+    npd = np.dtype(np_name)
+
+    def method(self, memory_format=None):
+        return convert(self, npd)
+
+    method.__name__ = np_name
+    return method
+
+
+for _m, _n in (("float", "float32"), ("double", "float64"), ("half", "float16"),
+               ("long", "int64"), ("int", "int32"), ("short", "int16"), ("bool", "bool"),
+               ("byte", "uint8"), ("char", "int8")):
+    function(methods=_m, module=False)(_as(_n))
+
+
+@function(methods="type_as", module=False)
+def type_as(self, other):
+    return convert(self, other._data.dtype)
+
+
+@function(methods="cpu", module=False)
+def cpu(self, memory_format=None):
+    return self
+
+
+# ---- in-place fills and copies ----------------------------------------------------------
+
+ZERO = op("zero", "ZeroBackward0", lambda a: a * 0, lambda F, ctx, g: (g * 0,))
+FILL = op("fill", "FillBackward2", lambda a, value: _full_like(a, value),
+          lambda F, ctx, g: (g * 0,))
+FILL_T = op("fill", "FillBackward3", lambda a, value: _full_like(a, value),
+            lambda F, ctx, g: (g * 0, F.sum(g) if ctx.needs[1] else None),
+            inputs=("self", "value"))
+
+
+def _full_like(a, value):
+    import numpy as np
+
+    return np.full(np.shape(a), value, dtype=a.dtype)
+
+
+@function(methods="zero_", module=False)
+def zero_(self):
+    return call_inplace(ZERO, self, ())
+
+
+@function(methods="fill_", module=False)
+def fill_(self, value):
+    if hasattr(value, "_data"):
+        return call_inplace(FILL_T, self, (value,))
+    return call_inplace(FILL, self, (), (value,))
+
+
+def _copy_fwd(a, src):
+    import numpy as np
+
+    return np.broadcast_to(np.asarray(src, dtype=a.dtype), np.shape(a)).copy()
+
+
+COPY = op("copy_", "CopyBackwards", _copy_fwd,
+          lambda F, ctx, g: (g * 0 if ctx.needs[0] else None,
+                             F.to_dtype(g, ctx.dtypes[1]) if ctx.needs[1] else None),
+          inputs=("self", "src"))
+
+
+@function(methods="copy_", module=False)
+def copy_(self, src, non_blocking=False):
+    return call_inplace(COPY, self, (src,))

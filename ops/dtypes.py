@@ -1,0 +1,67 @@
+"""Torch's type promotion, on numpy dtypes.
+
+Operands fall in three priority groups: tensors with dims, 0-d tensors, Python numbers.
+The result's category (bool < integer < floating) is the highest of all operands; its dtype
+comes from the highest-priority group that reaches that category. So float32[3] * float64
+0-d stays float32, int64[3] * 2.5 gives the default float dtype, and float32 with float64
+tensors gives float64. numpy (NEP 50) agrees except across groups and categories, so the
+fast path below returns early when all operands share one dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_FLOAT = [np.dtype(np.float32)]  # set by tape.set_default_dtype
+_BOOL, _INT, _FLOAT = 0, 1, 2
+_PY = (bool, int, float)
+
+
+def category(dt: np.dtype) -> int:
+    kind = dt.kind
+    return _FLOAT if kind in "fc" else _BOOL if kind == "b" else _INT
+
+
+def _py_category(x) -> int:
+    return _BOOL if type(x) is bool else _INT if type(x) is int else _FLOAT
+
+
+def _py_dtype(cat: int) -> np.dtype:
+    return (np.dtype(np.bool_), np.dtype(np.int64), DEFAULT_FLOAT[0])[cat]
+
+
+def result_type(*xs) -> np.dtype:
+    """The dtype torch gives an elementwise op on `xs` (arrays, numpy scalars, Python numbers)."""
+    dims, zero, py = [], [], []
+    for x in xs:
+        if type(x) in _PY:
+            py.append(_py_category(x))
+        elif x.ndim:
+            dims.append(x.dtype)
+        else:
+            zero.append(x.dtype)
+    top = max([category(d) for d in dims + zero] + py)
+    for group in (dims, zero):
+        hits = [d for d in group if category(d) == top]
+        if hits:
+            return np.result_type(*hits)
+    return _py_dtype(top)
+
+
+def binary_dtype(a, b) -> np.dtype | None:
+    """The result dtype of `a op b`, or None when numpy's own result is already right."""
+    ta, tb = type(a), type(b)
+    if ta in _PY:
+        if tb in _PY:
+            return result_type(a, b)
+        return None if category(b.dtype) >= _py_category(a) else result_type(a, b)
+    if tb in _PY:
+        return None if category(a.dtype) >= _py_category(b) else result_type(a, b)
+    if a.dtype == b.dtype:
+        return None
+    return result_type(a, b)
+
+
+def float_dtype(dt: np.dtype) -> np.dtype:
+    """Integer and bool inputs of float-valued ops (div, exp, mean...) give the default float."""
+    return dt if dt.kind in "fc" else DEFAULT_FLOAT[0]

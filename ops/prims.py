@@ -1,0 +1,142 @@
+"""The namespace `F` that backward rules are written against, in its numpy form.
+
+Rules use Python operators (`g * other`, `-g`, `g / x`) and the functions below. The engine
+builds a second namespace with the same names out of tape's own differentiable functions;
+running a rule with that one records the backward pass (create_graph=True). A test checks
+that both namespaces offer the same names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sum_to(x, shape):
+    """Sum `x` down to `shape`: the gradient of broadcasting `shape` up to `x.shape`."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    return np.sum(x, axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+
+
+def sum(x, dims=None, keepdim=False):
+    return np.sum(x, axis=dims, keepdims=keepdim)
+
+
+def expand(x, shape):
+    """Broadcast `x` to `shape` (a read-only view)."""
+    return np.broadcast_to(x, shape)
+
+
+def unsqueeze_dims(x, dims):
+    """Re-insert the reduced `dims` (sorted, non-negative) as size-1 axes."""
+    return np.expand_dims(x, dims)
+
+
+def reshape(x, shape):
+    return np.reshape(x, shape)
+
+
+def transpose(x, dim0, dim1):
+    return np.swapaxes(x, dim0, dim1)
+
+
+def permute(x, dims):
+    return np.transpose(x, dims)
+
+
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+def mT(x):
+    """Swap the last two dims (matrix transpose of a batch)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def outer(a, b):
+    return np.multiply.outer(a, b)
+
+
+def stack(xs, dim=0):
+    return np.stack(xs, axis=dim)
+
+
+def zeros(shape, like):
+    return np.zeros(shape, dtype=like.dtype)
+
+
+def zeros_like(x):
+    return np.zeros_like(x)
+
+
+def ones_like(x):
+    return np.ones_like(x)
+
+
+def where(cond, a, b):
+    return np.where(cond, a, b)
+
+
+def exp(x):
+    return np.exp(x)
+
+
+def log(x):
+    return np.log(x)
+
+
+def sign(x):
+    return np.sign(x)
+
+
+def pow(x, y):
+    return np.power(x, y)
+
+
+def to_dtype(x, dtype):
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
+def index_put_zeros(shape, index, g, like, accumulate=True):
+    """Zeros of `shape` with `g` added at `index` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=like.dtype)
+    if accumulate:
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def const(x):
+    """A value that takes no part in differentiation (masks, indices)."""
+    return x
+
+
+def value(x):
+    """The plain numpy value of `x`, for decisions a rule makes on data (never recorded)."""
+    return x
+
+
+NAMES = tuple(
+    n for n, v in list(globals().items()) if callable(v) and not n.startswith("_") and v is not np
+    and getattr(v, "__module__", None) == __name__
+)
+
+
+def select(x, dim, index):
+    return x[(slice(None),) * dim + (index, Ellipsis)]
+
+
+NAMES = NAMES + ("select",)
+
+
+def take(x, index):
+    """x[index] for an integer array index (a gather)."""
+    return x[index]
+
+
+NAMES = NAMES + ("take",)

@@ -1,0 +1,113 @@
+"""The op table: every differentiable primitive is one `Op`, registered here.
+
+An `Op` is pure numpy: a forward on arrays, the names of the values its backward needs,
+and a backward rule written against a namespace `F` of primitives (see `ops.prims`), so the
+same rule runs on raw arrays (fast path) and on tape tensors (when the backward is itself
+recorded, for higher-order gradients). Nothing here knows about tensors or the tape; the
+engine (`tape/`) calls `forward`, records what `saves` names, and calls `backward`.
+
+The torch-shaped functions users call (`tape.sum(x, dim=1)`, `x.sum(1)`, `x * y`) are
+registered with `@function`; they pick the overload and call `call(op, inputs, params)`,
+which the engine binds at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen(kw_only=True, eq=False)  # eq=False: hashed by identity, cheap dict keys
+class Op:
+    """One primitive: forward on numpy values, what it saves, and its backward rule.
+
+    backward(F, ctx, grad, *saved) -> one gradient (or None) per input in `inputs`.
+    `grad` is the output's gradient, or a tuple of them (None where none arrived) when the
+    op has several outputs. `saved` follows the order of `saves`; a value whose gradients
+    are not needed was not saved and is None. `ctx.needs[i]` says whether input i needs a
+    gradient, `ctx.params` holds the op's non-tensor arguments, `ctx.shapes[i]` and
+    `ctx.dtypes[i]` describe input i. Gradients may keep the broadcast shape: the engine
+    reduces them to each input's shape once (STYLE lesson 5).
+    """
+
+    name: str  # torch's function name (several overloads may share it)
+    node: str  # torch's backward node class name, e.g. "MulBackward0"
+    forward: Callable[..., Any]
+    backward: Callable[..., tuple] | None = None  # None: outputs never require grad
+    inputs: tuple[str, ...] = ("self",)  # tensor inputs, named as torch names them
+    # (name, input indices whose gradient needs it); name is an input or "result"
+    saves: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    outputs: int = 1
+    view: bool = False  # outputs are views of input 0: same storage and version counter
+    # which outputs may carry a gradient (e.g. max's values yes, its indices no)
+    differentiable_outputs: tuple[int, ...] | None = None
+
+    # (input index, or -1 for the result; input indices whose gradient needs it), from saves
+    save_plan: tuple = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self):
+        plan = tuple((-1 if name == "result" else self.inputs.index(name), tuple(which))
+                     for name, which in self.saves)
+        object.__setattr__(self, "save_plan", plan)
+
+    @property
+    def saved_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.saves)
+
+
+OPS: dict[str, Op] = {}  # node name -> Op
+FUNCTIONS: dict[str, Callable] = {}  # torch function name -> implementation
+METHODS: dict[str, Callable] = {}  # Tensor method / operator name -> implementation
+
+
+def op(name: str, node: str, forward: Callable, backward: Callable | None = None, **kw) -> Op:
+    """Register one primitive under its node name (node names are unique, as in torch)."""
+    if node in OPS:
+        raise ValueError(f"op node {node!r} is registered twice")
+    new = Op(name=name, node=node, forward=forward, backward=backward, **kw)
+    OPS[node] = new
+    return new
+
+
+def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = True):
+    """Register a torch-shaped function as `tape.NAME` and as the Tensor methods named."""
+    if isinstance(methods, str):
+        methods = (methods,)
+
+    def register(fn):
+        for n in names if module else ():
+            FUNCTIONS[n] = fn
+        for m in methods:
+            METHODS[m] = fn
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------
+# Bound by the engine when `tape` is imported (ops must not import the engine).
+
+
+def call(op: Op, inputs: tuple, params: tuple = ()):
+    """Apply `op` to tensors (or numbers); the engine records it when a gradient is needed."""
+    return _engine.call(op, inputs, params)
+
+
+def call_inplace(op: Op, self, others: tuple, params: tuple = ()):
+    """Apply `op` and write the result into `self` (bumping its version)."""
+    return _engine.call_inplace(op, self, others, params)
+
+
+class _Unbound:
+    def __getattr__(self, name):
+        raise RuntimeError("tape.ops is used through `import tape`; the engine is not loaded")
+
+
+_engine: Any = _Unbound()
+
+
+def bind_engine(engine) -> None:
+    global _engine
+    _engine = engine

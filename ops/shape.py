@@ -1,0 +1,262 @@
+"""Shape and view ops: view/reshape, transpose/permute/t, unbind, expand, squeeze, stack...
+
+Ops marked `view=True` return numpy views of their first input; the engine makes their
+outputs share the input's storage and version counter, as torch's views do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dims import infer_shape, shape_arg, wrap_dim, wrap_dims
+from .registry import call, function, op
+
+
+def _view_fwd(a, shape):
+    try:
+        return np.reshape(a, shape, copy=False)
+    except ValueError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+
+
+VIEW = op("view", "ViewBackward0", _view_fwd,
+          lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+# reshape of a tensor that cannot be viewed: a copy, then a view of the copy
+UNSAFE_VIEW = op("_unsafe_view", "UnsafeViewBackward0", lambda a, shape: np.reshape(a, shape),
+                 lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),))
+CLONE = op("clone", "CloneBackward0", lambda a: np.array(a, copy=True), lambda F, ctx, g: (g,))
+
+
+@function(methods="view", module=False)
+def view(self, *shape):
+    """The same storage seen with another shape (one -1 is inferred)."""
+    return call(VIEW, (self,), (infer_shape(shape_arg(shape), self.numel()),))
+
+
+@function("reshape", methods="reshape")
+def reshape(input, *shape):
+    """A view when the storage allows one, a copy otherwise."""
+    shape = infer_shape(shape_arg(shape), input.numel())
+    try:
+        return call(VIEW, (input,), (shape,))
+    except RuntimeError:
+        return call(UNSAFE_VIEW, (call(CLONE, (input,)),), (shape,))
+
+
+@function(methods="view_as", module=False)
+def view_as(self, other):
+    return view(self, other.shape)
+
+
+@function(methods="reshape_as", module=False)
+def reshape_as(self, other):
+    return reshape(self, other.shape)
+
+
+@function("clone", methods="clone")
+def clone(input, *, memory_format=None):
+    """A copy with its own storage, differentiable."""
+    return call(CLONE, (input,))
+
+
+@function(methods="contiguous", module=False)
+def contiguous(self, memory_format=None):
+    return self if self._arr().flags.c_contiguous else call(CLONE, (self,))
+
+
+def _transpose_fwd(a, d0, d1):
+    return np.swapaxes(a, d0, d1)
+
+
+TRANSPOSE = op("transpose", "TransposeBackward0", _transpose_fwd,
+               lambda F, ctx, g: (F.transpose(g, *ctx.params),), view=True)
+T = op("t", "TBackward0", lambda a: a.T, lambda F, ctx, g: (F.mT(g) if g.ndim == 2 else g,),
+       view=True)
+PERMUTE = op("permute", "PermuteBackward0", lambda a, dims: np.transpose(a, dims),
+             lambda F, ctx, g: (F.permute(g, tuple(np.argsort(ctx.params[0]))),), view=True)
+
+
+@function("transpose", "swapaxes", "swapdims", methods=("transpose", "swapaxes", "swapdims"))
+def transpose(input, dim0, dim1):
+    """Swap two dims (a view)."""
+    return call(TRANSPOSE, (input,), (wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)))
+
+
+@function("t", methods="t")
+def t(input):
+    """Transpose of a matrix; 0-d and 1-d tensors are returned as they are (a view)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return call(T, (input,))
+
+
+@function("permute", methods="permute")
+def permute(input, *dims):
+    """Reorder the dims (a view)."""
+    dims = tuple(wrap_dim(d, input.ndim) for d in shape_arg(dims))
+    if sorted(dims) != list(range(input.ndim)):
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not "
+            f"equal to len(dims) = {len(dims)}"
+        )
+    return call(PERMUTE, (input,), (dims,))
+
+
+def _unbind_fwd(a, dim):
+    lead = (slice(None),) * dim
+    return tuple(a[lead + (i, Ellipsis)] for i in range(a.shape[dim]))
+
+
+def _unbind_bwd(F, ctx, grads):
+    (dim,) = ctx.params
+    shape = list(ctx.shapes[0])
+    del shape[dim]
+    some = next(g for g in grads if g is not None)
+    parts = [F.zeros(tuple(shape), some) if g is None else g for g in grads]
+    return (F.stack(parts, dim),)
+
+
+UNBIND = op("unbind", "UnbindBackward0", _unbind_fwd, _unbind_bwd, view=True,
+            outputs=-1)  # as many outputs as the dim has entries
+
+
+@function("unbind", methods="unbind")
+def unbind(input, dim=0):
+    """The slices along `dim`, as a tuple of views."""
+    return call(UNBIND, (input,), (wrap_dim(dim, input.ndim),))
+
+
+def _stack_fwd(*arrays_and_dim):
+    *arrays, dim = arrays_and_dim
+    return np.stack(arrays, axis=dim)
+
+
+def _stack_bwd(F, ctx, g):
+    *_, dim = ctx.params
+    return tuple(F.select(g, dim, i) for i in range(len(ctx.needs)))
+
+
+STACK = op("stack", "StackBackward0", _stack_fwd, _stack_bwd, inputs=("tensors",))
+
+
+@function("stack", methods=())
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dim."""
+    tensors = tuple(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0].shape
+    for i, x in enumerate(tensors):
+        if x.shape != first:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
+                f"and {list(x.shape)} at entry {i}"
+            )
+    return call(STACK, tensors, (wrap_dim(dim, len(first) + 1),))
+
+
+EXPAND = op("expand", "ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape),
+            lambda F, ctx, g: (F.sum_to(g, ctx.shapes[0]),), view=True)
+
+
+@function(methods="expand", module=False)
+def expand(self, *sizes):
+    """Broadcast to `sizes` without copying (-1 keeps a dim)."""
+    sizes = shape_arg(sizes)
+    lead = len(sizes) - self.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand({self.type_name()}{{{list(self.shape)}}}, size={list(sizes)}): the number of "
+            "sizes provided must be greater or equal to the number of dimensions in the tensor"
+        )
+    shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    for i, s in enumerate(self.shape):
+        if s != 1 and s != shape[lead + i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({shape[lead + i]}) must match the existing size "
+                f"({s}) at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(self.shape)}"
+            )
+    return call(EXPAND, (self,), (shape,))
+
+
+@function(methods="expand_as", module=False)
+def expand_as(self, other):
+    return expand(self, other.shape)
+
+
+UNSQUEEZE = op("unsqueeze", "UnsqueezeBackward0", lambda a, dim: np.expand_dims(a, dim),
+               lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+
+
+@function("unsqueeze", methods="unsqueeze")
+def unsqueeze(input, dim):
+    """Insert a size-1 dim at `dim` (a view)."""
+    return call(UNSQUEEZE, (input,), (wrap_dim(dim, input.ndim + 1),))
+
+
+SQUEEZE = op("squeeze", "SqueezeBackward0", lambda a: np.reshape(a, tuple(s for s in a.shape if s != 1)),
+             lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4",
+                  lambda a, dims: np.squeeze(a, tuple(d for d in dims if a.shape[d] == 1)),
+                  lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+
+
+@function("squeeze", methods="squeeze")
+def squeeze(input, dim=None):
+    """Remove size-1 dims (all of them, or those in `dim`) (a view)."""
+    if dim is None:
+        return call(SQUEEZE, (input,))
+    return call(SQUEEZE_DIMS, (input,), (wrap_dims(dim, input.ndim),))
+
+
+ALIAS = op("alias", "AliasBackward0", lambda a: a.view(), lambda F, ctx, g: (g,), view=True)
+
+
+def _select_fwd(a, dim, index):
+    return a[(slice(None),) * dim + (index, Ellipsis)]
+
+
+SELECT = op("select", "SelectBackward0", _select_fwd,
+            lambda F, ctx, g: (F.index_put_zeros(ctx.shapes[0], (slice(None),) * ctx.params[0]
+                                                 + (ctx.params[1], Ellipsis), g, g, False),),
+            view=True)
+
+
+@function("select", methods="select")
+def select(input, dim, index):
+    """The slice at `index` along `dim`, without that dim (a view)."""
+    dim = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+    return call(SELECT, (input,), (dim, index % size))
+
+
+def _slice_fwd(a, dim, start, stop, step):
+    return a[(slice(None),) * dim + (slice(start, stop, step), Ellipsis)]
+
+
+SLICE = op("slice", "SliceBackward0", _slice_fwd,
+           lambda F, ctx, g: (F.index_put_zeros(
+               ctx.shapes[0], (slice(None),) * ctx.params[0] + (slice(*ctx.params[1:]), Ellipsis),
+               g, g, False),),
+           view=True)
+
+
+@function("narrow", methods="narrow")
+def narrow(input, dim, start, length):
+    """`length` entries of `dim` from `start` (a view)."""
+    dim = wrap_dim(dim, input.ndim)
+    size = input.shape[dim]
+    if start < 0:
+        start += size
+    if not (0 <= start <= size and 0 <= length and start + length <= size):
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return call(SLICE, (input,), (dim, start, start + length, 1))

@@ -1,0 +1,102 @@
+"""torch-style printing of tensors: `tensor([1.0000, 2.5000], requires_grad=True)`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_THRESHOLD, _EDGE, _LINE = 1000, 3, 80
+
+
+def _float_formatter(values: np.ndarray):
+    finite = values[np.isfinite(values)]
+    nonzero = np.abs(finite[finite != 0])
+    if finite.size == 0:
+        return lambda v: _special(v) or f"{v}"
+    integral = bool(np.all(finite == np.round(finite)))
+    big, small = (nonzero.max(), nonzero.min()) if nonzero.size else (0.0, 0.0)
+    if integral and (nonzero.size == 0 or big < 1e8):
+        width = max(len(f"{v:.0f}.") for v in finite)
+        return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
+    if nonzero.size and (big / small > 1000.0 or big > 1e8 or small < 1e-4):
+        width = max(len(f"{v:.4e}") for v in finite)
+        return lambda v: (_special(v) or f"{v:.4e}").rjust(width)
+    width = max(len(f"{v:.4f}") for v in finite)
+    return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
+
+
+def _special(v) -> str | None:
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return None
+
+
+def _summary_values(a: np.ndarray) -> np.ndarray:
+    """The values that will be printed (edges only for a summarised tensor)."""
+    if a.size <= _THRESHOLD or a.ndim == 0:
+        return a.ravel()
+    parts = []
+    for i in list(range(min(_EDGE, a.shape[0]))) + list(range(max(a.shape[0] - _EDGE, _EDGE), a.shape[0])):
+        parts.append(_summary_values(a[i]))
+    return np.concatenate(parts) if parts else a.ravel()
+
+
+def format_data(a: np.ndarray, indent: int) -> str:
+    """The bracketed data part, laid out as torch lays it out."""
+    a = np.asarray(a)
+    if a.dtype.kind == "b":
+        fmt = lambda v: "True" if v else "False"  # noqa: E731
+        width = max((len(fmt(v)) for v in a.ravel()), default=0)
+        item = lambda v: fmt(v).rjust(width)  # noqa: E731
+    elif a.dtype.kind in "iu":
+        vals = _summary_values(a)
+        width = max((len(str(v)) for v in vals), default=0)
+        item = lambda v: str(v).rjust(width)  # noqa: E731
+    else:
+        item = _float_formatter(_summary_values(a).astype(np.float64))
+    summarize = a.size > _THRESHOLD
+    return _format_dim(a, item, indent, summarize)
+
+
+def _format_dim(a, item, indent, summarize):
+    if a.ndim == 0:
+        return item(a.item())
+    if a.ndim == 1:
+        n = a.shape[0]
+        if summarize and n > 2 * _EDGE:
+            cells = [item(v) for v in a[:_EDGE].tolist()] + ["..."] + [item(v) for v in a[-_EDGE:].tolist()]
+        else:
+            cells = [item(v) for v in a.tolist()]
+        per_line = max(1, (_LINE - indent) // (len(cells[0]) + 2)) if cells else 1
+        lines = [", ".join(cells[i:i + per_line]) for i in range(0, len(cells), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(a.shape[0])
+    if summarize and a.shape[0] > 2 * _EDGE:
+        rows = list(range(_EDGE)) + [None] + list(range(a.shape[0] - _EDGE, a.shape[0]))
+    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
+    parts = ["..." if i is None else _format_dim(a[i], item, indent + 1, summarize) for i in rows]
+    return "[" + sep.join(parts) + "]"
+
+
+def tensor_repr(t, prefix: str = "tensor(") -> str:
+    a = np.asarray(t._data)
+    suffix = []
+    if a.size == 0 and a.shape != (0,):
+        body = "[]"
+        suffix.append(f"size={tuple(a.shape)}")
+    else:
+        body = format_data(a, len(prefix))
+    if not (a.dtype == _default_np() or a.dtype == np.int64 or a.dtype == np.bool_):
+        suffix.append(f"dtype={t.dtype!r}")
+    if t._rec is not None:
+        suffix.append(f"grad_fn=<{t._rec.op.node}>")
+    elif t._rg:
+        suffix.append("requires_grad=True")
+    return prefix + body + "".join(", " + s for s in suffix) + ")"
+
+
+def _default_np():
+    from .ops.dtypes import DEFAULT_FLOAT
+
+    return DEFAULT_FLOAT[0]

@@ -1,0 +1,286 @@
+"""Making tensors: `tensor`, `zeros`, `arange`, `randn`, `from_numpy`... with torch's dtypes."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _dtypes
+from .grad_mode import STATE
+from .tensor import Tensor, _wrap
+
+
+class device:  # noqa: N801 - torch's name
+    """Only the CPU exists here; anything else is refused clearly."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, device):
+            spec = spec.type
+        name = str(spec).split(":")[0]
+        if name != "cpu":
+            raise RuntimeError(
+                f"tape runs on the CPU only (numpy); device {spec!r} is not available. "
+                "Use device='cpu' or leave the device out.")
+        self.type, self.index = "cpu", None
+
+    def __eq__(self, other):
+        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+
+    def __hash__(self):
+        return hash("cpu")
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+
+CPU = device("cpu")
+
+
+def _check_device(dev) -> None:
+    if dev is not None:
+        device(dev)
+
+
+def _infer_dtype(data) -> np.dtype:
+    """torch's inference for Python data: bool, then int64, then the default float."""
+    if isinstance(data, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(data, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(data, numbers.Real):
+        return _dtypes.get_default_dtype().np
+    if isinstance(data, numbers.Complex):
+        raise TypeError("tape does not support complex tensors")
+    kinds = set()
+
+    def walk(x):
+        if isinstance(x, Tensor):
+            kinds.add(x._data.dtype.kind)
+        elif isinstance(x, np.ndarray):
+            kinds.add(x.dtype.kind)
+        elif isinstance(x, (list, tuple)):
+            for y in x:
+                walk(y)
+        elif isinstance(x, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(x, numbers.Integral):
+            kinds.add("i")
+        elif isinstance(x, numbers.Real):
+            kinds.add("f")
+        else:
+            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+
+    walk(data)
+    if "f" in kinds:
+        return _dtypes.get_default_dtype().np
+    if "i" in kinds or "u" in kinds:
+        return np.dtype(np.int64)
+    if "b" in kinds:
+        return np.dtype(np.bool_)
+    return _dtypes.get_default_dtype().np  # an empty list: torch gives the default float
+
+
+def _plain(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_plain(x) for x in data]
+    return data
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _wrap(arr)
+    if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients "
+                f"(got {_dtypes.from_np(arr.dtype)!r}; pass dtype=tape.float32 or use floats)")
+        t._rg = True
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new leaf tensor holding a copy of `data` (numbers, nested lists, arrays, tensors)."""
+    _check_device(device)
+    if isinstance(data, np.ndarray):
+        npd = data.dtype if dtype is None else _dtypes.to_np(dtype)
+        if npd not in _dtypes.BY_NP:
+            raise TypeError(f"can't convert np.ndarray of type {data.dtype}. The only supported "
+                            "types are: float64, float32, float16, int64, int32, int16, int8, "
+                            "uint8, and bool.")
+        arr = np.array(data, dtype=npd, copy=True)
+    elif isinstance(data, np.generic):
+        arr = np.array(data, dtype=None if dtype is None else _dtypes.to_np(dtype))
+    elif isinstance(data, Tensor):
+        arr = np.array(data._data, dtype=None if dtype is None else _dtypes.to_np(dtype), copy=True)
+    else:
+        npd = _infer_dtype(data) if dtype is None else _dtypes.to_np(dtype)
+        arr = np.array(_plain(data), dtype=npd)
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like `tensor`, but shares memory with a numpy array or tensor when it can."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == dtype else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == _dtypes.to_np(dtype)):
+        return _wrap(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `arr` (writes show on both sides)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    _dtypes.from_np(arr.dtype)
+    return _wrap(arr)
+
+
+def _shape(size) -> tuple:
+    if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _np_dtype(dtype, default=None) -> np.dtype:
+    if dtype is None:
+        return default if default is not None else _dtypes.get_default_dtype().np
+    return _dtypes.to_np(dtype)
+
+
+def _filled(fill, size, dtype, requires_grad, device):
+    _check_device(device)
+    return _finish(np.full(_shape(size), fill, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _filled(0, size, dtype, requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _filled(1, size, dtype, requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _filled(0, size, dtype, requires_grad, device)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = _infer_dtype(fill_value)
+    _check_device(device)
+    return _finish(np.full(_shape((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def _like(fill, t, dtype, requires_grad, device):
+    _check_device(device)
+    npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype)
+    return _finish(np.full(t._data.shape, fill, dtype=npd), requires_grad)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(0, input, dtype, requires_grad, device)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(1, input, dtype, requires_grad, device)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(0, input, dtype, requires_grad, device)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
+    return _like(fill_value, input, dtype, requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """[start, end) in steps; ints give int64, any float gives the default float dtype."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [getattr(v, "item", lambda v=v: v)() for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    npd = _np_dtype(dtype, _infer_dtype(vals))
+    return _finish(np.arange(*vals).astype(npd), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    return _finish(np.linspace(start, end, int(steps)).astype(_np_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+# Random numbers: tape's own generator (numpy's PCG64), seeded by manual_seed. The values
+# differ from torch's generator; programs compared with torch take their data from numpy.
+_rng = [np.random.default_rng(0)]
+
+
+def manual_seed(seed: int):
+    _rng[0] = np.random.default_rng(int(seed))
+    return _rng[0]
+
+
+def seed() -> int:
+    s = int(np.random.SeedSequence().entropy % (2**63))
+    manual_seed(s)
+    return s
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_device(device)
+    npd = _np_dtype(dtype)
+    return _finish(_rng[0].random(_shape(size)).astype(npd), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_device(device)
+    npd = _np_dtype(dtype)
+    return _finish(_rng[0].standard_normal(_shape(size)).astype(npd), requires_grad)
+
+
+def randint(low, high=None, size=(), *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
+    if high is None:
+        low, high = 0, low
+    npd = _np_dtype(dtype, np.dtype(np.int64))
+    return _finish(_rng[0].integers(low, high, size=_shape((size,))).astype(npd), requires_grad)
+
+
+def _legacy_data(args, kwargs) -> np.ndarray:
+    """`Tensor(data)` copies data as the default float dtype; `Tensor(2, 3)` makes a shape."""
+    _check_device(kwargs.get("device"))
+    default = _dtypes.get_default_dtype().np
+    if not args:
+        return np.zeros((0,), dtype=default)
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data._data
+        return np.array(_plain(data), dtype=default)
+    return np.zeros(_shape(args), dtype=default)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
+
+
+def inference_flag():
+    return STATE.inference

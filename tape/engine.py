@@ -1,0 +1,605 @@
+"""The engine: applying ops (recording them on the tape) and reverse playback.
+
+It knows no particular op: everything op-specific comes from the `Op` (forward, saves,
+backward, view). See NOTE [positions] and NOTE [who keeps records alive] in recording.py.
+"""
+
+from __future__ import annotations
+
+import heapq
+import traceback
+import weakref
+
+import numpy as np
+
+from .grad_mode import STATE
+from .graph import AccumulateGrad, accumulate_grad, short_name
+from .recording import FREED, TAPE, Record, extras, next_position
+from .tensor import Tensor, _wrap
+
+ndarray = np.ndarray
+_heappush, _heappop = heapq.heappush, heapq.heappop
+_ref = weakref.ref
+
+
+# ---------------------------------------------------------------------------------------
+# Forward: apply an op, record it when a gradient is needed
+
+
+def call(op, inputs: tuple, params: tuple = ()):
+    arrays = []
+    requires = False
+    for x in inputs:
+        if isinstance(x, Tensor):
+            arrays.append(x._data)
+            if x._rg:
+                requires = True
+        else:
+            arrays.append(x)
+    if op.view:
+        arrays[0] = inputs[0]._arr()
+    try:
+        out = op.forward(*arrays, *params)
+    except ValueError as exc:
+        raise _shape_error(op, arrays, exc) from None
+    if not requires or op.backward is None or not STATE.grad_enabled:
+        return _plain_outputs(op, inputs, out)
+    rec = _record(op, inputs, params)
+    return _recorded_outputs(op, rec, inputs, out)
+
+
+def _record(op, inputs: tuple, params: tuple) -> Record:
+    edges, needs, shapes, dtypes = [], [], [], []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._rg:
+            r = x._rec
+            edges.append((r, x._idx) if r is not None else (accumulate_grad(x), 0))
+            needs.append(True)
+            shapes.append(x._data.shape)
+            dtypes.append(x._data.dtype)
+        else:
+            edges.append(None)
+            needs.append(False)
+            shapes.append(None)
+            dtypes.append(None)
+    saved = ()
+    if op.save_plan:
+        saved = []
+        for i, which in op.save_plan:
+            if i < 0 or not any(needs[w] for w in which):
+                saved.append(None)  # the result is filled in once it exists
+            else:
+                x = inputs[i]
+                saved.append(_save(x, x._vc, x._vc[0]) if isinstance(x, Tensor) else (x, None, 0))
+    rec = Record(op, next_position(), tuple(edges), tuple(needs), saved, params,
+                 tuple(shapes), tuple(dtypes))
+    if STATE.anomaly:
+        extras(rec).trace = traceback.format_stack()[:-3]
+    return rec
+
+
+def _save(value, vc, version):
+    hooks = STATE.saved_hooks
+    if hooks:
+        pack, unpack = hooks[-1]
+        return (_Packed(pack(value), unpack), vc, version)
+    return (value, vc, version)
+
+
+class _Packed:
+    """A saved value that went through saved_tensors_hooks' pack; unpacked on use."""
+
+    __slots__ = ("packed", "unpack")
+
+    def __init__(self, packed, unpack):
+        self.packed = packed
+        self.unpack = unpack
+
+
+def _plain_outputs(op, inputs, out):
+    if op.view:
+        base = inputs[0]
+        vc, base = base._vc, base._base or base
+        if op.outputs == 1:
+            return _wrap(out, vc=vc, base=base)
+        return tuple(_wrap(o, vc=vc, base=base) for o in out)
+    if op.outputs == 1:
+        return _wrap(out)
+    return tuple(_wrap(o) for o in out)
+
+
+def _recorded_outputs(op, rec: Record, inputs, out):
+    vc = base = None
+    if op.view:
+        base = inputs[0]
+        vc, base = base._vc, base._base or base
+    diff = op.differentiable_outputs
+    if op.outputs == 1:
+        t = _wrap(out, rec, 0, out.dtype.kind in "fc", vc, base)
+        outs = (t,)
+    else:
+        outs = tuple(
+            _wrap(o, rec, i, o.dtype.kind in "fc" and (diff is None or i in diff), vc, base)
+            for i, o in enumerate(out))
+    rec.outs = tuple(_ref(t) for t in outs)
+    if op.save_plan:
+        saved = rec.saved
+        for k, (i, which) in enumerate(op.save_plan):
+            if i < 0 and any(rec.needs[w] for w in which):
+                t = outs[0]
+                saved[k] = _save(t._data, t._vc, t._vc[0])
+        rec.saved = tuple(saved)
+    TAPE.append(rec)
+    if STATE.anomaly_check_forward:
+        from .anomaly import check_forward
+
+        check_forward(rec, outs)
+    return outs[0] if op.outputs == 1 else outs
+
+
+def _shape_error(op, arrays, exc: ValueError) -> Exception:
+    """numpy's broadcasting ValueError as torch's RuntimeError, naming the op and shapes."""
+    shapes = [np.shape(a) for a in arrays if isinstance(a, (ndarray, np.generic))]
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        for k in range(1, max(len(a), len(b)) + 1):
+            sa = a[-k] if k <= len(a) else 1
+            sb = b[-k] if k <= len(b) else 1
+            if sa != sb and sa != 1 and sb != 1:
+                dim = max(len(a), len(b)) - k
+                return RuntimeError(
+                    f"{op.name}: The size of tensor a ({sa}) must match the size of tensor b "
+                    f"({sb}) at non-singleton dimension {dim} (shapes {list(a)} and {list(b)})")
+    return RuntimeError(f"{op.name}: {exc} (input shapes {[list(s) for s in shapes]})")
+
+
+# ---------------------------------------------------------------------------------------
+# In-place ops: compute out of place, write into self's storage, bump the version
+
+
+def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
+    enabled = STATE.grad_enabled
+    if enabled and self._rg:
+        _check_inplace_allowed(self)
+    inputs = (self,) + others
+    arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
+    try:
+        out = op.forward(*arrays, *params)
+    except ValueError as exc:
+        raise _shape_error(op, arrays, exc) from None
+    target = arrays[0]
+    out_dtype = np.result_type(out)
+    if out_dtype != target.dtype and not np.can_cast(out_dtype, target.dtype, "same_kind"):
+        from ._dtypes import from_np
+
+        raise RuntimeError(
+            f"result type {from_np(out_dtype).torch_name} can't be cast to the desired output type "
+            f"{from_np(target.dtype).torch_name} (in {op.name}_)")
+    if np.shape(out) != target.shape:
+        raise RuntimeError(
+            f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+            f"{list(np.shape(out))} (in {op.name}_)")
+    recording = enabled and op.backward is not None and any(
+        isinstance(x, Tensor) and x._rg for x in inputs)
+    rec = None
+    if recording:
+        if self._base is not None and (self._base._rg or self._rg):
+            from .views import record_inplace_on_view
+
+            return record_inplace_on_view(op, self, others, params, out)
+        # `self` is about to change: if its old value is saved, save a copy of it
+        snapshot = _wrap(np.array(target, copy=True))
+        rec = _record(op, (snapshot,) + others, params)
+        rec.inputs = ((self._rec, self._idx) if self._rec is not None else
+                      ((accumulate_grad(self), 0) if self._rg else None),) + rec.inputs[1:]
+        rec.needs = (self._rg,) + rec.needs[1:]
+        rec.shapes = (target.shape if self._rg else None,) + rec.shapes[1:]
+        rec.dtypes = (target.dtype if self._rg else None,) + rec.dtypes[1:]
+    np.copyto(target, out, casting="unsafe")
+    self._vc[0] += 1
+    if rec is not None:
+        self._rec, self._idx, self._rg = rec, 0, True
+        rec.outs = (_ref(self),)
+        if op.save_plan:
+            saved = list(rec.saved)
+            for k, (i, which) in enumerate(op.save_plan):
+                if i < 0 and any(rec.needs[w] for w in which):
+                    saved[k] = _save(target, self._vc, self._vc[0])
+            rec.saved = tuple(saved)
+        TAPE.append(rec)
+    return self
+
+
+def _check_inplace_allowed(t: Tensor) -> None:
+    if t._rec is None and t._base is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+    base = t._base
+    if base is not None and base._rec is None and base._rg:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    rec = t._rec
+    if rec is not None and rec.op.view and rec.op.outputs != 1:
+        raise RuntimeError(
+            f"Output {t._idx} of {rec.op.node} is a view and is being modified inplace. This view "
+            "is the output of a function that returns multiple views. Such functions do not allow "
+            "the output views to be modified inplace. You should replace the inplace operation by "
+            "an out-of-place one.")
+
+
+# ---------------------------------------------------------------------------------------
+# Saved values
+
+
+def second_time_error() -> RuntimeError:
+    return RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+        "backward through the graph a second time or if you need to access saved tensors after "
+        "calling backward.")
+
+
+def unpack_saved(rec: Record, entry, k: int, as_tensor: bool):
+    """A saved value, version-checked: an array (fast path) or a tensor (create_graph)."""
+    value, vc, version = entry
+    if vc is not None and vc[0] != version:
+        raise _inplace_error(rec, value, k, vc[0], version)
+    if type(value) is _Packed:
+        value = value.unpack(value.packed)
+        if not as_tensor and isinstance(value, Tensor):
+            return value._data
+        return value
+    if type(value) is Tensor:
+        return value if as_tensor else value._data
+    if as_tensor and vc is not None:
+        # the op's own result: a tensor that is that output again, so gradients of
+        # gradients flow back through this record
+        return _wrap(value, rec, 0, True, vc)
+    return value
+
+
+def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeError:
+    if type(value) is Tensor:
+        data, producer = value._data, value._rec
+        where = f", which is output {value._idx} of {short_name(producer.op.node)}," if producer else ""
+    else:
+        data = value
+        where = f", which is output 0 of {short_name(rec.op.node)},"
+    from ._dtypes import from_np
+
+    kind = f"tape.{from_np(np.result_type(data)).legacy} {list(np.shape(data))}"
+    msg = (f"one of the variables needed for gradient computation has been modified by an "
+           f"inplace operation: [{kind}]{where} is at version {now}; expected version {then} "
+           f"instead. It is '{rec.op.saved_names[k]}', saved by {rec.op.node} (tape position "
+           f"{rec.pos}).")
+    from .anomaly import inplace_culprit
+
+    culprit = inplace_culprit(value)
+    if culprit:
+        msg += " " + culprit
+    else:
+        msg += (" Hint: enable anomaly detection to find the operation that failed to compute "
+                "its gradient, with tape.autograd.set_detect_anomaly(True).")
+    return RuntimeError(msg)
+
+
+# ---------------------------------------------------------------------------------------
+# Reverse playback
+
+
+def edge_of(t: Tensor):
+    """Where a gradient for `t` enters the graph: (record, output index) or (leaf sink, 0)."""
+    if t._rec is not None:
+        return t._rec, t._idx
+    if t._rg:
+        return accumulate_grad(t), 0
+    return None
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate into leaves' `.grad` the gradients of `tensors` weighted by `grad_tensors`."""
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    tensors = tuple(tensors)
+    if grad_tensors is not None and isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    roots = _roots(tensors, grad_tensors, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None
+    if inputs is not None:
+        if isinstance(inputs, Tensor):
+            inputs = (inputs,)
+        inputs = tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        for t in inputs:
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+        targets = {edge_of(t): t for t in inputs}
+    got = playback(roots, retain=retain_graph, create=create_graph, targets=targets,
+                   accumulate=True)
+    for t in inputs or ():  # leaves accumulated in playback; non-leaf inputs get .grad here
+        g = got.get(edge_of(t)) if t._rec is not None else None
+        if g is not None:
+            g = g if create_graph else _wrap(np.array(g, copy=True))
+            t._grad = g if t._grad is None else t._grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates)."""
+    single = isinstance(inputs, Tensor)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is not None and isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError("grad(): inputs must be Tensors")
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots = _roots(outputs, grad_outputs, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = {}
+    for t in inputs:
+        targets.setdefault(edge_of(t), t)
+    got = playback(roots, retain=retain_graph, create=create_graph, targets=targets,
+                   accumulate=False)
+    result = []
+    for t in inputs:
+        g = got.get(edge_of(t))
+        if g is None:
+            if materialize_grads:
+                result.append(_wrap(np.zeros_like(t._arr())))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+        else:
+            result.append(g if isinstance(g, Tensor) else _wrap(np.array(g, copy=True)))
+    return tuple(result)
+
+
+def _roots(tensors, grads, create):
+    if grads is not None and len(grads) != len(tensors):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
+                           f"(got {len(grads)} gradients for {len(tensors)} tensors)")
+    roots = []
+    for i, t in enumerate(tensors):
+        if not t._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn")
+        g = None if grads is None else grads[i]
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = np.ones_like(t._data)
+        else:
+            if not isinstance(g, Tensor):
+                g = np.asarray(g, dtype=t._data.dtype)
+                g = _wrap(g)
+            if g.shape != t.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} and "
+                    f"output[{i}] has a shape of {t.shape!r}.")
+            g = g if create else g._data
+            if not create and g.dtype != t._data.dtype:
+                g = g.astype(t._data.dtype)
+        if create and not isinstance(g, Tensor):
+            g = _wrap(g)
+        roots.append((edge_of(t), g))
+    return roots
+
+
+def _useful_nodes(roots, targets) -> set:
+    """Nodes on some path from a root to a target: only these take part in playback."""
+    useful, reaches = set(), {}
+    stack = [(e[0], False) for e, _ in roots]
+    target_nodes = {node for node, _ in targets}
+    while stack:
+        node, done = stack.pop()
+        if done:
+            hit = node in target_nodes
+            if type(node) is Record:
+                for e in node.inputs:
+                    if e is not None and reaches.get(e[0]):
+                        hit = True
+            reaches[node] = hit
+            if hit:
+                useful.add(node)
+            continue
+        if node in reaches:
+            continue
+        reaches[node] = False
+        stack.append((node, True))
+        if type(node) is Record:
+            for e in node.inputs:
+                if e is not None and e[0] not in reaches:
+                    stack.append((e[0], False))
+    return useful
+
+
+def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True) -> dict:
+    """Run the records that lead to `roots` in reverse position order.
+
+    roots: [((node, index), grad)]. targets: {(node, index): tensor} to capture (their
+    gradients are returned) and, with `accumulate`, the only leaves to accumulate into.
+    """
+    from .api import PRIMS_NP, PRIMS_TAPE
+
+    F = PRIMS_TAPE if create else PRIMS_NP
+    useful = None if targets is None else _useful_nodes(roots, targets)
+    captured = {}
+    heap, bufs = [], {}
+    for (node, idx), g in roots:
+        _send(bufs, heap, node, idx, g)
+    prev = STATE.grad_enabled
+    STATE.grad_enabled = create
+    try:
+        while heap:
+            node = _heappop(heap)[1]
+            grads = bufs.pop(node)
+            if useful is not None and node not in useful:
+                continue
+            if type(node) is AccumulateGrad:
+                _sink(node, grads[0], targets, captured, accumulate, create)
+                continue
+            rec = node
+            if rec.extra is not None:
+                grads = _before_node(rec, grads, create)
+            if targets is not None:
+                for i, g in enumerate(grads):
+                    if (rec, i) in targets and g is not None:
+                        captured[(rec, i)] = g
+                if not any(e is not None and e[0] in useful for e in rec.inputs):
+                    continue
+            in_grads = _run(rec, grads, F, retain, create)
+            for e, gi, shape, dt in zip(rec.inputs, in_grads, rec.shapes, rec.dtypes):
+                if e is None or gi is None:
+                    continue
+                if gi.shape != shape:
+                    gi = F.sum_to(gi, shape)
+                if gi.dtype != dt:
+                    gi = F.to_dtype(gi, dt)
+                _send(bufs, heap, e[0], e[1], gi)
+    finally:
+        STATE.grad_enabled = prev
+    return captured
+
+
+def _send(bufs, heap, node, idx, g):
+    b = bufs.get(node)
+    if b is None:
+        n = 1 if type(node) is AccumulateGrad else len(node.outs)
+        b = bufs[node] = [None] * n
+        _heappush(heap, (-node.pos, node))  # positions are unique: nodes never compared
+        b[idx] = g
+    elif b[idx] is None:
+        b[idx] = g
+    else:
+        b[idx] = b[idx] + g
+
+
+def _run(rec: Record, grads, F, retain: bool, create: bool):
+    saved = rec.saved
+    if saved is FREED:
+        raise second_time_error()
+    vals = [None if e is None else unpack_saved(rec, e, k, create) for k, e in enumerate(saved)]
+    g = grads[0] if len(grads) == 1 else tuple(grads)
+    in_grads = rec.op.backward(F, rec, g, *vals)
+    if not retain and saved:
+        rec.saved = FREED
+    if STATE.anomaly:
+        from .anomaly import check_backward
+
+        check_backward(rec, in_grads)
+    ex = rec.extra
+    if ex is not None and ex.post_hooks:
+        in_grads = _post_hooks(ex.post_hooks, in_grads, grads, create)
+    return in_grads
+
+
+def _as_tensor(g, create):
+    return g if create or g is None or isinstance(g, Tensor) else _wrap(g)
+
+
+def _as_value(g, create):
+    if create or g is None:
+        return g
+    return g._data if isinstance(g, Tensor) else g
+
+
+def _before_node(rec: Record, grads, create):
+    """Tensor hooks, then retain_grad, then node pre-hooks (torch's order)."""
+    ex = rec.extra
+    grads = list(grads)
+    for i, hooks in ex.tensor_hooks.items():
+        if grads[i] is None:
+            continue
+        for fn in list(hooks.values()):
+            out = fn(_as_tensor(grads[i], create))
+            if out is not None:
+                grads[i] = _as_value(out, create)
+    for i in ex.retain:
+        t = rec.outs[i]() if i < len(rec.outs) else None
+        if t is not None and grads[i] is not None and t._rec is rec:
+            g = grads[i]
+            if create:
+                t._grad = g if t._grad is None else t._grad + g
+            elif t._grad is None:
+                t._grad = _wrap(np.array(g, copy=True))
+            else:
+                t._grad = _wrap(t._grad._data + g)
+    for fn in list(ex.pre_hooks.values()):
+        out = fn(tuple(_as_tensor(g, create) for g in grads))
+        if out is not None:
+            grads = [_as_value(g, create) for g in out]
+    return grads
+
+
+def _post_hooks(hooks, in_grads, grads, create):
+    for fn in list(hooks.values()):
+        out = fn(tuple(_as_tensor(g, create) for g in in_grads),
+                 tuple(_as_tensor(g, create) for g in grads))
+        if out is not None:
+            in_grads = tuple(_as_value(g, create) for g in out)
+    return in_grads
+
+
+def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
+    """A gradient reaching a leaf: its hooks, then capture or accumulation into `.grad`."""
+    leaf = acc.variable
+    x = leaf._x
+    if x is not None and x.hooks:
+        for fn in list(x.hooks.values()):
+            out = fn(_as_tensor(g, create))
+            if out is not None:
+                g = _as_value(out, create)
+    if acc.extra is not None:
+        for fn in list(acc.extra.pre_hooks.values()):
+            out = fn((_as_tensor(g, create),))
+            if out is not None:
+                g = _as_value(out[0], create)
+    if targets is not None and (acc, 0) in targets:
+        captured[(acc, 0)] = g
+    if not accumulate or (targets is not None and (acc, 0) not in targets):
+        return
+    old = leaf._grad
+    if create:
+        leaf._grad = g if old is None else old + g
+    elif old is None:
+        leaf._grad = _wrap(np.array(g, dtype=leaf._data.dtype, copy=True))
+    elif old._rg:
+        leaf._grad = _wrap(old._data + g)
+    else:
+        arr = old._arr()
+        np.add(arr, g, out=arr, casting="unsafe")
+        old._vc[0] += 1
+    if x is not None and x.post_acc_hooks:
+        for fn in list(x.post_acc_hooks.values()):
+            fn(leaf)
+    if acc.extra is not None:
+        for fn in list(acc.extra.post_hooks.values()):
+            fn((), (_as_tensor(g, create),))
+
+
+def call_node(rec: Record, grads):
+    """`node(*grads)`: run one backward rule by hand, as torch's Node.__call__."""
+    F = _prims(False)
+    vals = [g._data if isinstance(g, Tensor) else g for g in grads]
+    out = _run(rec, vals, F, retain=True, create=False)
+    return tuple(None if g is None else _wrap(np.asarray(g)) for g in out)
+
+
+def _prims(create):
+    from .api import PRIMS_NP, PRIMS_TAPE
+
+    return PRIMS_TAPE if create else PRIMS_NP
+

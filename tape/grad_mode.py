@@ -1,0 +1,130 @@
+"""Grad modes: thread-local switches, usable as context managers and as decorators.
+
+Each context manager saves the state on entry and restores exactly that state on exit,
+exceptions included, so they nest and re-enter freely.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+
+
+class _State(threading.local):
+    grad_enabled = True
+    inference = False
+    anomaly = False
+    anomaly_check_nan = True
+    anomaly_check_forward = False
+    saved_hooks: tuple = ()  # stack of (pack, unpack) pairs, innermost last
+
+
+STATE = _State()
+
+
+def is_grad_enabled() -> bool:
+    return STATE.grad_enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return STATE.inference
+
+
+class _Mode:
+    """Base for context managers that are also decorators (a fresh instance per call)."""
+
+    def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def gen_wrapper(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                with self._clone():
+                    value = next(gen)
+                while True:
+                    try:
+                        with self._clone():
+                            sent = yield value
+                        with self._clone():
+                            value = gen.send(sent)
+                    except StopIteration as stop:
+                        return stop.value
+
+            return gen_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self._clone():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def _clone(self):
+        return type(self)()
+
+    def __enter__(self):
+        self._prev = (STATE.grad_enabled, STATE.inference)
+        self._apply()
+        return None
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled, STATE.inference = self._prev
+        return False
+
+    def _apply(self):
+        raise NotImplementedError
+
+
+class no_grad(_Mode):  # noqa: N801 - torch's name
+    """Inside, ops are not recorded and their results do not require grad."""
+
+    def _apply(self):
+        STATE.grad_enabled = False
+
+
+class enable_grad(_Mode):  # noqa: N801
+    """Inside, ops are recorded again (e.g. within a no_grad block)."""
+
+    def _apply(self):
+        STATE.grad_enabled = True
+
+
+class set_grad_enabled(_Mode):  # noqa: N801
+    """Sets grad mode on construction (so it works as a plain call too) and restores it
+    when used as a context manager."""
+
+    def __init__(self, mode: bool):
+        self._prev = (STATE.grad_enabled, STATE.inference)
+        self.mode = bool(mode)
+        STATE.grad_enabled = self.mode
+
+    def _clone(self):
+        return type(self)(self.mode)
+
+    def __enter__(self):
+        return None  # already applied by __init__; _prev holds what to restore
+
+    def __call__(self, fn):
+        STATE.grad_enabled = self._prev[0]  # as a decorator, construction must not stick
+        return super().__call__(fn)
+
+    def _apply(self):
+        STATE.grad_enabled = self.mode
+
+
+class inference_mode(_Mode):  # noqa: N801
+    """no_grad that also marks the tensors made inside as inference tensors."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def _clone(self):
+        return type(self)(self.mode)
+
+    def _apply(self):
+        if self.mode:
+            STATE.grad_enabled = False
+            STATE.inference = True
+        else:
+            STATE.inference = False

@@ -1,0 +1,160 @@
+"""The graph view: torch-shaped `Node` objects reconstructed from records.
+
+`tensor.grad_fn` is a `Node` made from the tensor's record the first time it is asked for
+and cached (weakly) on the record, so `e.grad_fn.next_functions[0][0] is c.grad_fn` holds.
+Its class is named after torch's node (`MulBackward0`); `next_functions` is read off the
+record's inputs. `AccumulateGrad` is more than a view: it is the sink of a leaf's
+gradient during playback, one per leaf, shared by every record that uses the leaf.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+
+from .recording import FREED, Record, extras, next_position
+
+
+class Node:
+    """A backward node, as torch shows it. Subclassed per torch node name."""
+
+    __slots__ = ("_rec", "__weakref__")
+
+    def __init__(self, rec: Record):
+        self._rec = rec
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((None, 0) if e is None else (_view_of(e[0]), e[1]) for e in self._rec.inputs)
+
+    @property
+    def metadata(self) -> dict:
+        return extras(self._rec).metadata
+
+    @property
+    def position(self) -> int:
+        """This node's position on the tape (tape's own; torch has none)."""
+        return self._rec.pos
+
+    @property
+    def record(self) -> Record:
+        return self._rec
+
+    def register_hook(self, fn):
+        """`fn(grad_inputs, grad_outputs)` after this node runs; may return new grad_inputs."""
+        from .hooks import add_hook
+
+        return add_hook(extras(self._rec).post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """`fn(grad_outputs)` before this node runs; may return new grad_outputs."""
+        from .hooks import add_hook
+
+        return add_hook(extras(self._rec).pre_hooks, fn)
+
+    def __call__(self, *grads):
+        from .engine import call_node
+
+        return call_node(self._rec, grads)
+
+    def __getattr__(self, name: str):
+        # saved values under torch's names: _saved_self, _saved_other, _saved_result, ...
+        if name.startswith("_saved_"):
+            return _saved_value(self._rec, name[len("_saved_"):])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+
+def _saved_value(rec: Record, name: str):
+    """A saved value by torch's name, or a non-tensor argument the op was called with."""
+    from .engine import second_time_error, unpack_saved
+
+    names = rec.op.saved_names
+    if name in names:
+        if rec.saved is FREED:
+            raise second_time_error()
+        i = names.index(name)
+        entry = rec.saved[i]
+        return None if entry is None else unpack_saved(rec, entry, i, as_tensor=True)
+    raise AttributeError(f"'{rec.op.node}' object has no attribute '_saved_{name}'")
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def node_class(name: str) -> type:
+    """The Node subclass named `name` (one class per torch node name)."""
+    cls = _CLASSES.get(name)
+    if cls is None:
+        cls = _CLASSES[name] = type(name, (Node,), {"__slots__": ()})
+    return cls
+
+
+def node_of(rec: Record) -> Node:
+    ref = rec.node
+    node = ref() if ref is not None else None
+    if node is None:
+        node = node_class(rec.op.node)(rec)
+        rec.node = weakref.ref(node)
+    return node
+
+
+def _view_of(target):
+    return node_of(target) if type(target) is Record else target
+
+
+class AccumulateGrad(Node):
+    """The gradient sink of one leaf; `variable` is the leaf."""
+
+    __slots__ = ("variable", "pos", "extra")
+
+    def __init__(self, leaf):
+        self.variable = leaf
+        self.pos = next_position()
+        self.extra = None
+        self._rec = None
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    @property
+    def metadata(self) -> dict:
+        return extras(self).metadata
+
+    @property
+    def position(self) -> int:
+        return self.pos
+
+    def register_hook(self, fn):
+        from .hooks import add_hook
+
+        return add_hook(extras(self).post_hooks, fn)
+
+    def register_prehook(self, fn):
+        from .hooks import add_hook
+
+        return add_hook(extras(self).pre_hooks, fn)
+
+
+def accumulate_grad(leaf) -> AccumulateGrad:
+    """The leaf's AccumulateGrad: one object while any record uses it (weakly cached)."""
+    x = leaf._extras()
+    acc = x.acc() if x.acc is not None else None
+    if acc is None:
+        acc = AccumulateGrad(leaf)
+        x.acc = weakref.ref(acc)
+    return acc
+
+
+_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def short_name(node_name: str) -> str:
+    """"MulBackward0" -> "Mul", as torch names ops in its messages."""
+    return _SUFFIX.sub("", node_name)

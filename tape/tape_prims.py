@@ -1,0 +1,123 @@
+"""The primitive namespace of `ops.prims`, made of tape's differentiable functions.
+
+Backward rules run with this namespace when create_graph=True, so the backward pass is
+itself recorded and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops import convert as _convert
+from .ops import indexing as _indexing
+from .ops.registry import FUNCTIONS as _F
+from .ops.registry import call as _call
+from .tensor import Tensor, _wrap
+
+
+def sum_to(x, shape):
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
+        return x
+    lead = x.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return _F["reshape"](_F["sum"](x, dims, keepdim=True), shape) if dims else _F["reshape"](x, shape)
+
+
+def sum(x, dims=None, keepdim=False):
+    return _F["sum"](x) if dims is None else _F["sum"](x, dims, keepdim=keepdim)
+
+
+def expand(x, shape):
+    return x.expand(tuple(shape))
+
+
+def unsqueeze_dims(x, dims):
+    for d in sorted(dims):
+        x = _F["unsqueeze"](x, d)
+    return x
+
+
+def reshape(x, shape):
+    return _F["reshape"](x, tuple(shape))
+
+
+def transpose(x, dim0, dim1):
+    return _F["transpose"](x, dim0, dim1)
+
+
+def permute(x, dims):
+    return _F["permute"](x, tuple(int(d) for d in dims))
+
+
+def matmul(a, b):
+    return _F["matmul"](a, b)
+
+
+def mT(x):  # noqa: N802 - torch's name
+    return _F["transpose"](x, -2, -1)
+
+
+def outer(a, b):
+    return _F["unsqueeze"](a, -1) * b
+
+
+def stack(xs, dim=0):
+    return _F["stack"](list(xs), dim)
+
+
+def zeros(shape, like):
+    return _wrap(np.zeros(shape, dtype=like._data.dtype))
+
+
+def zeros_like(x):
+    return _wrap(np.zeros_like(x._arr()))
+
+
+def ones_like(x):
+    return _wrap(np.ones_like(x._arr()))
+
+
+def where(cond, a, b):
+    return _F["where"](cond, a, b)
+
+
+def exp(x):
+    return _F["exp"](x)
+
+
+def log(x):
+    return _F["log"](x)
+
+
+def sign(x):
+    return _F["sign"](x)
+
+
+def pow(x, y):
+    return _F["pow"](x, y)
+
+
+def to_dtype(x, dtype):
+    return _convert.convert(x, np.dtype(dtype))
+
+
+def index_put_zeros(shape, index, g, like, accumulate=True):
+    return _call(_indexing.INDEX_PUT_ZEROS, (g,), (tuple(shape), index, accumulate))
+
+
+def const(x):
+    return x.detach() if isinstance(x, Tensor) else x
+
+
+def value(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def select(x, dim, index):
+    return _F["select"](x, dim, index)
+
+
+def take(x, index):
+    return _call(_indexing.INDEX, (x,), (index,))

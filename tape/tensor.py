@@ -1,0 +1,393 @@
+"""`Tensor`: a numpy value plus what autograd needs to know about it.
+
+A tensor is a leaf (`_rec is None`) or the output `_idx` of the record `_rec`. Its value is
+`_data`: an ndarray, or, for a 0-d result nothing else shares, a numpy scalar (arithmetic on
+numpy scalars is several times cheaper than on 0-d arrays). `_arr()` turns such a scalar
+into a 0-d array before anything shares or writes the storage.
+
+Views share `_vc`, the version counter (a one-element list), with their `_base`.
+Methods that are ops (`x.exp()`, `x + y`) are attached from the op table (`tape/api.py`).
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import attrs
+import numpy as np
+
+from . import _dtypes
+from ._format import tensor_repr
+from .grad_mode import STATE
+
+_new = object.__new__
+ndarray = np.ndarray
+
+
+@attrs.define(eq=False, slots=True)
+class TensorExtras:
+    """The rarely used parts of a tensor, allocated on first use."""
+
+    acc: object = None  # weakref to this leaf's AccumulateGrad
+    hooks: dict = attrs.Factory(dict)  # leaf hooks: handle id -> fn(grad)
+    post_acc_hooks: dict = attrs.Factory(dict)
+    inference: bool = False
+
+
+class Tensor:
+    __slots__ = ("_data", "_rg", "_rec", "_idx", "_vc", "_base", "_grad", "_x", "__weakref__")
+    __array_priority__ = 1000  # numpy defers `ndarray op tensor` to the tensor
+    __array_ufunc__ = None
+
+    def __init__(self, *args, **kwargs):
+        """The legacy constructor: `Tensor([1, 2])` (default float dtype) or `Tensor(2, 3)`."""
+        from .creation import _legacy_data
+
+        self._data = _legacy_data(args, kwargs)
+        self._rg = False
+        self._rec = None
+        self._idx = 0
+        self._vc = [0]
+        self._base = None
+        self._grad = None
+        self._x = None
+
+    # ---- storage ---------------------------------------------------------------------
+
+    def _arr(self) -> np.ndarray:
+        """The value as an ndarray that may be shared or written (see the module doc)."""
+        d = self._data
+        if type(d) is not ndarray:
+            d = self._data = np.array(d)
+        return d
+
+    def _extras(self) -> TensorExtras:
+        if self._x is None:
+            self._x = TensorExtras()
+        return self._x
+
+    # ---- autograd attributes ---------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        value = bool(value)
+        if self._rec is not None:
+            msg = "you can only change requires_grad flags of leaf variables."
+            if not value:
+                msg += (" If you want to use a computed variable in a subgraph that doesn't "
+                        "require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(msg)
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients "
+                f"(this tensor is {self.dtype!r}: convert it with .float() first)"
+            )
+        self._rg = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._rec is None
+
+    @property
+    def grad_fn(self):
+        rec = self._rec
+        if rec is None:
+            return None
+        from .graph import node_of
+
+        return node_of(rec)
+
+    @property
+    def grad(self):
+        if self._rec is not None and not self.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+                "access the leaf Tensor instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: expected {list(self.shape)}, "
+                    f"got {list(value.shape)}")
+            if value.dtype != self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        rec = self._rec
+        return rec is not None and rec.extra is not None and self._idx in rec.extra.retain
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf's gradient in `.grad` after backward (a no-op on leaves)."""
+        if self._rec is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        from .recording import extras
+
+        extras(self._rec).retain.add(self._idx)
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def _base_tensor(self):
+        return self._base
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage, detached from the graph (no version-counter sharing, as torch)."""
+        return _wrap(self._arr(), dtype_check=False)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._arr()
+
+    # ---- detaching and copying -------------------------------------------------------
+
+    def detach(self) -> Tensor:
+        """A leaf that shares this tensor's storage and version counter, outside the graph."""
+        return _wrap(self._arr(), vc=self._vc)
+
+    def detach_(self) -> Tensor:
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._rec = None
+        self._idx = 0
+        self._rg = False
+        return self
+
+    # ---- values out ------------------------------------------------------------------
+
+    def item(self):
+        d = self._data
+        if d.size != 1:
+            raise RuntimeError(f"a Tensor with {d.size} elements cannot be converted to Scalar")
+        return d.item() if type(d) is not ndarray else d.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._rg and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self._arr()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __float__(self) -> float:
+        self._scalar_check(float)
+        return float(self._data.item() if self._data.size == 1 else self._data)
+
+    def __int__(self) -> int:
+        self._scalar_check(int)
+        return int(self._data.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.item())
+
+    def _scalar_check(self, kind):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._rg:
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
+
+    # ---- shape and type --------------------------------------------------------------
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        from .ops.dims import wrap_dim
+
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self) -> _dtypes.dtype:
+        return _dtypes.BY_NP[self._data.dtype]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def nelement(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(np.asarray(self._data).flags.c_contiguous)
+
+    def is_inference(self) -> bool:
+        return self._x is not None and self._x.inference
+
+    @property
+    def device(self):
+        from .creation import CPU
+
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def type_name(self) -> str:
+        return "tape." + self.dtype.legacy
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return self.type_name()
+        return self.to(dtype)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.array(self._data), self._rg))
+
+    def __deepcopy__(self, memo):
+        if self._rec is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                "because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        new = _wrap(np.array(self._data, copy=True), rg=self._rg)
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        return new
+
+    # ---- backward --------------------------------------------------------------------
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Reverse playback of the tape from this tensor; leaves' `.grad` accumulate."""
+        from .engine import backward
+
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                 inputs=inputs)
+
+    def register_hook(self, hook):
+        """`hook(grad)` runs when this tensor's gradient is computed; a non-None return
+        replaces the gradient. Returns a handle with `.remove()`."""
+        from .hooks import register_tensor_hook
+
+        return register_tensor_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """`hook(tensor)` runs after a leaf's `.grad` has been accumulated."""
+        from .hooks import register_post_accumulate_hook
+
+        return register_post_accumulate_hook(self, hook)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints that prints as `tape.Size([2, 3])`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"tape.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+def _rebuild(data, rg):
+    return _wrap(data, rg=rg)
+
+
+def _wrap(data, rec=None, idx=0, rg=False, vc=None, base=None, dtype_check=True) -> Tensor:
+    """The fast constructor used by the engine (no conversion, no checks)."""
+    t = _new(Tensor)
+    t._data = data
+    t._rg = rg
+    t._rec = rec
+    t._idx = idx
+    t._vc = [0] if vc is None else vc
+    t._base = base
+    t._grad = None
+    t._x = None
+    if STATE.inference:
+        t._extras().inference = True
+    return t
+
+
+wrap = _wrap
+weakref_ref = weakref.ref

@@ -1,0 +1,109 @@
+"""In-place ops on views of tensors that require grad: torch's CopySlices.
+
+NOTE [in-place on a view]
+Writing into a view changes its base, so the base's history must change: the base becomes
+the output of a CopySlices record whose inputs are the base's old history and the op's
+other operands. Its backward sends the incoming gradient to the base's old history
+everywhere except under the view, where it runs the op's own rule. Where the view lies in
+the base is kept as flat element positions, so the rule is written with ordinary
+differentiable primitives (gather, scatter) and works for any view numpy can make.
+The view itself is then re-expressed as an AsStridedBackward0 view of the new base.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops.registry import Op
+from .recording import TAPE, Record, next_position
+
+
+def _memory_offsets(arr: np.ndarray, start: int) -> np.ndarray:
+    """Each element's offset in memory, in items, laid out in `arr`'s shape."""
+    out = np.full(arr.shape, start, dtype=np.int64)
+    for d, stride in enumerate(arr.strides):
+        shape = [1] * arr.ndim
+        shape[d] = arr.shape[d]
+        out = out + (np.arange(arr.shape[d]) * (stride // arr.itemsize)).reshape(shape)
+    return out
+
+
+def _positions(base_arr: np.ndarray, view_arr: np.ndarray) -> np.ndarray:
+    """For each element of `view_arr`, its flat (C-order) position in `base_arr`."""
+    offset = (view_arr.__array_interface__["data"][0]
+              - base_arr.__array_interface__["data"][0]) // base_arr.itemsize
+    base_mem = _memory_offsets(base_arr, 0).ravel()
+    order = np.argsort(base_mem, kind="stable")
+    view_mem = _memory_offsets(view_arr, offset)
+    return order[np.searchsorted(base_mem[order], view_mem)]
+
+
+def _copy_slices_bwd(F, ctx, g):
+    inner, positions, base_shape = ctx.params
+    from .engine import _run
+
+    flat = F.reshape(g, (-1,))
+    g_view = F.take(flat, positions)
+    # the inner record keeps its saved values for as long as this record lives
+    create = not isinstance(g, (np.ndarray, np.generic))
+    inner_grads = _run(inner, [g_view], F, retain=True, create=create)
+    mask = np.ones(int(np.prod(base_shape)), dtype=bool)
+    mask[positions.ravel()] = False
+    rest = flat * F.const(mask.astype(np.result_type(g)))
+    g_self = inner_grads[0]
+    if g_self is not None:
+        if g_self.shape != positions.shape:
+            g_self = F.sum_to(g_self, positions.shape)
+        rest = rest + F.index_put_zeros((rest.shape[0],), positions, g_self, g_self, True)
+    return (F.reshape(rest, base_shape),) + tuple(inner_grads[1:])
+
+
+COPY_SLICES = Op(name="copy_slices", node="CopySlices", forward=None, backward=_copy_slices_bwd,
+                 inputs=("self", "src"))
+
+
+def _as_strided_bwd(F, ctx, g):
+    positions, base_shape = ctx.params
+    n = int(np.prod(base_shape))
+    return (F.reshape(F.index_put_zeros((n,), positions, g, g, True), base_shape),)
+
+
+AS_STRIDED = Op(name="as_strided", node="AsStridedBackward0", forward=None,
+                backward=_as_strided_bwd)
+
+
+def record_inplace_on_view(op, view, others, params, out):
+    """Apply an in-place op to `view` and rewrite its base's history (NOTE above)."""
+    from .engine import _record, _ref, _wrap, accumulate_grad
+
+    base = view._base
+    base_arr, view_arr = base._arr(), view._arr()
+    positions = _positions(base_arr, view_arr)
+    snapshot = _wrap(np.array(view_arr, copy=True))
+    inner = _record(op, (snapshot,) + others, params)
+    inner.needs = (view._rg,) + inner.needs[1:]
+    inner.shapes = (view_arr.shape,) + inner.shapes[1:]
+    inner.dtypes = (view_arr.dtype,) + inner.dtypes[1:]
+    np.copyto(view_arr, out, casting="unsafe")
+    view._vc[0] += 1
+    if inner.saved and op.save_plan:
+        saved = list(inner.saved)
+        for k, (i, which) in enumerate(op.save_plan):
+            if i < 0 and any(inner.needs[w] for w in which):
+                saved[k] = (view_arr, view._vc, view._vc[0])
+        inner.saved = tuple(saved)
+    base_edge = ((base._rec, base._idx) if base._rec is not None else
+                 ((accumulate_grad(base), 0) if base._rg else None))
+    edges = (base_edge,) + inner.inputs[1:]
+    rec = Record(COPY_SLICES, next_position(), edges, tuple(e is not None for e in edges), (),
+                 (inner, positions, base_arr.shape),
+                 (base_arr.shape,) + inner.shapes[1:], (base_arr.dtype,) + inner.dtypes[1:])
+    rec.outs = (_ref(base),)
+    base._rec, base._idx, base._rg = rec, 0, True
+    TAPE.append(rec)
+    vrec = Record(AS_STRIDED, next_position(), ((rec, 0),), (True,), (),
+                  (positions, base_arr.shape), (base_arr.shape,), (base_arr.dtype,))
+    vrec.outs = (_ref(view),)
+    view._rec, view._idx, view._rg = vrec, 0, True
+    TAPE.append(vrec)
+    return view
