@@ -259,6 +259,11 @@ def unpack_saved(rec: Record, entry, k: int, as_tensor: bool):
     return value
 
 
+def _saved_name(rec: Record, k: int) -> str:
+    names = rec.op.saved_names
+    return names[k] if k < len(names) else f"saved tensor {k}"
+
+
 def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeError:
     if type(value) is Tensor:
         data, producer = value._data, value._rec
@@ -271,7 +276,7 @@ def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeEr
     kind = f"tape.{from_np(np.result_type(data)).legacy} {list(np.shape(data))}"
     msg = (f"one of the variables needed for gradient computation has been modified by an "
            f"inplace operation: [{kind}]{where} is at version {now}; expected version {then} "
-           f"instead. It is '{rec.op.saved_names[k]}', saved by {rec.op.node} (tape position "
+           f"instead. It is '{_saved_name(rec, k)}', saved by {rec.op.node} (tape position "
            f"{rec.pos}).")
     from .anomaly import inplace_culprit
 

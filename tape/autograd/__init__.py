@@ -10,3 +10,7 @@ from . import graph
 
 __all__ = ["backward", "grad", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "graph", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
+
+from ..function import Function, FunctionCtx, once_differentiable  # noqa: E402
+
+__all__ += ["Function", "FunctionCtx", "once_differentiable"]
