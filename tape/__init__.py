@@ -57,6 +57,7 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradient_tape import GradientTape
 from .recording import TAPE
 from .tensor import Size, Tensor
 

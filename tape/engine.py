@@ -333,7 +333,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+         allow_unused=None, is_grads_batched=False, materialize_grads=False, _within=None):
     """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates)."""
     single = isinstance(inputs, Tensor)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
@@ -354,7 +354,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         targets.setdefault(edge_of(t), t)
     got = playback(roots, retain=retain_graph, create=create_graph, targets=targets,
-                   accumulate=False)
+                   accumulate=False, within=_within)
     result = []
     for t in inputs:
         g = got.get(edge_of(t))
@@ -403,8 +403,9 @@ def _roots(tensors, grads, create):
     return roots
 
 
-def _useful_nodes(roots, targets) -> set:
-    """Nodes on some path from a root to a target: only these take part in playback."""
+def _useful_nodes(roots, targets, within=None) -> set:
+    """Nodes on some path from a root to a target: only these take part in playback.
+    With `within` (a recording scope's records), paths stop at records outside it."""
     useful, reaches = set(), {}
     stack = [(e[0], False) for e, _ in roots]
     target_nodes = {node for node, _ in targets}
@@ -412,7 +413,7 @@ def _useful_nodes(roots, targets) -> set:
         node, done = stack.pop()
         if done:
             hit = node in target_nodes
-            if type(node) is Record:
+            if type(node) is Record and (within is None or node in within):
                 for e in node.inputs:
                     if e is not None and reaches.get(e[0]):
                         hit = True
@@ -424,23 +425,25 @@ def _useful_nodes(roots, targets) -> set:
             continue
         reaches[node] = False
         stack.append((node, True))
-        if type(node) is Record:
+        if type(node) is Record and (within is None or node in within):
             for e in node.inputs:
                 if e is not None and e[0] not in reaches:
                     stack.append((e[0], False))
     return useful
 
 
-def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True) -> dict:
+def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True,
+             within=None) -> dict:
     """Run the records that lead to `roots` in reverse position order.
 
     roots: [((node, index), grad)]. targets: {(node, index): tensor} to capture (their
     gradients are returned) and, with `accumulate`, the only leaves to accumulate into.
+    within: if given (with targets), only these records run (a GradientTape's scope).
     """
     from .api import PRIMS_NP, PRIMS_TAPE
 
     F = PRIMS_TAPE if create else PRIMS_NP
-    useful = None if targets is None else _useful_nodes(roots, targets)
+    useful = None if targets is None else _useful_nodes(roots, targets, within)
     captured = {}
     heap, bufs = [], {}
     for (node, idx), g in roots:
@@ -463,6 +466,8 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 for i, g in enumerate(grads):
                     if (rec, i) in targets and g is not None:
                         captured[(rec, i)] = g
+                if within is not None and rec not in within:
+                    continue
                 if not any(e is not None and e[0] in useful for e in rec.inputs):
                     continue
             in_grads = _run(rec, grads, F, retain, create)

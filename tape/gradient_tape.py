@@ -1,0 +1,154 @@
+"""`tape.GradientTape`: a recording scope in TensorFlow's spirit, on the global tape.
+
+    with tape.GradientTape() as t:
+        t.watch(x)            # track x within the scope even if it does not require grad
+        y = f(x)
+    dx = t.gradient(y, x)
+
+Only the ops run inside the scope are differentiated: gradients do not flow through
+records made before it (as in TensorFlow), and `t.records` is exactly that part of the
+Wengert list. Scopes nest: a gradient computed inside an outer scope is itself recorded
+(create_graph), so the outer scope can differentiate it again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import grad as _grad
+from .grad_mode import no_grad
+from .recording import TAPE
+from .tensor import Tensor, _wrap
+
+
+class GradientTape:
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self.records: list = []
+        self._watched: list = []
+        self._used = False
+        self._recording = False
+
+    # ---- the scope -------------------------------------------------------------------
+
+    def __enter__(self) -> GradientTape:
+        if self._recording:
+            raise RuntimeError("GradientTape is already recording; it cannot be entered twice")
+        self._recording = True
+        TAPE.scopes.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        self._recording = False
+        TAPE.scopes.remove(self)
+        for t, was in self._watched:  # watching lasts for the scope only
+            t._rg = was
+        return False
+
+    def _add(self, rec) -> None:
+        self.records.append(rec)
+
+    def watch(self, tensor) -> None:
+        """Track `tensor` (a leaf, or several) within the scope even if it does not require grad."""
+        for t in tensor if isinstance(tensor, (list, tuple)) else (tensor,):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"GradientTape.watch expects tensors, got {type(t).__name__}")
+            if not t._data.dtype.kind == "f":
+                raise RuntimeError(f"GradientTape.watch: only floating tensors can be watched "
+                                   f"(got {t.dtype!r})")
+            if not t._rg:
+                if t._rec is not None:
+                    raise RuntimeError("GradientTape.watch: a tensor computed without gradients "
+                                       "cannot be watched; watch the leaf it came from")
+                self._watched.append((t, False))
+                t._rg = True
+
+    def stop_recording(self):
+        """A block whose ops are not recorded (their results are constants to this scope)."""
+        return no_grad()
+
+    def reset(self) -> None:
+        """Forget everything recorded so far; later ops are recorded as usual."""
+        self.records = []
+
+    # ---- gradients -------------------------------------------------------------------
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+        """d target / d sources, shaped like `sources` (a tensor, or a list/tuple of them)."""
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', "
+                             f"got {unconnected_gradients!r}")
+        if self._used and not self.persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set "
+                               "of gradients (or jacobians); pass persistent=True to reuse it")
+        self._used = True
+        single = isinstance(sources, Tensor)
+        srcs = [sources] if single else list(sources)
+        targets = list(target) if isinstance(target, (list, tuple)) else [target]
+        grads_out = output_gradients
+        if grads_out is not None and not isinstance(grads_out, (list, tuple)):
+            grads_out = [grads_out]
+        if grads_out is None:
+            # TensorFlow sums a non-scalar target; torch would refuse: do as TensorFlow
+            grads_out = [_wrap(np.ones_like(t._data)) for t in targets]
+        # inside an enclosing scope the gradient must be differentiable again
+        create = bool(TAPE.scopes)
+        live = [t for t in targets if t._rg]
+        result = [None] * len(srcs)
+        # tensors watched in the scope count as differentiable even after it has closed
+        rewatch = [t for t, _ in self._watched if not t._rg]
+        for t in rewatch:
+            t._rg = True
+        try:
+            diff = [i for i, s in enumerate(srcs) if s._rg]
+            if live and diff:
+                gs = [g for t, g in zip(targets, grads_out) if t._rg]
+                got = _grad(live, [srcs[i] for i in diff], gs,
+                            retain_graph=self.persistent or create, create_graph=create,
+                            allow_unused=True, _within=set(self.records))
+                for i, g in zip(diff, got):
+                    result[i] = g
+        finally:
+            for t in rewatch:
+                t._rg = False
+        if unconnected_gradients == "zero":
+            result = [_wrap(np.zeros_like(s._arr())) if g is None else g
+                      for s, g in zip(srcs, result)]
+        if single:
+            return result[0]
+        return type(sources)(result) if isinstance(sources, tuple) else result
+
+    def jacobian(self, target, sources, unconnected_gradients="none"):
+        """d target[i] / d source[j] for every element: shape target.shape + source.shape."""
+        if self._used and not self.persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set "
+                               "of gradients (or jacobians); pass persistent=True to reuse it")
+        single = isinstance(sources, Tensor)
+        srcs = [sources] if single else list(sources)
+        rows = [[] for _ in srcs]
+        n = target._data.size
+        keep, self.persistent = self.persistent, True
+        try:
+            for k in range(n):
+                onehot = np.zeros(n, dtype=target._data.dtype)
+                onehot[k] = 1
+                g = self.gradient(target, srcs, _wrap(onehot.reshape(target._data.shape)),
+                                  unconnected_gradients="zero")
+                for r, gi in zip(rows, g):
+                    r.append(gi)
+        finally:
+            self.persistent = keep
+            self._used = True
+        from .ops.registry import FUNCTIONS
+
+        out = []
+        for s, r in zip(srcs, rows):
+            stacked = FUNCTIONS["stack"](r, 0) if r else _wrap(np.zeros((0,) + s._data.shape))
+            out.append(FUNCTIONS["reshape"](stacked, tuple(target.shape) + tuple(s.shape)))
+        return out[0] if single else out
+
+    def __repr__(self) -> str:
+        from .wengert import format_records
+
+        return format_records(self.records, title="GradientTape")
