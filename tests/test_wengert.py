@@ -1,0 +1,179 @@
+"""The Wengert-list view (`tape.wengert`): which records it lists and what each row says."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import tape
+from tape import wengert
+
+
+def _by_node(rows):
+    return [r[2] for r in rows]
+
+
+def _big():
+    a, b = tape.tensor(2.0), tape.tensor(2.0)
+    c = a * b
+    c.requires_grad = True
+    d = tape.tensor(2.0)
+    e = c * d
+    f = tape.tensor(2.0)
+    g = e * f
+    h = tape.tensor(2.0, requires_grad=True)
+    i = g / h
+    j = i + h
+    k = j * i
+    return dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h, i=i, j=j, k=k)
+
+
+def test_records_in_position_order_with_node_names():
+    t = _big()
+    recs = wengert.records_for(t["k"])
+    positions = [r.pos for r in recs]
+    assert positions == sorted(positions) and len(set(positions)) == 5
+    rows = wengert.rows(recs, names=t)
+    assert _by_node(rows) == ["MulBackward0", "MulBackward0", "DivBackward0", "AddBackward0", "MulBackward0"]
+    assert [r[1] for r in rows] == ["mul", "mul", "div", "add", "mul"]
+    # the printed table keeps that order too
+    text = wengert.table(t["k"], names=t)
+    printed = [int(m) for m in re.findall(r"^\s*(\d+)\s", text, flags=re.M)]
+    assert printed == positions
+
+
+def test_input_edges_name_producers_leaves_and_no_grad():
+    t = _big()
+    rows = {r[4].split()[0]: r for r in wengert.rows(wengert.records_for(t["k"]), names=t)}
+    pos = {name: str(t[name]._rec.pos) for name in "egijk"}
+    assert rows["e"][3] == "leaf(c), -"  # d needs no grad
+    assert rows["g"][3] == f"#{pos['e']}, -"
+    assert rows["i"][3] == f"#{pos['g']}, leaf(h)"
+    assert rows["j"][3] == f"#{pos['i']}, leaf(h)"
+    assert rows["k"][3] == f"#{pos['j']}, #{pos['i']}"
+
+
+def test_unbind_edges_show_output_indices():
+    a = tape.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b, c, d = a.unbind()
+    e = b * c * d
+    names = dict(a=a, b=b, c=c, d=d, e=e)
+    rows = wengert.rows(wengert.records_for(e), names=names)
+    assert _by_node(rows) == ["UnbindBackward0", "MulBackward0", "MulBackward0"]
+    u, inner = rows[0][0], rows[1][0]
+    assert rows[0][3] == "leaf(a)"
+    assert rows[0][4] == "b float32[], c float32[], d float32[]"
+    assert rows[1][3] == f"#{u}.0, #{u}.1"
+    assert rows[2][3] == f"#{inner}, #{u}.2"
+    assert rows[0][6] == "0"  # unbind's dim
+
+
+def test_saved_values_with_versions_and_stale_after_inplace():
+    a = tape.tensor(2.0, requires_grad=True)
+    b = tape.tensor(3.0, requires_grad=True)
+    c = a * b
+    d = tape.tensor(4.0, requires_grad=True)
+    e = c * d
+    names = dict(a=a, b=b, c=c, d=d, e=e)
+    before = wengert.rows(wengert.records_for(e), names=names)
+    assert before[1][5] == "self=c@v0, other=d@v0"
+    assert "stale" not in wengert.table(e, names=names)
+    c += 1
+    after = wengert.rows(wengert.records_for(e, c), names=names)
+    assert _by_node(after) == ["MulBackward0", "MulBackward0", "AddBackward0"]
+    assert after[1][5] == "self=c@v0 (now v1: stale), other=d@v0"
+    assert after[0][5] == "self=a@v0, other=b@v0"  # a and b were not touched
+    # the in-place add is named as such, and c's first record knows c moved on
+    assert after[2][1] == "add_"
+    assert after[0][4] == f"c float32[] (now #{after[2][0]})"
+    assert "(now v1: stale)" in wengert.table(e, names=names)
+
+
+def test_only_needed_values_are_saved():
+    a = tape.tensor(2.0, requires_grad=True)
+    b = tape.tensor(3.0)
+    c = a * b
+    (row,) = wengert.rows(wengert.records_for(c), names={a: "a", b: "b"})
+    assert row[5] == "self=-, other=b@v0"  # only a's gradient is needed, and it needs b
+    assert row[3] == "leaf(a), -"
+    s = a + b
+    (row,) = wengert.rows(wengert.records_for(s))
+    assert row[5] == "" and row[6] == "1"  # add saves nothing; alpha=1
+
+
+def test_freed_after_backward_kept_with_retain_graph():
+    t = _big()
+    t["k"].backward(retain_graph=True)
+    kept = wengert.rows(wengert.records_for(t["k"]), names=t)
+    assert all("<freed>" not in r[5] for r in kept)
+    t["k"].backward()
+    text = wengert.table(t["k"], names=t)
+    rows = wengert.rows(wengert.records_for(t["k"]), names=t)
+    for r in rows:
+        assert r[5] == ("" if r[2] == "AddBackward0" else "<freed>")
+    assert text.count("<freed>") == 4
+
+
+def test_records_for_lists_only_the_given_graph():
+    x = tape.tensor(1.0, requires_grad=True)
+    y = (x * 2).exp()
+    other = tape.tensor(5.0, requires_grad=True)
+    z = other.sin()
+    ry = wengert.records_for(y)
+    assert _by_node(wengert.rows(ry)) == ["MulBackward0", "ExpBackward0"]
+    assert all(r is not z._rec for r in ry)
+    assert "SinBackward0" not in wengert.table(y)
+    assert {r.pos for r in wengert.records_for(y, z)} == {r.pos for r in ry} | {z._rec.pos}
+    # the global tape holds both
+    whole = repr(tape.TAPE)
+    assert whole.startswith("the global tape") and "SinBackward0" in whole and "ExpBackward0" in whole
+    # a leaf has no records
+    assert wengert.records_for(x) == []
+    assert "nothing recorded" in wengert.table(x)
+
+
+def test_dead_outputs_and_unnamed_values():
+    x = tape.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()  # the product is dropped: its record lives on, its output is gone
+    rows = wengert.rows(wengert.records_for(y))
+    assert rows[0][4] == "dead"
+    assert rows[0][3] == "leaf([1., 2.]), -"  # 3 is a number: no gradient
+    assert rows[1][4] == "float32[]"
+    big = tape.ones(10, 10, requires_grad=True)
+    (row,) = wengert.rows(wengert.records_for(big.exp()))
+    assert row[3] == "leaf(float32[10, 10])"
+    assert row[5] == f"result=#{row[0]}@v0"  # exp saves its own result
+
+
+def test_names_by_tensor_by_id_or_name_to_tensor():
+    a = tape.tensor(2.0, requires_grad=True)
+    c = a * a
+    for names in ({a: "a", c: "c"}, {id(a): "a", id(c): "c"}, {"a": a, "c": c}):
+        (row,) = wengert.rows(wengert.records_for(c), names=names)
+        assert row[3] == "leaf(a), leaf(a)" and row[4] == "c float32[]", names
+    assert wengert.table(c, names={"a": a, "c": c}).startswith("records leading to c (1 record)")
+
+
+def test_columns_are_aligned():
+    t = _big()
+    t["k"].backward()
+    lines = wengert.table(t["k"], names=t, title="big").splitlines()
+    assert lines[0] == "big (5 records)"
+    header, rule, *body = lines[1:]
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    assert [m.start() for m in re.finditer(r"-+", rule)] == starts
+    assert len(body) == 5
+    node_col, input_col = starts[2], starts[3]
+    for line in body:
+        assert line[node_col:].split()[0].endswith("Backward0")
+        assert line[input_col - 2:input_col] == "  " and line[input_col] in "#l"
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_records_for_rejects_other_things():
+    with pytest.raises(TypeError):
+        wengert.records_for(3.0)
+    a = tape.tensor(2.0, requires_grad=True)
+    c = a * 2
+    assert wengert.records_for(c.grad_fn) == wengert.records_for(c)
