@@ -24,7 +24,9 @@ def _pointwise(ufunc, floating=False):
             dt = float_dtype(dt if dt is not None else _dtype_of(a, b))
         elif dt is None:
             return ufunc(a, b)
-        return ufunc(a, b, dtype=dt)
+        # unsafe: a 0-d operand of a wider kind is cast to the result dtype, as torch does
+        # (uint8[2] + int64 0-d stays uint8)
+        return ufunc(a, b, dtype=dt, casting="unsafe")
 
     return forward
 
@@ -65,12 +67,18 @@ def sub(input, other, *, alpha=1):
     return call(SUB, (input, other), (alpha,))
 
 
+# tensor - tensor, reflected: other - alpha * self, keeping self as the first edge
+RSUB_T = op("rsub", "RsubBackward0", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
+            backward=lambda F, ctx, g: (-g if ctx.params[0] == 1 else g * -ctx.params[0], g),
+            inputs=("self", "other"))
+
+
 @function("rsub", methods="__rsub__")
 def rsub(input, other, *, alpha=1):
     """other - alpha * input"""
     if type(other) in _PY:
         return call(RSUB, (input,), (other, alpha))
-    return call(SUB, (other, input), (alpha,))
+    return call(RSUB_T, (input, other), (alpha,))
 
 
 @function(methods=("add_", "__iadd__"), module=False)
@@ -174,10 +182,11 @@ def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
     gs = ge = None
     if need_self:
         # where exponent == 0 the gradient is 0, even at self == 0 (torch's pow_backward)
-        gs = F.where(F.const(exponent == 0), 0.0, g * exponent * self ** (exponent - 1))
+        gs = F.where(F.value(exponent) == 0, 0.0, g * exponent * self ** (exponent - 1))
     if need_exp:
         # d/de self**e = result * log(self); torch defines it as 0 where self == 0 and e >= 0
-        ge = F.where(F.const((self == 0) & (exponent >= 0)), 0.0, g * result * F.log(self))
+        mask = (F.value(self) == 0) & (F.value(exponent) >= 0)
+        ge = F.where(mask, 0.0, g * result * F.log(self))
     return gs, ge
 
 
@@ -205,8 +214,9 @@ POW = op("pow", "PowBackward0", lambda a, e: _pow_tensor_fwd(a, e), _pow_scalar_
 POW_TT = op("pow", "PowBackward1", _pow_tensor_fwd, _pow_tensor_bwd,
             inputs=("self", "exponent"),
             saves=(("self", (0, 1)), ("exponent", (0, 1)), ("result", (1,))))
-POW_ST = op("pow", "PowBackward2", lambda e, base: _pow_tensor_fwd(base, e), _pow_base_bwd,
-            inputs=("exponent",), saves=(("result", (0,)),))
+POW_ST = op("pow", "PowBackward2", lambda e, base: _pow_tensor_fwd(base, e),
+            lambda F, ctx, g, exponent, result: _pow_base_bwd(F, ctx, g, result),
+            inputs=("exponent",), saves=(("exponent", (0,)), ("result", (0,))))
 
 
 @function("pow", methods=("pow", "__pow__"))

@@ -30,7 +30,7 @@ GT = _cmp("gt", np.greater, "__gt__", None)
 GE = _cmp("ge", np.greater_equal, "__ge__", None)
 
 
-def _where_fwd(cond, a, b):
+def _where_fwd(a, b, cond):
     from .dtypes import binary_dtype
 
     dt = binary_dtype(a, b)
@@ -38,24 +38,29 @@ def _where_fwd(cond, a, b):
     return out if dt is None else out.astype(dt, copy=False)
 
 
-def _where_bwd(F, ctx, g, condition):
-    _, need_a, need_b = ctx.needs
-    c = F.const(condition)
-    return (None, F.where(c, g, 0.0) if need_a else None, F.where(c, 0.0, g) if need_b else None)
+def _where_bwd(F, ctx, g):
+    (cond,) = ctx.params
+    need_a, need_b = ctx.needs
+    return (F.where(cond, g, 0.0) if need_a else None, F.where(cond, 0.0, g) if need_b else None)
 
 
-WHERE = op("where", "WhereBackward0", _where_fwd, _where_bwd,
-           inputs=("condition", "self", "other"), saves=(("condition", (1, 2)),))
+# the condition is data, not a differentiable input: torch's node has two next_functions
+WHERE = op("where", "WhereBackward0", _where_fwd, _where_bwd, inputs=("self", "other"),
+           param_names=("condition",))
+
+
+def _cond(condition):
+    return condition._arr() if hasattr(condition, "_arr") else np.asarray(condition)
 
 
 @function("where", methods=())
 def where(condition, input, other):
     """`input` where `condition` holds, else `other` (broadcasting)."""
-    return call(WHERE, (condition, input, other))
+    return call(WHERE, (input, other), (_cond(condition),))
 
 
 def _where_method(self, condition, other):
-    return call(WHERE, (condition, self, other))
+    return call(WHERE, (self, other), (_cond(condition),))
 
 
 function(methods="where", module=False)(_where_method)

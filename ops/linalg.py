@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import call, function, op
-from .shape import CLONE, EXPAND, SQUEEZE_DIMS, UNSAFE_VIEW, UNSQUEEZE, VIEW
+from .shape import (
+    SQUEEZE_DIM,
+    SQUEEZE_DIMS,
+    TRANSPOSE,
+    UNSAFE_VIEW,
+    UNSQUEEZE,
+    T,
+    contiguous,
+    expand,
+    reshape,
+)
 
 
 def _bwd_pair(ga, gb):
@@ -89,16 +99,36 @@ def bmm(input, mat2):
 
 
 def _reshape(x, shape):
-    """As torch's matmul folds batches: a view when possible, else a copy then a view."""
-    try:
-        return call(VIEW, (x,), (shape,))
-    except RuntimeError:
-        return call(UNSAFE_VIEW, (call(CLONE, (x,)),), (shape,))
+    """As torch's matmul folds batches: tensor.reshape (a view when possible, else a copy)."""
+    return reshape(x, shape)
+
+
+def _should_fold(a, b) -> bool:
+    """torch's should_fold: fold the batch of the larger operand into mm/mv rows instead of
+    bmm, when the smaller one requires grad or the fold needs no copy."""
+    larger = a.ndim >= b.ndim
+    dim_t1, dim_t2 = (a.ndim, b.ndim) if larger else (b.ndim, a.ndim)
+    if not (dim_t1 >= 3 and dim_t2 <= 2):
+        return False
+    if (b if larger else a).requires_grad:
+        return True
+    if a.ndim == 2:
+        return False
+    t1 = np.asarray(a._data) if larger else np.swapaxes(np.asarray(b._data), -1, -2)
+    if t1.size == 0:
+        return True
+    shape, strides = t1.shape, t1.strides
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(dim_t1 - 2))
+
+
+def _mT(x):
+    return call(TRANSPOSE, (x,), (x.ndim - 2, x.ndim - 1))
 
 
 @function("matmul", methods=("matmul", "__matmul__"))
 def matmul(input, other):
-    """Matrix product with broadcasting over batch dims (1-d operands as vectors)."""
+    """Matrix product with broadcasting over batch dims (1-d operands as vectors), composed
+    of dot / mv / mm / bmm and views exactly as torch's _matmul_impl composes it."""
     da, db = input.ndim, other.ndim
     if da == 0 or db == 0:
         raise RuntimeError(
@@ -111,35 +141,49 @@ def matmul(input, other):
         return call(SQUEEZE_DIMS, (mm(call(UNSQUEEZE, (input,), (0,)), other),), ((0,),))
     if da == 2 and db == 2:
         return mm(input, other)
-    if da >= 3 and db <= 2:
-        # fold the batch into the rows: one mm (or mv)
-        k = input.shape[-1]
-        folded = _reshape(input, (int(np.prod(input.shape[:-1])), k))
-        if db == 1:
-            out = mv(folded, other)
-            return call(UNSAFE_VIEW, (out,), (input.shape[:-1],))
-        out = mm(folded, other)
-        return call(UNSAFE_VIEW, (out,), (input.shape[:-1] + (other.shape[-1],),))
-    # general case: broadcast the batch dims and use bmm
-    a = call(UNSQUEEZE, (input,), (0,)) if da == 1 else input
-    b = call(UNSQUEEZE, (other,), (1,)) if db == 1 else other
-    if a.shape[-1] != b.shape[-2]:
+    if _should_fold(input, other):
+        transpose = db > da
+        t1 = _mT(other) if transpose else input
+        t2 = other if not transpose else (call(T, (input,)) if da == 2 else input)
+        out_shape = tuple(t1.shape[:-1])
+        folded = _reshape(t1, (int(np.prod(out_shape)), t1.shape[-1]))
+        if t2.ndim == 2:
+            out = call(UNSAFE_VIEW, (mm(folded, t2),), (out_shape + (t2.shape[1],),))
+            return contiguous(_mT(out)) if transpose else out
+        return call(UNSAFE_VIEW, (mv(folded, t2),), (out_shape,))
+    # the general case: broadcast the batch dims, fold them into one, bmm
+    n = input.shape[-2] if da > 1 else 1
+    m1 = input.shape[-1]
+    batch1 = tuple(input.shape[:max(da - 2, 0)])
+    m2 = other.shape[-2] if db > 1 else other.shape[0]
+    p = other.shape[-1] if db > 1 else 1
+    batch2 = tuple(other.shape[:max(db - 2, 0)])
+    if da == 3 and db == 3 and batch1[0] != batch2[0]:
+        if batch1[0] == 1 and input.requires_grad:
+            return matmul(call(SQUEEZE_DIM, (input,), ((0,),)), other)
+        if batch2[0] == 1 and other.requires_grad:
+            return matmul(input, call(SQUEEZE_DIM, (other,), ((0,),)))
+    try:
+        batch = tuple(np.broadcast_shapes(batch1, batch2))
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({batch1}) must match the size of tensor b ({batch2}) at "
+            f"non-singleton dimension (matmul of shapes {list(input.shape)} and "
+            f"{list(other.shape)})") from None
+    if m1 != m2:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{int(np.prod(a.shape[:-2]))}, {a.shape[-1]}] but got: "
-            f"[{int(np.prod(b.shape[:-2]))}, {b.shape[-2]}].")
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    n = int(np.prod(batch))
-    a3 = _reshape(_expand_to(a, batch + a.shape[-2:]), (n,) + a.shape[-2:])
-    b3 = _reshape(_expand_to(b, batch + b.shape[-2:]), (n,) + b.shape[-2:])
-    out_shape = batch + (a.shape[-2], b.shape[-1])
-    out = call(UNSAFE_VIEW, (bmm(a3, b3),), (out_shape,))
-    if da == 1:
-        out = call(SQUEEZE_DIMS, (out,), ((len(batch),),))
-    if db == 1:
-        out = call(SQUEEZE_DIMS, (out,), ((out.ndim - 1,),))
-    return out
-
-
-def _expand_to(x, shape):
-    return x if x.shape == shape else call(EXPAND, (x,), (shape,))
+            f"[{int(np.prod(batch))}, {m1}] but got: [{int(np.prod(batch))}, {m2}].")
+    count = int(np.prod(batch))
+    a3 = _reshape(expand(input, *(batch + (n, m1))), (count, n, m1))
+    vector_rhs = db == 1
+    b = expand(other, *(batch + ((m2,) if vector_rhs else (m2, p))))
+    if vector_rhs:
+        b3 = call(UNSQUEEZE, (_reshape(b, (count, m2)),), (2,))
+    else:
+        b3 = _reshape(b, (count, m2, p))
+    out_shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
+    out = bmm(a3, b3)
+    if vector_rhs:
+        out = call(SQUEEZE_DIM, (out,), ((2,),))
+    return call(UNSAFE_VIEW, (out,), (out_shape,))

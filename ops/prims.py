@@ -41,7 +41,7 @@ def reshape(x, shape):
 
 
 def transpose(x, dim0, dim1):
-    return np.swapaxes(x, dim0, dim1)
+    return x if np.ndim(x) == 0 else np.swapaxes(x, dim0, dim1)
 
 
 def permute(x, dims):
@@ -140,3 +140,14 @@ def take(x, index):
 
 
 NAMES = NAMES + ("take",)
+
+
+def sin(x):
+    return np.sin(x)
+
+
+def cos(x):
+    return np.cos(x)
+
+
+NAMES = NAMES + ("sin", "cos")

@@ -41,6 +41,8 @@ class Op:
     saves: tuple[tuple[str, tuple[int, ...]], ...] = ()
     outputs: int = 1
     view: bool = False  # outputs are views of input 0: same storage and version counter
+    # names of the non-tensor params, for Node._saved_<name> (e.g. where's condition)
+    param_names: tuple[str, ...] = ()
     # which outputs may carry a gradient (e.g. max's values yes, its indices no)
     differentiable_outputs: tuple[int, ...] | None = None
 

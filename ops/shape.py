@@ -24,6 +24,9 @@ def _view_fwd(a, shape):
 
 VIEW = op("view", "ViewBackward0", _view_fwd,
           lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+# reshape of a non-contiguous tensor that can still be viewed (torch's _reshape_alias)
+RESHAPE_ALIAS = op("_reshape_alias", "ReshapeAliasBackward0", _view_fwd,
+                   lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
 # reshape of a tensor that cannot be viewed: a copy, then a view of the copy
 UNSAFE_VIEW = op("_unsafe_view", "UnsafeViewBackward0", lambda a, shape: np.reshape(a, shape),
                  lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),))
@@ -38,10 +41,13 @@ def view(self, *shape):
 
 @function("reshape", methods="reshape")
 def reshape(input, *shape):
-    """A view when the storage allows one, a copy otherwise."""
+    """A view when the storage allows one, a copy otherwise (torch's node names: a view of
+    a contiguous tensor, an alias of a non-contiguous one, or a clone then a view)."""
     shape = infer_shape(shape_arg(shape), input.numel())
-    try:
+    if input.is_contiguous():
         return call(VIEW, (input,), (shape,))
+    try:
+        return call(RESHAPE_ALIAS, (input,), (shape,))
     except RuntimeError:
         return call(UNSAFE_VIEW, (call(CLONE, (input,)),), (shape,))
 
@@ -68,7 +74,7 @@ def contiguous(self, memory_format=None):
 
 
 def _transpose_fwd(a, d0, d1):
-    return np.swapaxes(a, d0, d1)
+    return a.view() if a.ndim == 0 else np.swapaxes(a, d0, d1)  # 0-d: dims 0 and -1 are one
 
 
 TRANSPOSE = op("transpose", "TransposeBackward0", _transpose_fwd,
@@ -201,9 +207,19 @@ def unsqueeze(input, dim):
 
 SQUEEZE = op("squeeze", "SqueezeBackward0", lambda a: np.reshape(a, tuple(s for s in a.shape if s != 1)),
              lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
-SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4",
-                  lambda a, dims: np.squeeze(a, tuple(d for d in dims if a.shape[d] == 1)),
-                  lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+def _squeeze_dims_fwd(a, dims):
+    return np.squeeze(a, tuple(d for d in dims if a.shape[d] == 1))
+
+
+def _squeeze_bwd(F, ctx, g):
+    return (F.reshape(g, ctx.shapes[0]),)
+
+
+# torch names each overload's node: squeeze(dim: int) 1, squeeze(dims: tuple) 2, and the
+# in-place squeeze_(dim) 4 (which matmul uses on its result)
+SQUEEZE_DIM = op("squeeze", "SqueezeBackward1", _squeeze_dims_fwd, _squeeze_bwd, view=True)
+SQUEEZE_DIMS_LIST = op("squeeze", "SqueezeBackward2", _squeeze_dims_fwd, _squeeze_bwd, view=True)
+SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd, view=True)
 
 
 @function("squeeze", methods="squeeze")
@@ -211,7 +227,8 @@ def squeeze(input, dim=None):
     """Remove size-1 dims (all of them, or those in `dim`) (a view)."""
     if dim is None:
         return call(SQUEEZE, (input,))
-    return call(SQUEEZE_DIMS, (input,), (wrap_dims(dim, input.ndim),))
+    node = SQUEEZE_DIMS_LIST if isinstance(dim, (tuple, list)) else SQUEEZE_DIM
+    return call(node, (input,), (wrap_dims(dim, input.ndim),))
 
 
 ALIAS = op("alias", "AliasBackward0", lambda a: a.view(), lambda F, ctx, g: (g,), view=True)

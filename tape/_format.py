@@ -14,13 +14,15 @@ def _float_formatter(values: np.ndarray):
         return lambda v: _special(v) or f"{v}"
     integral = bool(np.all(finite == np.round(finite)))
     big, small = (nonzero.max(), nonzero.min()) if nonzero.size else (0.0, 0.0)
-    if integral and (nonzero.size == 0 or big < 1e8):
-        width = max(len(f"{v:.0f}.") for v in finite)
+    # as torch, the width comes from the nonzero finite values only (so -0. is not padded)
+    shown = finite[finite != 0]
+    if integral and (nonzero.size == 0 or (big <= 1e8 and big / small <= 1000.0)):
+        width = max((len(f"{v:.0f}.") for v in shown), default=1)
         return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
     if nonzero.size and (big / small > 1000.0 or big > 1e8 or small < 1e-4):
-        width = max(len(f"{v:.4e}") for v in finite)
+        width = max(len(f"{v:.4e}") for v in shown)
         return lambda v: (_special(v) or f"{v:.4e}").rjust(width)
-    width = max(len(f"{v:.4f}") for v in finite)
+    width = max((len(f"{v:.4f}") for v in shown), default=1)
     return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
 
 
@@ -65,7 +67,7 @@ def _format_dim(a, item, indent, summarize):
     if a.ndim == 1:
         n = a.shape[0]
         if summarize and n > 2 * _EDGE:
-            cells = [item(v) for v in a[:_EDGE].tolist()] + ["..."] + [item(v) for v in a[-_EDGE:].tolist()]
+            cells = [item(v) for v in a[:_EDGE].tolist()] + [" ..."] + [item(v) for v in a[-_EDGE:].tolist()]
         else:
             cells = [item(v) for v in a.tolist()]
         per_line = max(1, (_LINE - indent) // (len(cells[0]) + 2)) if cells else 1
@@ -87,7 +89,11 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         suffix.append(f"size={tuple(a.shape)}")
     else:
         body = format_data(a, len(prefix))
-    if not (a.dtype == _default_np() or a.dtype == np.int64 or a.dtype == np.bool_):
+    if a.size == 0:
+        # nothing to infer the dtype from: torch names any dtype but the default float
+        if a.dtype != _default_np():
+            suffix.append(f"dtype={t.dtype!r}")
+    elif not (a.dtype == _default_np() or a.dtype == np.int64 or a.dtype == np.bool_):
         suffix.append(f"dtype={t.dtype!r}")
     if t._rec is not None:
         suffix.append(f"grad_fn=<{t._rec.op.node}>")

@@ -48,10 +48,14 @@ def call(op, inputs: tuple, params: tuple = ()):
     return _recorded_outputs(op, rec, inputs, out)
 
 
-def _record(op, inputs: tuple, params: tuple) -> Record:
+def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
+    """`need_self` overrides whether input 0 needs a gradient: an in-place op records a
+    snapshot of its target as input 0, and what it saves depends on the target's need."""
     edges, needs, shapes, dtypes = [], [], [], []
     for x in inputs:
         if isinstance(x, Tensor) and x._rg:
+            if x._x is not None and x._x.view_version is not None and x._vc[0] != x._x.view_version:
+                raise _stale_multi_view_error(x)
             r = x._rec
             edges.append((r, x._idx) if r is not None else (accumulate_grad(x), 0))
             needs.append(True)
@@ -62,6 +66,8 @@ def _record(op, inputs: tuple, params: tuple) -> Record:
             needs.append(False)
             shapes.append(None)
             dtypes.append(None)
+    if need_self is not None:
+        needs[0] = need_self
     saved = ()
     if op.save_plan:
         saved = []
@@ -96,10 +102,18 @@ class _Packed:
         self.unpack = unpack
 
 
+def _stale_multi_view_error(x: Tensor) -> RuntimeError:
+    return RuntimeError(
+        f"Output {x._idx} of {x._rec.op.node} is a view and its base or another view of its base "
+        "has been modified inplace. This view is the output of a function that returns multiple "
+        "views. Such functions do not allow the output views to be modified inplace. You should "
+        "replace the inplace operation by an out-of-place one.")
+
+
 def _plain_outputs(op, inputs, out):
     if op.view:
         base = inputs[0]
-        vc, base = base._vc, base._base or base
+        vc, base = base._vc, (base if base._base is None else base._base)
         if op.outputs == 1:
             return _wrap(out, vc=vc, base=base)
         return tuple(_wrap(o, vc=vc, base=base) for o in out)
@@ -112,7 +126,7 @@ def _recorded_outputs(op, rec: Record, inputs, out):
     vc = base = None
     if op.view:
         base = inputs[0]
-        vc, base = base._vc, base._base or base
+        vc, base = base._vc, (base if base._base is None else base._base)
     diff = op.differentiable_outputs
     if op.outputs == 1:
         t = _wrap(out, rec, 0, out.dtype.kind in "fc", vc, base)
@@ -122,6 +136,9 @@ def _recorded_outputs(op, rec: Record, inputs, out):
             _wrap(o, rec, i, o.dtype.kind in "fc" and (diff is None or i in diff), vc, base)
             for i, o in enumerate(out))
     rec.outs = tuple(_ref(t) for t in outs)
+    if op.view and op.outputs != 1:
+        for t in outs:
+            t._extras().view_version = vc[0]
     if op.save_plan:
         saved = rec.saved
         for k, (i, which) in enumerate(op.save_plan):
@@ -183,13 +200,15 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
         isinstance(x, Tensor) and x._rg for x in inputs)
     rec = None
     if recording:
-        if self._base is not None and (self._base._rg or self._rg):
+        if self._base is not None:
+            # writing into a view changes its base: the base's history is rewritten (CopySlices),
+            # also when only the other operand requires grad (torch: zeros(3)[1:].add_(a))
             from .views import record_inplace_on_view
 
             return record_inplace_on_view(op, self, others, params, out)
         # `self` is about to change: if its old value is saved, save a copy of it
         snapshot = _wrap(np.array(target, copy=True))
-        rec = _record(op, (snapshot,) + others, params)
+        rec = _record(op, (snapshot,) + others, params, need_self=self._rg)
         rec.inputs = ((self._rec, self._idx) if self._rec is not None else
                       ((accumulate_grad(self), 0) if self._rg else None),) + rec.inputs[1:]
         rec.needs = (self._rg,) + rec.needs[1:]
@@ -214,17 +233,18 @@ def _check_inplace_allowed(t: Tensor) -> None:
     if t._rec is None and t._base is None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation.")
+    rec = t._rec
+    # torch checks the multi-output view first (unbind of a leaf names Unbind, not the leaf)
+    if rec is not None and rec.op.view and rec.op.outputs != 1:
+        raise RuntimeError(
+            f"Output {t._idx} of {short_name(rec.op.node)} is a view and is being modified inplace. "
+            "This view is the output of a function that returns multiple views. Such functions do "
+            "not allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
     base = t._base
     if base is not None and base._rec is None and base._rg:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    rec = t._rec
-    if rec is not None and rec.op.view and rec.op.outputs != 1:
-        raise RuntimeError(
-            f"Output {t._idx} of {rec.op.node} is a view and is being modified inplace. This view "
-            "is the output of a function that returns multiple views. Such functions do not allow "
-            "the output views to be modified inplace. You should replace the inplace operation by "
-            "an out-of-place one.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,6 +316,8 @@ def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeEr
 def edge_of(t: Tensor):
     """Where a gradient for `t` enters the graph: (record, output index) or (leaf sink, 0)."""
     if t._rec is not None:
+        if t._x is not None and t._x.view_version is not None and t._vc[0] != t._x.view_version:
+            raise _stale_multi_view_error(t)
         return t._rec, t._idx
     if t._rg:
         return accumulate_grad(t), 0
@@ -320,8 +342,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
         for t in inputs:
-            if not t._rg:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            if not t._rg:  # torch's message (it retains the inputs' grads)
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         targets = {edge_of(t): t for t in inputs}
     got = playback(roots, retain=retain_graph, create=create_graph, targets=targets,
                    accumulate=True)
@@ -356,7 +378,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     got = playback(roots, retain=retain_graph, create=create_graph, targets=targets,
                    accumulate=False, within=_within)
     result = []
-    for t in inputs:
+    for i, t in enumerate(inputs):
         g = got.get(edge_of(t))
         if g is None:
             if materialize_grads:
@@ -364,7 +386,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior.")
             result.append(None)
         else:

@@ -39,17 +39,26 @@ class _Mode:
 
             @functools.wraps(fn)
             def gen_wrapper(*args, **kwargs):
+                # the mode holds while the generator runs, not while the caller holds a value
                 gen = fn(*args, **kwargs)
-                with self._clone():
-                    value = next(gen)
-                while True:
-                    try:
-                        with self._clone():
+                try:
+                    with self._clone():
+                        value = gen.send(None)
+                    while True:
+                        try:
                             sent = yield value
-                        with self._clone():
-                            value = gen.send(sent)
-                    except StopIteration as stop:
-                        return stop.value
+                        except GeneratorExit:
+                            with self._clone():
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with self._clone():
+                                value = gen.throw(exc)
+                        else:
+                            with self._clone():
+                                value = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
 
             return gen_wrapper
 
@@ -76,14 +85,23 @@ class _Mode:
         raise NotImplementedError
 
 
-class no_grad(_Mode):  # noqa: N801 - torch's name
+class _NoParamMode(_Mode):
+    """Also a decorator without parentheses (`@no_grad`), as torch allows."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):  # noqa: N801 - torch's name
     """Inside, ops are not recorded and their results do not require grad."""
 
     def _apply(self):
         STATE.grad_enabled = False
 
 
-class enable_grad(_Mode):  # noqa: N801
+class enable_grad(_NoParamMode):  # noqa: N801
     """Inside, ops are recorded again (e.g. within a no_grad block)."""
 
     def _apply(self):
@@ -116,6 +134,11 @@ class set_grad_enabled(_Mode):  # noqa: N801
 class inference_mode(_Mode):  # noqa: N801
     """no_grad that also marks the tensors made inside as inference tensors."""
 
+    def __new__(cls, mode=True):
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # `@inference_mode` without parentheses decorates `mode`
+
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)
 
@@ -127,4 +150,5 @@ class inference_mode(_Mode):  # noqa: N801
             STATE.grad_enabled = False
             STATE.inference = True
         else:
+            STATE.grad_enabled = True  # torch: InferenceMode(false) turns grad mode on
             STATE.inference = False

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import weakref
 
+import numpy as np
+
 from .recording import FREED, Record, extras, next_position
 
 
@@ -24,7 +26,8 @@ class Node:
         self._rec = rec
 
     def name(self) -> str:
-        return type(self).__name__
+        n = type(self).__name__
+        return "torch::autograd::CopySlices" if n == "CopySlices" else n  # torch's C++ name
 
     @property
     def next_functions(self) -> tuple:
@@ -81,6 +84,11 @@ def _saved_value(rec: Record, name: str):
         i = names.index(name)
         entry = rec.saved[i]
         return None if entry is None else unpack_saved(rec, entry, i, as_tensor=True)
+    if name in rec.op.param_names:  # data the op keeps as a parameter (where's condition)
+        from .tensor import _wrap
+
+        value = rec.params[rec.op.param_names.index(name)]
+        return _wrap(value) if isinstance(value, np.ndarray) else value
     raise AttributeError(f"'{rec.op.node}' object has no attribute '_saved_{name}'")
 
 
@@ -118,6 +126,9 @@ class AccumulateGrad(Node):
         self.pos = next_position()
         self.extra = None
         self._rec = None
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # torch's name() (its C++ class name)
 
     @property
     def next_functions(self) -> tuple:

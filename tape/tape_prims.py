@@ -121,3 +121,11 @@ def select(x, dim, index):
 
 def take(x, index):
     return _call(_indexing.INDEX, (x,), (index,))
+
+
+def sin(x):
+    return _F["sin"](x)
+
+
+def cos(x):
+    return _F["cos"](x)

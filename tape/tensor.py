@@ -33,6 +33,9 @@ class TensorExtras:
     hooks: dict = attrs.Factory(dict)  # leaf hooks: handle id -> fn(grad)
     post_acc_hooks: dict = attrs.Factory(dict)
     inference: bool = False
+    # for outputs of multi-output views (unbind): the shared version when made; using the
+    # tensor after its base changed in place is an error, as in torch
+    view_version: int | None = None
 
 
 class Tensor:
@@ -90,6 +93,8 @@ class Tensor:
         self._rg = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._rec is not None and requires_grad:
+            return self  # torch: a non-leaf already requires grad; only turning it off is refused
         self.requires_grad = requires_grad
         return self
 

@@ -80,8 +80,7 @@ def record_inplace_on_view(op, view, others, params, out):
     base_arr, view_arr = base._arr(), view._arr()
     positions = _positions(base_arr, view_arr)
     snapshot = _wrap(np.array(view_arr, copy=True))
-    inner = _record(op, (snapshot,) + others, params)
-    inner.needs = (view._rg,) + inner.needs[1:]
+    inner = _record(op, (snapshot,) + others, params, need_self=view._rg)
     inner.shapes = (view_arr.shape,) + inner.shapes[1:]
     inner.dtypes = (view_arr.dtype,) + inner.dtypes[1:]
     np.copyto(view_arr, out, casting="unsafe")

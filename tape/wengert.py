@@ -256,12 +256,13 @@ def format_records(records: Iterable[Record], title: str | None = None,
         return head + "\n  (nothing recorded: no input required grad)"
     widths = [max(len(h), *(len(r[k]) for r in body)) for k, h in enumerate(HEADERS)]
 
-    def line(cells) -> str:
-        # position right-aligned (numbers), the rest left-aligned; no trailing blanks
-        parts = [cells[0].rjust(widths[0])] + [c.ljust(w) for c, w in zip(cells[1:], widths[1:])]
+    def line(cells, numbers=True) -> str:
+        # positions right-aligned (numbers), the rest left-aligned; no trailing blanks
+        first = cells[0].rjust(widths[0]) if numbers else cells[0].ljust(widths[0])
+        parts = [first] + [c.ljust(w) for c, w in zip(cells[1:], widths[1:])]
         return "  ".join(parts).rstrip()
 
-    lines = [head, line(HEADERS), line(["-" * w for w in widths])]
+    lines = [head, line(HEADERS, numbers=False), line(["-" * w for w in widths])]
     lines += [line(r) for r in body]
     return "\n".join(lines)
 

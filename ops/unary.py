@@ -1,0 +1,237 @@
+"""Unary pointwise ops: sqrt, rsqrt, abs, sin, cos, tan, tanh, sigmoid, relu, erf, log1p, expm1.
+
+Each op saves what torch's derivatives.yaml names (sin saves `self`, tanh saves `result`...),
+so the in-place error fires exactly where torch's does. Float-valued ops give integer and bool
+inputs the default float dtype; abs and relu keep integer dtypes, as torch does. At points
+where the derivative is undefined the value is torch's: abs'(0) = relu'(0) = 0, sqrt'(0) = inf.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .dtypes import float_dtype
+from .registry import call, call_inplace, function, op
+
+
+def _floating(ufunc):
+    """`ufunc` computed in the input's float dtype (integers and bools: the default float)."""
+
+    def forward(a):
+        return ufunc(a) if a.dtype.kind in "fc" else ufunc(a, dtype=float_dtype(a.dtype))
+
+    return forward
+
+
+def _as_float(a):
+    return a if a.dtype.kind in "fc" else a.astype(float_dtype(a.dtype))
+
+
+def _inplace(OP, name: str, *method_aliases: str):
+    """Register `x.NAME_()` and `tape.NAME_(x)`: the op written into `x`, bumping its version."""
+
+    def inplace(self):
+        return call_inplace(OP, self, ())
+
+    inplace.__name__ = f"{name}_"
+    inplace.__doc__ = f"In-place `{name}`."
+    function(f"{name}_", methods=(f"{name}_",) + method_aliases)(inplace)
+
+
+# ---- roots ------------------------------------------------------------------------------
+
+SQRT = op("sqrt", "SqrtBackward0", _floating(np.sqrt),
+          lambda F, ctx, g, result: (g / (2 * result),),  # inf at 0, as torch
+          saves=(("result", (0,)),))
+
+
+@function("sqrt", methods="sqrt")
+def sqrt(input):
+    """sqrt(input); d/dx = 1 / (2 sqrt(x))"""
+    return call(SQRT, (input,))
+
+
+_inplace(SQRT, "sqrt")
+
+
+def _rsqrt(a):
+    a = _as_float(a)
+    return 1 / np.sqrt(a)
+
+
+RSQRT = op("rsqrt", "RsqrtBackward0", _rsqrt,
+           lambda F, ctx, g, result: (-0.5 * g * result ** 3,),
+           saves=(("result", (0,)),))
+
+
+@function("rsqrt", methods="rsqrt")
+def rsqrt(input):
+    """1 / sqrt(input); d/dx = -result**3 / 2"""
+    return call(RSQRT, (input,))
+
+
+_inplace(RSQRT, "rsqrt")
+
+
+# ---- abs --------------------------------------------------------------------------------
+
+ABS = op("abs", "AbsBackward0", np.abs,
+         lambda F, ctx, g, self: (g * F.sign(self),),  # sign(0) = 0: abs'(0) = 0, as torch
+         saves=(("self", (0,)),))
+
+
+@function("abs", "absolute", methods=("abs", "absolute", "__abs__"))
+def abs(input):
+    """|input| (integers stay integers); d/dx = sign(x)"""
+    return call(ABS, (input,))
+
+
+_inplace(ABS, "abs", "absolute_")
+
+
+# ---- trigonometric and hyperbolic -------------------------------------------------------
+
+SIN = op("sin", "SinBackward0", _floating(np.sin),
+         lambda F, ctx, g, self: (g * F.cos(self),), saves=(("self", (0,)),))
+
+
+@function("sin", methods="sin")
+def sin(input):
+    """sin(input); d/dx = cos(x)"""
+    return call(SIN, (input,))
+
+
+_inplace(SIN, "sin")
+
+COS = op("cos", "CosBackward0", _floating(np.cos),
+         lambda F, ctx, g, self: (g * -F.sin(self),), saves=(("self", (0,)),))
+
+
+@function("cos", methods="cos")
+def cos(input):
+    """cos(input); d/dx = -sin(x)"""
+    return call(COS, (input,))
+
+
+_inplace(COS, "cos")
+
+TAN = op("tan", "TanBackward0", _floating(np.tan),
+         lambda F, ctx, g, result: (g * (1 + result * result),), saves=(("result", (0,)),))
+
+
+@function("tan", methods="tan")
+def tan(input):
+    """tan(input); d/dx = 1 + tan(x)**2"""
+    return call(TAN, (input,))
+
+
+_inplace(TAN, "tan")
+
+TANH = op("tanh", "TanhBackward0", _floating(np.tanh),
+          lambda F, ctx, g, result: (g * (1 - result * result),), saves=(("result", (0,)),))
+
+
+@function("tanh", methods="tanh")
+def tanh(input):
+    """tanh(input); d/dx = 1 - tanh(x)**2"""
+    return call(TANH, (input,))
+
+
+_inplace(TANH, "tanh")
+
+
+# ---- sigmoid and relu -------------------------------------------------------------------
+
+
+def _sigmoid(a):
+    # exp(-|a|) never overflows: 1 / (1 + e) for a >= 0, e / (1 + e) below (NaN stays NaN)
+    a = _as_float(a)
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+SIGMOID = op("sigmoid", "SigmoidBackward0", _sigmoid,
+             lambda F, ctx, g, result: (g * (1 - result) * result,), saves=(("result", (0,)),))
+
+
+@function("sigmoid", methods="sigmoid")
+def sigmoid(input):
+    """1 / (1 + exp(-input)); d/dx = result * (1 - result)"""
+    return call(SIGMOID, (input,))
+
+
+_inplace(SIGMOID, "sigmoid")
+
+
+def _relu(a):
+    return np.maximum(a, a.dtype.type(0))  # NaN stays NaN
+
+
+# torch's threshold_backward: the gradient is 0 where result <= 0 (so relu'(0) = 0, and NaN
+# inputs pass the gradient through)
+RELU = op("relu", "ReluBackward0", _relu,
+          lambda F, ctx, g, result: (F.where(F.const(F.value(result) <= 0), 0.0, g),),
+          saves=(("result", (0,)),))
+
+
+@function("relu", methods="relu")
+def relu(input):
+    """max(input, 0) (integers stay integers); d/dx = 1 where x > 0, else 0"""
+    return call(RELU, (input,))
+
+
+_inplace(RELU, "relu")
+
+
+# ---- erf, log1p, expm1 ------------------------------------------------------------------
+
+_erf_object = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(a):
+    # numpy has no erf: libm's, elementwise, in float64 (correctly rounded for float32 after
+    # the cast); slow on big arrays, but exact
+    dt = float_dtype(a.dtype)
+    return np.asarray(_erf_object(np.asarray(a, dtype=np.float64)), dtype=np.float64).astype(dt)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+ERF = op("erf", "ErfBackward0", _erf,
+         lambda F, ctx, g, self: (g * (_TWO_OVER_SQRT_PI * F.exp(-(self * self))),),
+         saves=(("self", (0,)),))
+
+
+@function("erf", methods="erf")
+def erf(input):
+    """2/sqrt(pi) * integral of exp(-t**2) from 0 to input; d/dx = 2/sqrt(pi) exp(-x**2)"""
+    return call(ERF, (input,))
+
+
+_inplace(ERF, "erf")
+
+LOG1P = op("log1p", "Log1PBackward0", _floating(np.log1p),
+           lambda F, ctx, g, self: (g / (self + 1),), saves=(("self", (0,)),))
+
+
+@function("log1p", methods="log1p")
+def log1p(input):
+    """log(1 + input), accurate near 0; d/dx = 1 / (1 + x)"""
+    return call(LOG1P, (input,))
+
+
+_inplace(LOG1P, "log1p")
+
+EXPM1 = op("expm1", "Expm1Backward0", _floating(np.expm1),
+           lambda F, ctx, g, result: (g * (result + 1),), saves=(("result", (0,)),))
+
+
+@function("expm1", methods="expm1")
+def expm1(input):
+    """exp(input) - 1, accurate near 0; d/dx = result + 1"""
+    return call(EXPM1, (input,))
+
+
+_inplace(EXPM1, "expm1")

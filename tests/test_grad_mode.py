@@ -1,0 +1,245 @@
+"""Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode (issue 2).
+
+Each mode nests, works as a decorator, restores the previous state on exceptions, and is
+thread-local. The bodies run with tape and with torch (the `mod` fixture).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+MODES = [
+    # (id, context manager factory, grad enabled inside)
+    ("no_grad", lambda m: m.no_grad(), False),
+    ("enable_grad", lambda m: m.enable_grad(), True),
+    ("set_grad_enabled(False)", lambda m: m.set_grad_enabled(False), False),
+    ("set_grad_enabled(True)", lambda m: m.set_grad_enabled(True), True),
+    ("inference_mode", lambda m: m.inference_mode(), False),
+    ("inference_mode(False)", lambda m: m.inference_mode(False), True),
+]
+IDS = [c[0] for c in MODES]
+
+
+def _state(mod):
+    return mod.is_grad_enabled(), mod.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
+def test_mode_sets_and_restores(mod, make, enabled):
+    a = mod.tensor([1.0], requires_grad=True)
+    for outer in (mod.enable_grad, mod.no_grad):
+        with outer():
+            before = _state(mod)
+            with make(mod):
+                assert mod.is_grad_enabled() is enabled
+                y = a * 2
+                assert y.requires_grad is enabled
+                assert (y.grad_fn is not None) is enabled
+            assert _state(mod) == before
+
+
+@pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
+def test_mode_restores_on_exception(mod, make, enabled):
+    with pytest.raises(KeyError):
+        with make(mod):
+            raise KeyError("boom")
+    assert _state(mod) == (True, False)
+    with mod.no_grad():
+        with pytest.raises(ValueError):
+            with make(mod):
+                raise ValueError
+        assert _state(mod) == (False, False)
+
+
+@pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
+def test_mode_as_decorator(mod, make, enabled):
+    a = mod.tensor([1.0], requires_grad=True)
+
+    @make(mod)
+    def f(x):
+        return x * 2, mod.is_grad_enabled()
+
+    for outer in (mod.enable_grad, mod.no_grad):
+        with outer():
+            before = _state(mod)
+            y, inside = f(a)
+            assert inside is enabled and y.requires_grad is enabled
+            assert _state(mod) == before
+
+
+@pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
+def test_decorator_restores_on_exception(mod, make, enabled):
+    @make(mod)
+    def f():
+        raise RuntimeError("inside")
+
+    with pytest.raises(RuntimeError, match="inside"):
+        f()
+    assert _state(mod) == (True, False)
+
+
+@pytest.mark.parametrize("name", ["no_grad", "enable_grad", "inference_mode"])
+def test_decorator_without_parentheses(mod, name):
+    mode = getattr(mod, name)
+    a = mod.tensor([1.0], requires_grad=True)
+
+    @mode
+    def f(x):
+        """doc"""
+        return x * 2
+
+    with mod.no_grad():
+        y = f(a)
+    assert y.requires_grad is (name == "enable_grad")
+    assert f.__doc__ == "doc" and f.__name__ == "f"
+    assert _state(mod) == (True, False)
+
+
+@pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
+def test_decorated_generator(mod, make, enabled):
+    @make(mod)
+    def gen():
+        for _ in range(3):
+            yield mod.is_grad_enabled()
+
+    seen = []
+    for value in gen():
+        seen.append(value)
+        assert _state(mod) == (True, False)  # outside the generator: the caller's mode
+    assert seen == [enabled] * 3
+
+
+def test_nesting(mod):
+    a = mod.tensor([1.0], requires_grad=True)
+    with mod.no_grad():
+        b = a * 2
+        with mod.enable_grad():
+            c = a * 2
+            with mod.set_grad_enabled(False):
+                d = a * 2
+                with mod.inference_mode(False):
+                    e = a * 2
+                f = a * 2
+            g = a * 2
+        h = a * 2
+    i = a * 2
+    assert [x.requires_grad for x in (b, c, d, e, f, g, h, i)] == [False, True, False, True, False, True,
+                                                                    False, True]
+
+
+def test_same_mode_nested(mod):
+    with mod.no_grad():
+        with mod.no_grad():
+            assert not mod.is_grad_enabled()
+        assert not mod.is_grad_enabled()
+    assert mod.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_function(mod):
+    a = mod.tensor([1.0], requires_grad=True)
+    mod.set_grad_enabled(False)
+    try:
+        assert not mod.is_grad_enabled()
+        assert not (a * 2).requires_grad
+        mod.set_grad_enabled(True)
+        assert mod.is_grad_enabled() and (a * 2).requires_grad
+    finally:
+        mod.set_grad_enabled(True)
+
+
+def test_set_grad_enabled_function_inside_a_context(mod):
+    with mod.no_grad():
+        mod.set_grad_enabled(True)
+        assert mod.is_grad_enabled()
+    assert mod.is_grad_enabled()
+
+
+def test_set_grad_enabled_decorator_does_not_change_the_mode_when_applied(mod):
+    @mod.set_grad_enabled(False)
+    def f():
+        return mod.is_grad_enabled()
+
+    assert mod.is_grad_enabled()
+    assert f() is False
+    assert mod.is_grad_enabled()
+
+
+def test_results_made_under_no_grad_are_leaves(mod):
+    a = mod.tensor([1.0, 2.0], requires_grad=True)
+    with mod.no_grad():
+        y = (a * 2).exp().sum()
+    assert y.is_leaf and not y.requires_grad and y.grad_fn is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+
+
+def test_graph_recorded_before_no_grad_still_backpropagates(mod):
+    a = mod.tensor([1.0, 2.0], requires_grad=True)
+    y = (a * a).sum()
+    with mod.no_grad():
+        y.backward()
+    assert a.grad.tolist() == [2.0, 4.0]
+
+
+def test_inference_mode(mod):
+    a = mod.tensor([1.0], requires_grad=True)
+    assert not mod.is_inference_mode_enabled()
+    with mod.inference_mode():
+        assert mod.is_inference_mode_enabled() and not mod.is_grad_enabled()
+        x = a * 2
+        with mod.inference_mode(False):
+            assert not mod.is_inference_mode_enabled() and mod.is_grad_enabled()
+        assert mod.is_inference_mode_enabled()
+    assert not mod.is_inference_mode_enabled() and mod.is_grad_enabled()
+    assert not x.requires_grad and x.is_inference() and not a.is_inference()
+
+
+def test_inference_mode_decorator_marks_results(mod):
+    @mod.inference_mode()
+    def f(x):
+        return x * 2
+
+    out = f(mod.tensor([1.0], requires_grad=True))
+    assert out.is_inference() and not out.requires_grad
+
+
+@pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
+def test_modes_are_thread_local(mod, make, enabled):
+    """A thread started inside a mode sees the default (grad enabled), and a thread's
+    mode does not leak into the main thread."""
+    a = mod.tensor([1.0], requires_grad=True)
+    seen = []
+
+    def worker():
+        seen.append((mod.is_grad_enabled(), mod.is_inference_mode_enabled(), (a * 2).requires_grad))
+
+    with make(mod):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen == [(True, False, True)]
+
+    started, release = threading.Event(), threading.Event()
+
+    def holder():
+        with make(mod):
+            started.set()
+            release.wait(10)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    started.wait(10)
+    try:
+        assert _state(mod) == (True, False)
+        assert (a * 2).requires_grad
+    finally:
+        release.set()
+        t.join()
+
+
+def test_autograd_namespace_has_the_modes(mod):
+    assert mod.autograd.no_grad is mod.no_grad
+    assert mod.autograd.enable_grad is mod.enable_grad
+    assert mod.autograd.set_grad_enabled is mod.set_grad_enabled

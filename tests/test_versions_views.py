@@ -1,0 +1,375 @@
+"""Version counters, views sharing storage, in-place ops on leaves, non-leaves and views
+(issue 2). Everything here is compared with torch."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import compare, kind, node_tree
+
+# ---------------------------------------------------------------------------------------
+# Every in-place op bumps _version and returns self
+
+INPLACE = [
+    ("add_", lambda m, t: t.add_(1)),
+    ("add_ tensor", lambda m, t: t.add_(m.tensor([1.0, 2.0, 3.0, 4.0]))),
+    ("add_ alpha", lambda m, t: t.add_(m.ones(4), alpha=2)),
+    ("sub_", lambda m, t: t.sub_(1.5)),
+    ("mul_", lambda m, t: t.mul_(2)),
+    ("mul_ tensor", lambda m, t: t.mul_(m.tensor([1.0, 2.0, 3.0, 4.0]))),
+    ("div_", lambda m, t: t.div_(2)),
+    ("div_ tensor", lambda m, t: t.div_(m.tensor([1.0, 2.0, 4.0, 8.0]))),
+    ("zero_", lambda m, t: t.zero_()),
+    ("pow_", lambda m, t: t.pow_(2)),
+    ("neg_", lambda m, t: t.neg_()),
+    ("exp_", lambda m, t: t.exp_()),
+    ("fill_", lambda m, t: t.fill_(7.0)),
+    ("copy_", lambda m, t: t.copy_(m.tensor([4.0, 3.0, 2.0, 1.0]))),
+]
+
+OPERATORS = [
+    ("+=", lambda t: t.__iadd__(1)),
+    ("-=", lambda t: t.__isub__(1)),
+    ("*=", lambda t: t.__imul__(3)),
+    ("/=", lambda t: t.__itruediv__(2)),
+]
+
+
+@pytest.mark.parametrize("op", [c[1] for c in INPLACE], ids=[c[0] for c in INPLACE])
+def test_inplace_op_bumps_version_and_returns_self(mod, op):
+    t = mod.tensor([1.0, 2.0, 3.0, 4.0])
+    assert t._version == 0
+    assert op(mod, t) is t
+    assert t._version == 1
+    op(mod, t)
+    assert t._version == 2
+
+
+@pytest.mark.parametrize("op", [c[1] for c in INPLACE], ids=[c[0] for c in INPLACE])
+def test_inplace_op_values_equal_torch(op):
+    compare(lambda mod: (lambda t: (op(mod, t), t._version))(mod.tensor([1.0, 2.0, 3.0, 4.0])))
+
+
+def test_augmented_assignment_bumps_version(mod):
+    t = mod.tensor([1.0, 2.0])
+    alias = t
+    t += 1
+    assert t is alias and t._version == 1 and t.tolist() == [2.0, 3.0]
+    t -= 0.5
+    assert t is alias and t._version == 2
+    t *= 2
+    assert t is alias and t._version == 3
+    t /= 4
+    assert t is alias and t._version == 4 and t.tolist() == [0.75, 1.25]
+
+
+@pytest.mark.parametrize("op", [c[1] for c in OPERATORS], ids=[c[0] for c in OPERATORS])
+def test_augmented_assignment_equals_torch(op):
+    compare(lambda mod: (lambda t: (op(t), t._version))(mod.tensor([1.0, 2.0])))
+
+
+def test_int_tensor_inplace_refuses_float_result():
+    compare(lambda mod: mod.tensor([1, 2]).div_(2), phrase="can't be cast to the desired output type")
+    compare(lambda mod: mod.tensor([1, 2]).mul_(1.5), phrase="can't be cast to the desired output type")
+
+
+def test_inplace_broadcast_shape_error_equals_torch():
+    compare(lambda mod: mod.ones(3).add_(mod.ones(2, 3)), phrase="doesn't match the broadcast shape")
+
+
+# ---------------------------------------------------------------------------------------
+# Views share storage and the version counter with their base
+
+VIEWS = [
+    ("slice", lambda b: b[0:1]),
+    ("int index", lambda b: b[0]),
+    ("column", lambda b: b[:, 1]),
+    ("view", lambda b: b.view(4)),
+    ("view -1", lambda b: b.view(-1, 1)),
+    ("reshape", lambda b: b.reshape(4)),
+    ("transpose", lambda b: b.transpose(0, 1)),
+    ("t", lambda b: b.t()),
+    ("permute", lambda b: b.permute(1, 0)),
+    ("unbind", lambda b: b.unbind()[1]),
+    ("unbind dim 1", lambda b: b.unbind(1)[0]),
+    ("ellipsis", lambda b: b[...]),
+    ("None", lambda b: b[None]),
+    ("unsqueeze", lambda b: b.unsqueeze(0)),
+    ("squeeze", lambda b: b[None].squeeze(0)),
+    ("narrow", lambda b: b.narrow(0, 1, 1)),
+    ("view of view", lambda b: b[1].view(2)[1:]),
+    ("detach", lambda b: b.detach()),
+]
+
+
+@pytest.mark.parametrize("make", [c[1] for c in VIEWS], ids=[c[0] for c in VIEWS])
+def test_views_share_storage_and_version_counter(mod, make):
+    base = mod.tensor([[1.0, 2.0], [3.0, 4.0]])
+    v = make(base)
+    assert v._version == base._version == 0
+    v.mul_(10)
+    assert base._version == 1 and v._version == 1
+    assert base.sum().item() > 10.0 * 2  # the base saw the change
+    before = v.sum().item()
+    base.add_(1)
+    assert v._version == 2
+    assert v.sum().item() == before + v.numel()  # the view sees the base's change
+
+
+@pytest.mark.parametrize("make", [c[1] for c in VIEWS], ids=[c[0] for c in VIEWS])
+def test_views_equal_torch(make):
+    def body(mod):
+        base = mod.tensor([[1.0, 2.0], [3.0, 4.0]])
+        v = make(base)
+        v.mul_(10)
+        base.add_(1)
+        return base, v, base._version, v._version, v._base is base or v._base is None
+
+    compare(body)
+
+
+def test_view_base_is_the_root_base(mod):
+    base = mod.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert base[0]._base is base
+    assert base[0][1:]._base is base
+    assert base.t()[0]._base is base
+    assert base.unbind()[0][None]._base is base
+    assert base._base is None
+    assert base.clone()._base is None
+
+
+NOT_VIEWS = [
+    ("clone", lambda m, b: b.clone()),
+    ("mask", lambda m, b: b[b > 2]),
+    ("list index", lambda m, b: b[[0, 1]]),
+    ("tensor index", lambda m, b: b[m.tensor([1])]),
+    ("arithmetic", lambda m, b: b * 1),
+    ("data", lambda m, b: b.data),
+]
+
+
+@pytest.mark.parametrize("make", [c[1] for c in NOT_VIEWS], ids=[c[0] for c in NOT_VIEWS])
+def test_copies_do_not_share_the_version_counter(mod, make):
+    base = mod.tensor([[1.0, 2.0], [3.0, 4.0]])
+    c = make(mod, base)
+    c.add_(0)
+    assert base._version == 0 and c._version == 1
+
+
+# ---------------------------------------------------------------------------------------
+# In-place on leaves that require grad (and their views) is refused
+
+LEAF_INPLACE = [
+    ("add_", lambda a: a.add_(1)),
+    ("sub_", lambda a: a.sub_(1)),
+    ("mul_", lambda a: a.mul_(2)),
+    ("div_", lambda a: a.div_(2)),
+    ("zero_", lambda a: a.zero_()),
+    ("exp_", lambda a: a.exp_()),
+    ("+=", lambda a: a.__iadd__(1)),
+    ("-=", lambda a: a.__isub__(1)),
+    ("*=", lambda a: a.__imul__(2)),
+    ("/=", lambda a: a.__itruediv__(2)),
+]
+
+LEAF_VIEW_INPLACE = [
+    ("slice", lambda a: a[0:2].mul_(2)),
+    ("int", lambda a: a[0].add_(1)),
+    ("view", lambda a: a.view(3).add_(1)),
+    ("unsqueeze", lambda a: a[None].zero_()),
+    ("view of view", lambda a: a[1:][0].sub_(1)),
+]
+
+
+@pytest.mark.parametrize("op", [c[1] for c in LEAF_INPLACE], ids=[c[0] for c in LEAF_INPLACE])
+def test_inplace_on_leaf_requiring_grad_raises(mod, op):
+    a = mod.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError,
+                       match="a leaf Variable that requires grad is being used in an in-place operation."):
+        op(a)
+    assert a._version == 0 and a.tolist() == [1.0, 2.0, 3.0]
+    assert a.is_leaf and a.grad_fn is None
+
+
+@pytest.mark.parametrize("op", [c[1] for c in LEAF_VIEW_INPLACE], ids=[c[0] for c in LEAF_VIEW_INPLACE])
+def test_inplace_on_view_of_leaf_requiring_grad_raises(mod, op):
+    a = mod.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in "
+                                           "an in-place operation."):
+        op(a)
+    assert a._version == 0 and a.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_inplace_on_unbind_output_of_leaf_names_unbind():
+    compare(lambda mod: mod.tensor([1.0, 2.0], requires_grad=True).unbind()[0].add_(1),
+            phrase="Output 0 of Unbind is a view and is being modified inplace")
+
+
+def test_inplace_on_unbind_output_of_non_leaf_raises():
+    compare(lambda mod: (mod.tensor([1.0, 2.0], requires_grad=True) * 2).unbind()[1].mul_(2),
+            phrase="Output 1 of Unbind is a view and is being modified inplace")
+
+
+def test_inplace_on_leaf_allowed_under_no_grad(mod):
+    a = mod.tensor([1.0, 2.0], requires_grad=True)
+    with mod.no_grad():
+        a.add_(1)
+        a[0].mul_(2)
+        a -= 1
+    assert a.tolist() == [3.0, 2.0] and a._version == 3
+    assert a.is_leaf and a.requires_grad and a.grad_fn is None
+
+
+def test_inplace_on_leaf_without_grad_is_allowed(mod):
+    a = mod.tensor([1.0, 2.0])
+    a.mul_(2)
+    assert a.is_leaf and not a.requires_grad and a.grad_fn is None
+
+
+def test_inplace_on_detached_leaf_is_allowed(mod):
+    a = mod.tensor([1.0, 2.0], requires_grad=True)
+    a.detach().mul_(2)
+    assert a.tolist() == [2.0, 4.0] and a._version == 1
+
+
+# ---------------------------------------------------------------------------------------
+# In-place on non-leaves is recorded: torch's nodes and gradients
+
+
+def test_inplace_mul_on_non_leaf_graph(mod):
+    a = mod.tensor([1.0, 2.0], requires_grad=True)
+    b = mod.tensor([3.0, 4.0], requires_grad=True)
+    c = a.clone()
+    c.mul_(b)
+    assert kind(c.grad_fn) == "MulBackward0" and not c.is_leaf and c._version == 1
+    (n0, i0), (n1, i1) = c.grad_fn.next_functions
+    assert (kind(n0), i0, kind(n1), i1) == ("CloneBackward0", 0, "AccumulateGrad", 0)
+    assert n1.variable is b
+    c.sum().backward()
+    assert a.grad.tolist() == [3.0, 4.0] and b.grad.tolist() == [1.0, 2.0]
+
+
+NON_LEAF_INPLACE = [
+    ("c.mul_(b)", lambda m, a, b: (lambda c: (c.mul_(b), c))(a.clone())[1]),
+    ("c.mul_(2)", lambda m, a, b: (lambda c: (c.mul_(2), c))(a.clone())[1]),
+    ("c.add_(b, alpha=3)", lambda m, a, b: (lambda c: (c.add_(b, alpha=3), c))(a * 1)[1]),
+    ("c.sub_(b)", lambda m, a, b: (lambda c: (c.sub_(b), c))(a.clone())[1]),
+    ("c.div_(b)", lambda m, a, b: (lambda c: (c.div_(b), c))(a.clone())[1]),
+    ("c.div_(2)", lambda m, a, b: (lambda c: (c.div_(2), c))(a.clone())[1]),
+    ("c.pow_(2)", lambda m, a, b: (lambda c: (c.pow_(2), c))(a.clone())[1]),
+    ("c.pow_(b)", lambda m, a, b: (lambda c: (c.pow_(b), c))(a.clone())[1]),
+    ("c.exp_()", lambda m, a, b: (lambda c: (c.exp_(), c))(a.clone())[1]),
+    ("c.neg_()", lambda m, a, b: (lambda c: (c.neg_(), c))(a.clone())[1]),
+    ("c.zero_()", lambda m, a, b: (lambda c: (c.zero_(), c))(a.clone())[1]),
+    ("c.mul_(c)", lambda m, a, b: (lambda c: (c.mul_(c), c))(a * 2)[1]),
+    ("chain of operators", lambda m, a, b: (lambda c: (c.__iadd__(1), c.__imul__(b), c.__isub__(3),
+                                                       c.__itruediv__(b), c))(a.clone())[-1]),
+    ("twice mul_", lambda m, a, b: (lambda c: (c.mul_(b), c.mul_(b), c))(a.exp())[-1]),
+    ("leaf without grad += a", lambda m, a, b: (lambda c: (c.__iadd__(a), c))(m.zeros(2))[1]),
+    ("leaf without grad mul_(b)", lambda m, a, b: (lambda c: (c.mul_(b), c))(m.ones(2))[1]),
+]
+
+
+@pytest.mark.parametrize("body", [c[1] for c in NON_LEAF_INPLACE], ids=[c[0] for c in NON_LEAF_INPLACE])
+def test_inplace_on_non_leaf_equals_torch(body):
+    def run(mod):
+        a = mod.tensor([1.0, 2.0], requires_grad=True)
+        b = mod.tensor([3.0, 0.5], requires_grad=True)
+        c = body(mod, a, b)
+        tree = node_tree(c.grad_fn)
+        (c * mod.tensor([1.0, 10.0])).sum().backward()
+        return c, tree, c._version, a.grad, b.grad
+
+    compare(run, rtol=1e-5)
+
+
+def test_inplace_on_non_leaf_then_saved_check(mod):
+    """The in-place op saves what its own backward needs: changing that later is caught."""
+    a = mod.tensor([1.0, 2.0], requires_grad=True)
+    c = a.clone()
+    c.exp_()  # saves its result: c at version 1
+    c.add_(1)
+    with pytest.raises(RuntimeError, match="is at version 2; expected version 1"):
+        c.sum().backward()
+
+
+# ---------------------------------------------------------------------------------------
+# In-place on views of non-leaves: CopySlices on the base, AsStridedBackward0 on the view
+
+
+def test_inplace_on_view_of_non_leaf_nodes(mod):
+    a = mod.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = a.clone()
+    v = c[0:2]
+    v.mul_(2)
+    assert kind(c.grad_fn) == "CopySlices" and c.grad_fn.name() == "torch::autograd::CopySlices"
+    assert kind(v.grad_fn) == "AsStridedBackward0"
+    assert v.grad_fn.next_functions[0][0] is c.grad_fn
+    (inner, _), (other, _) = c.grad_fn.next_functions
+    assert kind(inner) == "CloneBackward0" and other is None
+    assert c._version == v._version == 1
+    (c * mod.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert a.grad.tolist() == [2.0, 20.0, 100.0]
+
+
+VIEW_INPLACE = [
+    ("c[0:2].mul_(2)", lambda m, a, b: (lambda c: (c[0:2].mul_(2), c))(a.clone())[1]),
+    ("c[0:2].add_(1)", lambda m, a, b: (lambda c: (c[0:2].add_(1), c))(a.clone())[1]),
+    ("c[1].add_(b[0])", lambda m, a, b: (lambda c: (c[1].add_(b[0]), c))(a.clone())[1]),
+    ("c[1:].mul_(b)", lambda m, a, b: (lambda c: (c[1:].mul_(b), c))(a * 1)[1]),
+    ("c[::2].sub_(b)", lambda m, a, b: (lambda c: (c[::2].sub_(b), c))(a.exp())[1]),
+    ("view then mul_", lambda m, a, b: (lambda c: (c.view(3, 1)[1:].mul_(3), c))(a.clone())[1]),
+    ("zeros[1:].add_(b)", lambda m, a, b: (lambda c: (c[1:].add_(b * 2), c))(m.zeros(3))[1]),
+    ("zeros[1:] += b", lambda m, a, b: (lambda c: (c[1:].__iadd__(b), c))(m.zeros(3))[1]),
+    ("two views", lambda m, a, b: (lambda c: (c[0:1].mul_(5), c[2:].add_(1), c))(a.clone())[-1]),
+    ("view zero_", lambda m, a, b: (lambda c: (c[1:].zero_(), c))(a.clone())[1]),
+    ("view exp_", lambda m, a, b: (lambda c: (c[:2].exp_(), c))(a.clone())[1]),
+]
+
+
+@pytest.mark.parametrize("body", [c[1] for c in VIEW_INPLACE], ids=[c[0] for c in VIEW_INPLACE])
+def test_inplace_on_view_of_non_leaf_equals_torch(body):
+    def run(mod):
+        a = mod.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = mod.tensor([3.0, 0.5], requires_grad=True)
+        c = body(mod, a, b)
+        tree = node_tree(c.grad_fn)
+        (c * c * mod.tensor([1.0, 10.0, 100.0])).sum().backward()
+        return c, tree, c._version, a.grad, b.grad
+
+    compare(run, rtol=1e-5)
+
+
+def test_inplace_on_2d_views_of_non_leaf_equals_torch():
+    def run(mod):
+        a = mod.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        c = a.clone()
+        c[0].add_(10)
+        c[:, 1].mul_(3)
+        c.t()[0].sub_(1)
+        tree = node_tree(c.grad_fn)
+        (c ** 2).sum().backward()
+        return c, tree, a.grad
+
+    compare(run)
+
+
+def test_view_read_after_inplace_on_view(mod):
+    """After v.mul_(), v's node is AsStridedBackward0 and gradients through v are torch's."""
+    a = mod.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = a * 1
+    v = c[1:]
+    v.mul_(2)
+    (v * v).sum().backward()
+    assert a.grad.tolist() == [0.0, 16.0, 24.0]
+
+
+def test_inplace_on_view_of_saved_result_is_caught():
+    """exp saved its result; writing into a view of it bumps the shared version."""
+
+    def run(mod):
+        a = mod.tensor([1.0, 2.0], requires_grad=True)
+        y = a.exp()
+        y[0:1].mul_(2)
+        y.sum().backward()
+
+    compare(run, phrase="modified by an inplace operation")
