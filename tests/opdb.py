@@ -428,4 +428,18 @@ INTERNAL = {
     "IndexPutZerosBackward0": "the backward of indexing (select / slice / index), when recorded",
 }
 
+
+def _family_entries() -> tuple:
+    """Entries of further op families live in opdb_<family>.py beside this file, each with a
+    tuple ENTRIES built from the helpers above, so families can grow independently."""
+    import importlib
+    import pathlib
+
+    found = ()
+    for path in sorted(pathlib.Path(__file__).parent.glob("opdb_*.py")):
+        found += tuple(importlib.import_module(path.stem).ENTRIES)
+    return found
+
+
+OPS_DB = OPS_DB + _family_entries()
 BY_NAME = {e.name: e for e in OPS_DB}
