@@ -62,6 +62,8 @@ class Op:
 OPS: dict[str, Op] = {}  # node name -> Op
 FUNCTIONS: dict[str, Callable] = {}  # torch function name -> implementation
 METHODS: dict[str, Callable] = {}  # Tensor method / operator name -> implementation
+# other torch namespaces: "nn.functional" -> {name: implementation}
+NAMESPACES: dict[str, dict[str, Callable]] = {"nn.functional": {}}
 
 
 def op(name: str, node: str, forward: Callable, backward: Callable | None = None, **kw) -> Op:
@@ -73,14 +75,17 @@ def op(name: str, node: str, forward: Callable, backward: Callable | None = None
     return new
 
 
-def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = True):
-    """Register a torch-shaped function as `tape.NAME` and as the Tensor methods named."""
+def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = True,
+             namespace: str = ""):
+    """Register a torch-shaped function as `tape.NAME` (or `tape.<namespace>.NAME`, e.g.
+    namespace="nn.functional") and as the Tensor methods named."""
     if isinstance(methods, str):
         methods = (methods,)
+    table = NAMESPACES.setdefault(namespace, {}) if namespace else FUNCTIONS
 
     def register(fn):
         for n in names if module else ():
-            FUNCTIONS[n] = fn
+            table[n] = fn
         for m in methods:
             METHODS[m] = fn
         return fn

@@ -67,4 +67,4 @@ short, int, long = int16, int32, int64  # noqa: A001
 globals().update(_api.FUNCTIONS)
 
 __version__ = "0.1.0"
-from . import wengert  # noqa: E402  (the Wengert-list view: tape.wengert.table(t))
+from . import nn, wengert  # noqa: E402  (nn.functional; the Wengert-list view)

@@ -21,6 +21,7 @@ for _name, _fn in registry.METHODS.items():
     setattr(Tensor, _name, _fn)
 
 FUNCTIONS = dict(registry.FUNCTIONS)
+NAMESPACES = registry.NAMESPACES
 
 # The numpy namespace: ops.prims itself. The tape namespace: the same names, built from
 # differentiable tape functions, so a rule run with it is recorded (create_graph=True).
