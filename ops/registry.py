@@ -48,11 +48,13 @@ class Op:
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)
+    saves_result: bool = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self):
         plan = tuple((-1 if name == "result" else self.inputs.index(name), tuple(which))
                      for name, which in self.saves)
         object.__setattr__(self, "save_plan", plan)
+        object.__setattr__(self, "saves_result", any(i < 0 for i, _ in plan))
 
     @property
     def saved_names(self) -> tuple[str, ...]:

@@ -17,6 +17,10 @@ from .graph import AccumulateGrad, accumulate_grad, short_name
 from .recording import FREED, TAPE, Record, extras, next_position
 from .tensor import Tensor, _wrap
 
+_new = object.__new__
+_next_position = next_position
+_tape_append = TAPE.append
+
 ndarray = np.ndarray
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ref = weakref.ref
@@ -30,7 +34,7 @@ def call(op, inputs: tuple, params: tuple = ()):
     arrays = []
     requires = False
     for x in inputs:
-        if isinstance(x, Tensor):
+        if type(x) is Tensor or isinstance(x, Tensor):
             arrays.append(x._data)
             if x._rg:
                 requires = True
@@ -45,7 +49,34 @@ def call(op, inputs: tuple, params: tuple = ()):
     if not requires or op.backward is None or not STATE.grad_enabled:
         return _plain_outputs(op, inputs, out)
     rec = _record(op, inputs, params)
-    return _recorded_outputs(op, rec, inputs, out)
+    if op.outputs != 1 or op.view or STATE.anomaly_check_forward:
+        return _recorded_outputs(op, rec, inputs, out)
+    # NOTE [hot path] the common case inlined: one fresh output, no view
+    t = _new(Tensor)
+    t._data = out
+    t._rg = out.dtype.kind in "fc"
+    t._rec = rec
+    t._idx = 0
+    vc = t._vc = [0]
+    t._base = t._grad = t._x = None
+    rec.outs = (_ref(t),)
+    if op.saves_result:
+        saved = rec.saved
+        for k, (i, which) in enumerate(op.save_plan):
+            if i < 0 and _any_needed(rec.needs, which):
+                saved[k] = _save(out, vc, 0)
+        rec.saved = tuple(saved)
+    elif op.save_plan:
+        rec.saved = tuple(rec.saved)
+    _tape_append(rec)
+    return t
+
+
+def _any_needed(needs, which) -> bool:
+    for w in which:
+        if needs[w]:
+            return True
+    return False
 
 
 def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
@@ -53,14 +84,15 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
     snapshot of its target as input 0, and what it saves depends on the target's need."""
     edges, needs, shapes, dtypes = [], [], [], []
     for x in inputs:
-        if isinstance(x, Tensor) and x._rg:
+        if (type(x) is Tensor or isinstance(x, Tensor)) and x._rg:
             if x._x is not None and x._x.view_version is not None and x._vc[0] != x._x.view_version:
                 raise _stale_multi_view_error(x)
             r = x._rec
             edges.append((r, x._idx) if r is not None else (accumulate_grad(x), 0))
             needs.append(True)
-            shapes.append(x._data.shape)
-            dtypes.append(x._data.dtype)
+            d = x._data
+            shapes.append(d.shape)
+            dtypes.append(d.dtype)
         else:
             edges.append(None)
             needs.append(False)
@@ -72,12 +104,15 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
     if op.save_plan:
         saved = []
         for i, which in op.save_plan:
-            if i < 0 or not any(needs[w] for w in which):
+            if i < 0 or not _any_needed(needs, which):
                 saved.append(None)  # the result is filled in once it exists
             else:
                 x = inputs[i]
-                saved.append(_save(x, x._vc, x._vc[0]) if isinstance(x, Tensor) else (x, None, 0))
-    rec = Record(op, next_position(), tuple(edges), tuple(needs), saved, params,
+                if type(x) is Tensor or isinstance(x, Tensor):
+                    saved.append(_save(x, x._vc, x._vc[0]))
+                else:
+                    saved.append((x, None, 0))
+    rec = Record(op, _next_position(), tuple(edges), tuple(needs), saved, params,
                  tuple(shapes), tuple(dtypes))
     if STATE.anomaly:
         extras(rec).trace = traceback.format_stack()[:-3]
@@ -111,6 +146,18 @@ def _stale_multi_view_error(x: Tensor) -> RuntimeError:
 
 
 def _plain_outputs(op, inputs, out):
+    if STATE.inference:
+        return _mark_inference(_plain_outputs_(op, inputs, out))
+    return _plain_outputs_(op, inputs, out)
+
+
+def _mark_inference(outs):
+    for t in (outs if isinstance(outs, tuple) else (outs,)):
+        t._extras().inference = True
+    return outs
+
+
+def _plain_outputs_(op, inputs, out):
     if op.view:
         base = inputs[0]
         vc, base = base._vc, (base if base._base is None else base._base)
@@ -142,11 +189,11 @@ def _recorded_outputs(op, rec: Record, inputs, out):
     if op.save_plan:
         saved = rec.saved
         for k, (i, which) in enumerate(op.save_plan):
-            if i < 0 and any(rec.needs[w] for w in which):
+            if i < 0 and _any_needed(rec.needs, which):
                 t = outs[0]
                 saved[k] = _save(t._data, t._vc, t._vc[0])
         rec.saved = tuple(saved)
-    TAPE.append(rec)
+    _tape_append(rec)
     if STATE.anomaly_check_forward:
         from .anomaly import check_forward
 
@@ -500,7 +547,17 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                     gi = F.sum_to(gi, shape)
                 if gi.dtype != dt:
                     gi = F.to_dtype(gi, dt)
-                _send(bufs, heap, e[0], e[1], gi)
+                # send gi to the slot of the node that produced this input (see _send)
+                nxt, idx = e
+                b = bufs.get(nxt)
+                if b is None:
+                    b = bufs[nxt] = [None] * (1 if type(nxt) is AccumulateGrad else len(nxt.outs))
+                    _heappush(heap, (-nxt.pos, nxt))
+                    b[idx] = gi
+                elif b[idx] is None:
+                    b[idx] = gi
+                else:
+                    b[idx] = b[idx] + gi
     finally:
         STATE.grad_enabled = prev
     return captured
@@ -523,7 +580,20 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
     saved = rec.saved
     if saved is FREED:
         raise second_time_error()
-    vals = [None if e is None else unpack_saved(rec, e, k, create) for k, e in enumerate(saved)]
+    if create:
+        vals = [None if e is None else unpack_saved(rec, e, k, True) for k, e in enumerate(saved)]
+    else:
+        vals = []
+        for k, e in enumerate(saved):
+            if e is None:
+                vals.append(None)
+                continue
+            value, vc, version = e
+            if vc is not None and vc[0] != version:
+                raise _inplace_error(rec, value, k, vc[0], version)
+            tv = type(value)
+            vals.append(value._data if tv is Tensor else
+                        unpack_saved(rec, e, k, False) if tv is _Packed else value)
     g = grads[0] if len(grads) == 1 else tuple(grads)
     in_grads = rec.op.backward(F, rec, g, *vals)
     if not retain and saved:

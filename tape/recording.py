@@ -88,8 +88,9 @@ class Tape:
             # amortised O(1): prune dead entries when the list has doubled
             refs[:] = [r for r in refs if r() is not None]
             self._prune_at = max(1024, 2 * len(refs))
-        for scope in self.scopes:
-            scope._add(rec)
+        if self.scopes:
+            for scope in self.scopes:
+                scope._add(rec)
 
     def records(self) -> list[Record]:
         """The live records, oldest first."""

@@ -19,7 +19,6 @@ import numpy as np
 
 from . import _dtypes
 from ._format import tensor_repr
-from .grad_mode import STATE
 
 _new = object.__new__
 ndarray = np.ndarray
@@ -389,8 +388,6 @@ def _wrap(data, rec=None, idx=0, rg=False, vc=None, base=None, dtype_check=True)
     t._base = base
     t._grad = None
     t._x = None
-    if STATE.inference:
-        t._extras().inference = True
     return t
 
 
