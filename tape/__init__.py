@@ -68,3 +68,4 @@ globals().update(_api.FUNCTIONS)
 
 __version__ = "0.1.0"
 from . import nn, wengert  # noqa: E402  (nn.functional; the Wengert-list view)
+from .compiled import compile

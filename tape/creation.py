@@ -88,6 +88,8 @@ def _infer_dtype(data) -> np.dtype:
 
 def _plain(data):
     if isinstance(data, Tensor):
+        if STATE.trace is not None:
+            STATE.trace.observe(data, np.array(data._data, copy=True))
         return data._data
     if isinstance(data, (list, tuple)):
         return [_plain(x) for x in data]
@@ -118,6 +120,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     elif isinstance(data, np.generic):
         arr = np.array(data, dtype=None if dtype is None else _dtypes.to_np(dtype))
     elif isinstance(data, Tensor):
+        if STATE.trace is not None:
+            STATE.trace.observe(data, np.array(data._data, copy=True))
         arr = np.array(data._data, dtype=None if dtype is None else _dtypes.to_np(dtype), copy=True)
     else:
         npd = _infer_dtype(data) if dtype is None else _dtypes.to_np(dtype)

@@ -30,7 +30,12 @@ _ref = weakref.ref
 # Forward: apply an op, record it when a gradient is needed
 
 
+TRACES: list = []  # tape.compile traces active in any thread (see tape/compiled.py)
+
+
 def call(op, inputs: tuple, params: tuple = ()):
+    if TRACES and STATE.trace is not None:
+        return STATE.trace.call(op, inputs, params)  # runs this function again, untraced
     arrays = []
     requires = False
     for x in inputs:
@@ -222,6 +227,8 @@ def _shape_error(op, arrays, exc: ValueError) -> Exception:
 
 
 def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
+    if TRACES and STATE.trace is not None:
+        STATE.trace.unsupported(f"the in-place op {op.name}_")
     enabled = STATE.grad_enabled
     if enabled and self._rg:
         _check_inplace_allowed(self)
@@ -373,6 +380,8 @@ def edge_of(t: Tensor):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate into leaves' `.grad` the gradients of `tensors` weighted by `grad_tensors`."""
+    if STATE.trace is not None:
+        STATE.trace.unsupported("backward() inside the function")
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     tensors = tuple(tensors)
@@ -404,6 +413,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, is_grads_batched=False, materialize_grads=False, _within=None):
     """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates)."""
+    if STATE.trace is not None:
+        STATE.trace.unsupported("autograd.grad() inside the function")
     single = isinstance(inputs, Tensor)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if single else tuple(inputs)

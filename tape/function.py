@@ -82,6 +82,8 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if STATE.trace is not None:
+            STATE.trace.unsupported(f"the custom Function {cls.__name__}")
         ctx = FunctionCtx()
         tensors = tuple(a for a in args if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)

@@ -18,6 +18,7 @@ class _State(threading.local):
     anomaly_check_nan = True
     anomaly_check_forward = False
     saved_hooks: tuple = ()  # stack of (pack, unpack) pairs, innermost last
+    trace = None  # the tape.compile trace recording in this thread, if any
 
 
 STATE = _State()

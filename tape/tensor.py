@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _dtypes
 from ._format import tensor_repr
+from .grad_mode import STATE
 
 _new = object.__new__
 ndarray = np.ndarray
@@ -168,6 +169,8 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same storage, detached from the graph (no version-counter sharing, as torch)."""
+        if STATE.trace is not None:
+            STATE.trace.unsupported(".data")
         return _wrap(self._arr(), dtype_check=False)
 
     @data.setter
@@ -178,6 +181,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A leaf that shares this tensor's storage and version counter, outside the graph."""
+        if STATE.trace is not None:
+            STATE.trace.unsupported("detach()")
         return _wrap(self._arr(), vc=self._vc)
 
     def detach_(self) -> Tensor:
@@ -194,16 +199,18 @@ class Tensor:
         d = self._data
         if d.size != 1:
             raise RuntimeError(f"a Tensor with {d.size} elements cannot be converted to Scalar")
-        return d.item() if type(d) is not ndarray else d.reshape(()).item()
+        return _seen(self, d.item() if type(d) is not ndarray else d.reshape(()).item())
 
     def tolist(self):
-        return self._data.tolist()
+        return _seen(self, self._data.tolist())
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self._rg and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
+        if STATE.trace is not None:
+            STATE.trace.observe(self, np.array(self._data, copy=True))
         return self._arr()
 
     def __array__(self, dtype=None, copy=None):
@@ -212,21 +219,21 @@ class Tensor:
 
     def __float__(self) -> float:
         self._scalar_check(float)
-        return float(self._data.item() if self._data.size == 1 else self._data)
+        return _seen(self, float(self._data.item()))
 
     def __int__(self) -> int:
         self._scalar_check(int)
-        return int(self._data.item())
+        return _seen(self, int(self._data.item()))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self._data.item())
+        return _seen(self, int(self._data.item()))
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.item())
+        return _seen(self, bool(self._data.item()))
 
     def _scalar_check(self, kind):
         if self._data.size != 1:
@@ -371,6 +378,13 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+def _seen(t: Tensor, value):
+    """A value leaving the tape (item, bool, ...): a compile trace guards on it."""
+    if STATE.trace is not None:
+        STATE.trace.observe(t, value)
+    return value
 
 
 def _rebuild(data, rg):
