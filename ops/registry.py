@@ -118,5 +118,8 @@ _engine: Any = _Unbound()
 
 
 def bind_engine(engine) -> None:
-    global _engine
+    """Called by tape before the op families are imported: `call` and `call_inplace` become
+    the engine's own functions (families import them from here)."""
+    global _engine, call, call_inplace
     _engine = engine
+    call, call_inplace = engine.call, engine.call_inplace
