@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dtypes import binary_dtype, float_dtype
-from .registry import call, call_inplace, function, op
+from .registry import Op, call, call_inplace, function, op
 
 _PY = (bool, int, float)
 
@@ -205,18 +205,32 @@ def _pow_tensor_fwd(a, b):
     if dt is None:
         dt = _dtype_of(a, b)
     if dt.kind in "iu" and np.any(np.asarray(b) < 0):
-        raise RuntimeError("pow: integers to negative integer powers are not allowed.")
+        if type(b) in _PY:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return _int_pow_negative(a, b, dt)
     return np.power(a, b, dtype=dt)
 
 
+def _int_pow_negative(a, b, dt):
+    """Integer powers with some negative exponents, as torch computes them elementwise:
+    1 and -1 keep their magnitude, every other base truncates to 0."""
+    a = np.asarray(a).astype(dt, copy=False)
+    b = np.asarray(b)
+    neg = b < 0
+    out = np.power(a, np.where(neg, 0, b), dtype=dt)
+    odd = (b % 2) != 0
+    tiny = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(neg, tiny, out).astype(dt, copy=False)
+
+
 POW = op("pow", "PowBackward0", lambda a, e: _pow_tensor_fwd(a, e), _pow_scalar_bwd,
-         saves=(("self", (0,)),))
+         saves=(("self", (0,)),), param_names=("exponent",))
 POW_TT = op("pow", "PowBackward1", _pow_tensor_fwd, _pow_tensor_bwd,
             inputs=("self", "exponent"),
             saves=(("self", (0, 1)), ("exponent", (0, 1)), ("result", (1,))))
 POW_ST = op("pow", "PowBackward2", lambda e, base: _pow_tensor_fwd(base, e),
             lambda F, ctx, g, exponent, result: _pow_base_bwd(F, ctx, g, result),
-            inputs=("exponent",), saves=(("exponent", (0,)), ("result", (0,))))
+            inputs=("exponent",), saves=(("exponent", (0,)), ("result", (0,))), param_names=("self",))
 
 
 @function("pow", methods=("pow", "__pow__"))
@@ -271,3 +285,148 @@ def exp_(self):
 def log(input):
     """natural logarithm"""
     return call(LOG, (input,))
+
+
+# ---- floor_divide / remainder -----------------------------------------------------------
+
+
+def _check_divisor(kernel: str, a, b):
+    """torch's errors: bools are not divided, integers not by zero."""
+    dt = binary_dtype(a, b) or _dtype_of(a, b)
+    if dt.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if dt.kind in "iu" and np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+_floor_divide = _pointwise(np.floor_divide)
+_remainder = _pointwise(np.remainder)  # the result takes the divisor's sign, as torch's
+
+
+def _raise_no_derivative(F, ctx, g):
+    raise RuntimeError(f"derivative for aten::{ctx.params[-1]} is not implemented")
+
+
+# torch's placeholder node for an op without a derivative formula: the result requires grad,
+# its edges go to the inputs that do, and backward through it raises. Not registered in the
+# op table: it is no differentiable primitive (tests/test_op_errors_shape.py covers it).
+NOT_IMPLEMENTED = Op(name="not_implemented", node="NotImplemented",
+                     forward=lambda *a: a[-2](*a[:-2]), backward=_raise_no_derivative)
+
+
+def _no_derivative(aten: str, compute, *operands):
+    """compute(*operand values), recorded as a NotImplemented node whose inputs are the
+    operands that require grad (the others are fixed in the forward it keeps)."""
+    values = [x._data if hasattr(x, "_data") else x for x in operands]
+    slots = [i for i, x in enumerate(operands) if getattr(x, "_rg", False)]
+
+    def forward(*arrays):
+        vals = list(values)
+        for i, a in zip(slots, arrays):
+            vals[i] = a
+        return compute(*vals)
+
+    return call(NOT_IMPLEMENTED, tuple(operands[i] for i in slots), (forward, aten))
+
+
+def _floor_div_values(a, b):
+    _check_divisor("div_floor_cpu", a, b)
+    return _floor_divide(a, b)
+
+
+@function("floor_divide", methods=("floor_divide", "__floordiv__"))
+def floor_divide(input, other):
+    """floor(input / other), rounding toward -inf; not differentiable (torch records a
+    NotImplemented node when an input requires grad)."""
+    return _no_derivative("floor_divide", _floor_div_values, input, other)
+
+
+@function(methods="__rfloordiv__", module=False)
+def rfloordiv(self, other):
+    return _no_derivative("floor_divide", _floor_div_values, other, self)
+
+
+@function(methods=("floor_divide_", "__ifloordiv__"), module=False)
+def floor_divide_(self, other):
+    if getattr(other, "_rg", False):
+        return call_inplace(NOT_IMPLEMENTED, self, (other,), (_floor_div_values, "floor_divide"))
+    b = other._data if hasattr(other, "_data") else other
+    return call_inplace(NOT_IMPLEMENTED, self, (), (lambda a: _floor_div_values(a, b), "floor_divide"))
+
+
+def _remainder_values(a, b):
+    _check_divisor("remainder_cpu", a, b)
+    return _remainder(a, b)
+
+
+def _remainder_tensor_bwd(F, ctx, g, self, other):
+    need_self, need_other = ctx.needs
+    # d/d other of self - other * floor(self / other): -floor(self / other), a constant
+    q = F.const(np.floor_divide(F.value(self), F.value(other))) if need_other else None
+    return (g if need_self else None, -g * q if need_other else None)
+
+
+REMAINDER = op("remainder", "RemainderBackward0", lambda a, b: _remainder_values(a, b),
+               lambda F, ctx, g: (g,))
+REMAINDER_T = op("remainder", "RemainderBackward1", _remainder_values, _remainder_tensor_bwd,
+                 inputs=("self", "other"), saves=(("self", (1,)), ("other", (1,))))
+
+
+@function("remainder", methods=("remainder", "__mod__"))
+def remainder(input, other):
+    """input - other * floor(input / other): the remainder with the divisor's sign."""
+    if type(input) in _PY:  # torch's remainder(Scalar, Tensor) has no derivative
+        return _no_derivative("remainder", _remainder_values, input, other)
+    if type(other) in _PY:
+        return call(REMAINDER, (input,), (other,))
+    return call(REMAINDER_T, (input, other))
+
+
+@function(methods="__rmod__", module=False)
+def rmod(self, other):
+    return remainder(other, self)
+
+
+@function(methods=("remainder_", "__imod__"), module=False)
+def remainder_(self, other):
+    if type(other) in _PY:
+        return call_inplace(REMAINDER, self, (), (other,))
+    return call_inplace(REMAINDER_T, self, (other,))
+
+
+# ---- ops with a Python number as operand, as torch's C++ composites record them ----------
+# (`x * 2.5` from Python wraps the number into a tensor: MulBackward0; losses written in C++
+# call mul.Scalar, add.Scalar, div.Scalar: MulBackward1, AddBackward1, DivBackward1)
+
+MUL_SCALAR = op("mul", "MulBackward1", lambda a, other: _pointwise(np.multiply)(a, other),
+                lambda F, ctx, g: (g * ctx.params[0],), param_names=("other",))
+ADD_SCALAR = op("add", "AddBackward1", lambda a, other: _add(a, other), lambda F, ctx, g: (g,))
+DIV_SCALAR = op("div", "DivBackward1", lambda a, other: _pointwise(np.true_divide, floating=True)(a, other),
+                lambda F, ctx, g: (g / ctx.params[0],), param_names=("other",))
+
+
+def mul_scalar(input, other):
+    """input * other for a Python number `other`, recorded as torch's mul.Scalar."""
+    return call(MUL_SCALAR, (input,), (other,))
+
+
+def add_scalar(input, other):
+    return call(ADD_SCALAR, (input,), (other,))
+
+
+def div_scalar(input, other):
+    return call(DIV_SCALAR, (input,), (other,))
+
+
+# ---- outer --------------------------------------------------------------------------------
+
+
+@function("outer", "ger", methods=("outer", "ger"))
+def outer(input, vec2):
+    """input[:, None] * vec2 for 1-d tensors, as torch records it (a reshape, then mul)."""
+    for name, x in (("self", input), ("vec2", vec2)):
+        if x.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {x.ndim}-D")
+    from .shape import reshape
+
+    return mul(reshape(input, (input.shape[0], 1)), vec2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .registry import call, call_inplace, function, op
 
 TO_COPY = op("_to_copy", "ToCopyBackward0", lambda a, dt: a.astype(dt),
@@ -72,7 +74,7 @@ def cpu(self, memory_format=None):
 
 # ---- in-place fills and copies ----------------------------------------------------------
 
-ZERO = op("zero", "ZeroBackward0", lambda a: a * 0, lambda F, ctx, g: (g * 0,))
+ZERO = op("zero", "ZeroBackward0", lambda a: np.zeros_like(a), lambda F, ctx, g: (g * 0,))
 FILL = op("fill", "FillBackward2", lambda a, value: _full_like(a, value),
           lambda F, ctx, g: (g * 0,))
 FILL_T = op("fill", "FillBackward3", lambda a, value: _full_like(a, value),

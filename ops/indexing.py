@@ -1,12 +1,28 @@
-"""Indexing: `x[...]` as torch decomposes it, into select / slice / unsqueeze / alias views,
-then one `index` (a copy) for integer-array and boolean-mask indices."""
+"""Indexing: reading `x[...]`, writing `x[...] = v`, gather, index_select, masked_fill, index_put.
+
+`x[...]` is decomposed as torch decomposes it: select / slice / unsqueeze views for the basic
+items, then one `index` (a copy) for integer-array and boolean-mask items. `x[...] = v` finds
+the same views and writes into them in place (torch's `copy_` / `fill_`, which the engine
+records as CopySlices when the target is a view), or calls `index_put_` for advanced items.
+
+NOTE [check, then record]
+An index is first walked on shapes alone (`_plan`), checking everything torch checks, and only
+then applied. So a bad index or value raises before any view is recorded: the tape and every
+version counter are as they were (a recorded view would stay alive in the traceback).
+"""
 
 from __future__ import annotations
 
+import operator
+import warnings
+
 import numpy as np
 
-from .registry import call, function, op
-from .shape import ALIAS, SELECT, SLICE, UNSQUEEZE
+from . import registry
+from .convert import COPY, FILL_T
+from .dims import wrap_dim
+from .registry import call, call_inplace, function, op
+from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW
 
 
 def _index_bwd(F, ctx, g):
@@ -16,98 +32,6 @@ def _index_bwd(F, ctx, g):
 
 # gathers (a copy); repeated indices accumulate their gradients (scatter-add)
 INDEX = op("index", "IndexBackward0", lambda a, index: a[index], _index_bwd)
-
-
-def _is_advanced(item) -> bool:
-    return not isinstance(item, (int, slice, type(None), type(Ellipsis))) or isinstance(item, bool)
-
-
-def _as_index_array(item):
-    """A list, array or tensor index as a numpy integer or boolean array."""
-    arr = item._arr() if hasattr(item, "_arr") else np.asarray(item)
-    if arr.dtype.kind == "b":
-        return arr
-    if arr.dtype.kind not in "iu":
-        if arr.size == 0:
-            return arr.astype(np.int64)
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return arr.astype(np.intp, copy=False)
-
-
-@function(methods="__getitem__", module=False)
-def getitem(self, index):
-    """Basic indices become view ops (as torch records them), the rest one IndexBackward0."""
-    items = index if isinstance(index, tuple) else (index,)
-    if not isinstance(index, tuple) and isinstance(index, slice):
-        # a lone slice is always recorded, even a full one
-        size = self.shape[0] if self.ndim else 0
-        if self.ndim == 0:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
-                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-        return call(SLICE, (self,), (0, *index.indices(size)))
-    if index is Ellipsis:
-        return call(ALIAS, (self,))
-    consumed = sum(1 for it in items if it is not None and it is not Ellipsis
-                   and not (_is_advanced(it) and np.asarray(getattr(it, "_data", it)).dtype.kind == "b"))
-    consumed += sum(np.asarray(getattr(it, "_data", it)).ndim for it in items
-                    if _is_advanced(it) and np.asarray(getattr(it, "_data", it)).dtype.kind == "b")
-    if consumed > self.ndim:
-        raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
-    out, dim, advanced = self, 0, []
-    for pos, item in enumerate(items):
-        if item is Ellipsis:
-            rest = sum(1 for it in items[pos + 1:] if it is not None)
-            skip = out.ndim - dim - rest
-            advanced += [slice(None)] * skip
-            dim += skip
-        elif item is None:
-            out = call(UNSQUEEZE, (out,), (dim,))
-            advanced.append(None)
-            dim += 1
-        elif isinstance(item, bool) or _is_advanced(item):
-            arr = _as_index_array(np.asarray(item) if isinstance(item, bool) else item)
-            advanced.append(arr)
-            dim += max(arr.ndim, 1) if arr.dtype.kind == "b" else 1
-        elif isinstance(item, slice):
-            size = out.shape[dim]
-            start, stop, step = item.indices(size)
-            if step <= 0:
-                raise ValueError("step must be greater than zero")
-            if (start, stop, step) != (0, size, 1):
-                out = call(SLICE, (out,), (dim, start, stop, step))
-            advanced.append(slice(None))
-            dim += 1
-        else:
-            item = int(item)
-            size = out.shape[dim]
-            if not -size <= item < size:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {size}")
-            out = call(SELECT, (out,), (dim, item % size))
-    if any(isinstance(a, np.ndarray) for a in advanced):
-        idx = tuple(slice(None) if a is None else a for a in advanced)
-        _check_bounds(out.shape, idx)
-        return call(INDEX, (out,), (idx,))
-    if out is self:
-        return call(ALIAS, (self,))
-    return out
-
-
-def _check_bounds(shape, idx):
-    dim = 0
-    for a in idx:
-        if isinstance(a, np.ndarray):
-            if a.dtype.kind == "b":
-                if a.shape != tuple(shape[dim:dim + a.ndim]):
-                    raise IndexError(
-                        f"The shape of the mask {list(a.shape)} at index {dim} does not match the "
-                        f"shape of the indexed tensor {list(shape)}")
-                dim += a.ndim
-                continue
-            size = shape[dim]
-            if a.size and (a.max() >= size or a.min() < -size):
-                bad = a.max() if a.max() >= size else a.min()
-                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
-        dim += 1
 
 
 def _put_fwd(g, shape, index, accumulate):
@@ -122,3 +46,595 @@ def _put_fwd(g, shape, index, accumulate):
 # zeros with `g` written (or added) at `index`: the backward of indexing, itself differentiable
 INDEX_PUT_ZEROS = op("index_put_zeros", "IndexPutZerosBackward0", _put_fwd,
                      lambda F, ctx, g: (F.take(g, ctx.params[1]),))
+
+
+# ---- reading an index ---------------------------------------------------------------------
+
+_INVALID = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+            "valid indices (got {})")
+_NOT_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
+_ZERO_DIM = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+             "in C++ to convert a 0-dim tensor to a number")
+
+
+def _is_tensor(x) -> bool:
+    return hasattr(x, "_data")
+
+
+def _type_name(x) -> str:
+    t = type(x)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _index_array(arr: np.ndarray) -> np.ndarray:
+    """An index array as numpy indexes with it: bool masks, or intp positions."""
+    kind = arr.dtype.kind
+    if kind == "b":
+        return arr
+    if arr.dtype == np.uint8:
+        warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype bool "
+                      "instead.", UserWarning, stacklevel=4)
+        return arr.astype(bool)
+    if kind in "iu":
+        return arr.astype(np.intp, copy=False)
+    if arr.size == 0:  # x[[]]: an empty list is an empty index, whatever its dtype
+        return arr.astype(np.intp)
+    raise IndexError(_NOT_INDEX_DTYPE)
+
+
+def _item(it):
+    """(kind, value) of one index item, as torch reads it: 0-d integer tensors and numpy
+    integers select, 0-d bool tensors act as Python bools, sequences become index tensors."""
+    if it is None:
+        return "none", None
+    if it is Ellipsis:
+        return "ellipsis", None
+    if isinstance(it, bool):
+        return "bool", it
+    if _is_int(it):
+        return "int", int(it)
+    if isinstance(it, slice):
+        return "slice", it
+    if _is_tensor(it) or isinstance(it, (list, tuple, np.ndarray)):
+        arr = np.asarray(it._data if _is_tensor(it) else it)
+        if arr.ndim == 0:
+            if arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+                return "int", int(arr)
+            if arr.dtype.kind == "b" or arr.dtype == np.uint8:
+                return "bool", bool(arr)
+        return "array", _index_array(arr)
+    try:
+        return "int", operator.index(it)
+    except TypeError:
+        raise IndexError(_INVALID.format(_type_name(it))) from None
+
+
+def _as_items(index) -> tuple:
+    """The index as a tuple of items. A short list holding a sequence, slice, tensor, None or
+    `...` is read as a tuple (numpy's old rule, which torch keeps with a warning)."""
+    if isinstance(index, tuple):
+        return index
+    if isinstance(index, list) and len(index) < 32 and any(
+            it is None or it is Ellipsis or _is_tensor(it) or isinstance(it, (list, tuple, slice))
+            for it in index):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; use "
+                      "x[tuple(seq)] instead of x[seq]", UserWarning, stacklevel=3)
+        return tuple(index)
+    return (index,)
+
+
+def _plan(shape, items):
+    """Walk `items` over a tensor of `shape`, on shapes alone (NOTE [check, then record]).
+
+    Returns (steps, advanced, out_shape): the view ops to apply in order as (op, params),
+    the index for the advanced items over the result of those views (None when there are
+    none), and that result's shape. Full slices are no views (torch skips them too).
+    """
+    kinds = [_item(it) for it in items]
+    ndim = len(shape)
+    specified = 0
+    for kind, val in kinds:
+        if kind in ("int", "slice"):
+            specified += 1
+        elif kind == "array":
+            specified += val.ndim if val.dtype.kind == "b" else 1
+    if specified > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    steps, adv = [], []
+    cur = list(shape)
+    dim = real = 0  # position in the result so far; dim of the indexed tensor (for messages)
+    for kind, val in kinds:
+        if kind == "ellipsis":
+            skip = ndim - specified
+            adv += [slice(None)] * skip
+            dim += skip
+            real += skip
+        elif kind in ("none", "bool"):
+            steps.append((UNSQUEEZE, (dim,)))
+            cur.insert(dim, 1)
+            # x[True] is x[None][[0]], x[False] is x[None][[]]
+            adv.append(slice(None) if kind == "none" else np.zeros(1 if val else 0, np.intp))
+            dim += 1
+        elif kind == "int":
+            size = cur[dim]
+            if not -size <= val < size:
+                raise IndexError(f"index {val} is out of bounds for dimension {real} with size {size}")
+            steps.append((SELECT, (dim, val % size)))
+            del cur[dim]
+            real += 1
+        elif kind == "slice":
+            size = cur[dim]
+            start, stop, step = val.indices(size)  # ValueError for a zero step, as Python's
+            if step < 0:
+                raise ValueError("step must be greater than zero")
+            if (start, stop, step) != (0, size, 1):
+                steps.append((SLICE, (dim, start, stop, step)))
+                cur[dim] = len(range(start, stop, step))
+            adv.append(slice(None))
+            dim += 1
+            real += 1
+        else:
+            adv.append(val)
+            n = val.ndim if val.dtype.kind == "b" else 1
+            dim += n
+            real += n
+    if not any(isinstance(a, np.ndarray) for a in adv):
+        return steps, None, tuple(cur)
+    _check_advanced(cur, adv)
+    return steps, tuple(adv), tuple(cur)
+
+
+def _check_advanced(shape, adv):
+    """Mask shapes and index bounds, with torch's messages (which count the advanced dims)."""
+    dim = ordinal = 0
+    for a in adv:
+        if not isinstance(a, np.ndarray):
+            dim += 1
+            continue
+        if a.dtype.kind == "b":
+            for j in range(a.ndim):
+                if a.shape[j] != shape[dim + j]:
+                    raise IndexError(
+                        f"The shape of the mask {list(a.shape)} at index {j} does not match the shape "
+                        f"of the indexed tensor {list(shape)} at index {dim + j}")
+            dim += a.ndim
+            ordinal += a.ndim
+            continue
+        size = shape[dim]
+        if a.size:
+            hi, lo = a.max(), a.min()
+            if hi >= size or lo < -size:
+                bad = hi if hi >= size else lo
+                raise IndexError(f"index {bad} is out of bounds for dimension {ordinal} with size {size}")
+        dim += 1
+        ordinal += 1
+
+
+def _apply(x, steps):
+    for OP, params in steps:
+        x = call(OP, (x,), params)
+    return x
+
+
+def _indexed_shape(shape, index) -> tuple:
+    """The shape of `x[index]` for an advanced index (numpy's rules, which are torch's)."""
+    return np.broadcast_to(np.zeros((), np.int8), shape)[index].shape
+
+
+@function(methods="__getitem__", module=False)
+def getitem(self, index):
+    """Basic items become view ops (as torch records them), the rest one IndexBackward0."""
+    if isinstance(index, slice):
+        # a lone slice is always recorded, even a full one (torch turns its shortcut off here)
+        if self.ndim == 0:
+            raise IndexError(_ZERO_DIM)
+        size = self.shape[0]
+        start, stop, step = index.indices(size)
+        if step < 0:
+            raise ValueError("step must be greater than zero")
+        return call(SLICE, (self,), (0, start, stop, step))
+    if self.ndim == 0 and _is_int(index):
+        raise IndexError(_ZERO_DIM)
+    steps, adv, _ = _plan(self.shape, _as_items(index))
+    out = _apply(self, steps)
+    if adv is not None:
+        return call(INDEX, (out,), (adv,))
+    if out is self:
+        return call(ALIAS, (self,))  # x[...] is a new tensor: an alias
+    return out
+
+
+# ---- writing an index -------------------------------------------------------------------
+
+
+def _value_operand(self, value):
+    """The value of `x[i] = value`: a tensor, or a number as a 0-d array of x's dtype."""
+    if _is_tensor(value):
+        return value
+    if isinstance(value, (bool, int, float, np.bool_, np.number)):
+        return np.asarray(value).astype(self._data.dtype)
+    raise TypeError(f"can't assign a {_type_name(value)} to a {self.type_name()}")
+
+
+def _strip_leading_ones(shape) -> tuple:
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return tuple(shape[k:])
+
+
+def _check_expand(vtype, src, dst) -> None:
+    """Can `src` (a value's shape, leading 1s stripped) be expanded to `dst`? torch's errors."""
+    if len(src) > len(dst):
+        raise RuntimeError(
+            f"expand({vtype}{{{list(src)}}}, size={list(dst)}): the number of sizes provided "
+            f"({len(dst)}) must be greater or equal to the number of dimensions in the tensor "
+            f"({len(src)})")
+    lead = len(dst) - len(src)
+    for i, s in enumerate(src):
+        if s != 1 and s != dst[lead + i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({dst[lead + i]}) must match the existing size ({s}) "
+                f"at non-singleton dimension {lead + i}.  Target sizes: {list(dst)}.  "
+                f"Tensor sizes: {list(src)}")
+
+
+def _check_put(self, value, shape, index, stripped) -> None:
+    """`value` must broadcast to `self[index]` and have self's dtype (index_put_'s rules)."""
+    result = _indexed_shape(shape, index)
+    vshape = tuple(np.shape(value._data if _is_tensor(value) else value))
+    if stripped:
+        vshape = _strip_leading_ones(vshape)
+    try:
+        ok = np.broadcast_shapes(vshape, result) == result
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast "
+                           f"to indexing result of shape {list(result)}")
+    if _is_tensor(value) and value._data.dtype != self._data.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{self.dtype.torch_name} for the destination and {value.dtype.torch_name} for the source.")
+
+
+def _check_writable(self, steps) -> None:
+    """torch's errors for writing into a leaf (or a view of one) or into a view that a
+    multi-output op (unbind) made, raised before any view of `self` is recorded."""
+    if not self._rg or not registry._engine.STATE.grad_enabled:
+        return
+    view_msg = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+    if self._rec is None and self._base is None:  # a leaf that requires grad
+        raise RuntimeError(view_msg if steps else
+                           "a leaf Variable that requires grad is being used in an in-place operation.")
+    base = self._base
+    if base is not None and base._rec is None and base._rg:  # a view of such a leaf
+        raise RuntimeError(view_msg)
+    rec = self._rec
+    if steps and rec is not None and rec.op.view and rec.op.outputs != 1:
+        # the view the write goes through inherits the restriction (writing into self itself
+        # is the engine's check)
+        name = steps[0][0].node.removesuffix("Backward0")
+        raise RuntimeError(
+            f"Output 0 of {name} is a view and is being modified inplace. This view is the output "
+            "of a function that returns multiple views. Such functions do not allow the output "
+            "views to be modified inplace. You should replace the inplace operation by an "
+            "out-of-place one.")
+
+
+def _copy_to(target, value, vshape) -> None:
+    """torch's `copy_to`: copy_ when the shapes agree, fill_ from a 0-d value, else copy_ from
+    the value viewed without its leading 1s and expanded."""
+    shape = tuple(target.shape)
+    if vshape == shape:
+        call_inplace(COPY, target, (value,))
+    elif vshape == ():
+        call_inplace(FILL_T, target, (value,))
+    else:
+        src = call(VIEW, (value,), (_strip_leading_ones(vshape),))
+        if tuple(src.shape) != shape:
+            src = call(EXPAND, (src,), (shape,))
+        call_inplace(COPY, target, (src,))
+
+
+@function(methods="__setitem__", module=False)
+def setitem(self, index, value) -> None:
+    """`self[index] = value`, in place and recorded as torch records it: copy_ / fill_ into a
+    view (CopySlices), or index_put_ for advanced indices."""
+    value = _value_operand(self, value)
+    vshape = tuple(np.shape(value._data if _is_tensor(value) else value))
+    if index is False:
+        return None  # torch: nothing to write (not even a version bump)
+    if index is True:
+        steps, adv, shape = [(UNSQUEEZE, (0,))], None, (1,) + tuple(self.shape)
+    else:
+        if self.ndim == 0 and (_is_int(index) or isinstance(index, slice)):
+            raise IndexError(_ZERO_DIM)
+        steps, adv, shape = _plan(self.shape, _as_items(index))
+    # torch's order: the value is expanded before copy_ checks the target, while index_put_
+    # checks the target before the value
+    if adv is None:
+        if vshape != shape and vshape != ():
+            _check_expand(value.type_name(), _strip_leading_ones(vshape), shape)
+        _check_writable(self, steps)
+    else:
+        _check_writable(self, steps)
+        _check_put(self, value, shape, adv, stripped=True)
+    target = _apply(self, steps)
+    if adv is None:
+        _copy_to(target, value, vshape)
+        return None
+    stripped = _strip_leading_ones(vshape)
+    if stripped != vshape:
+        value = call(VIEW, (value,), (stripped,))
+    call_inplace(INDEX_PUT, target, (value,), (adv, False))
+    return None
+
+
+# ---- index_put ----------------------------------------------------------------------------
+
+
+def _index_put_fwd(a, values, indices, accumulate):
+    out = np.array(a, copy=True)
+    values = np.asarray(values).astype(out.dtype, copy=False)
+    if accumulate:
+        np.add.at(out, indices, values)
+    else:
+        out[indices] = values
+    return out
+
+
+def _index_put_bwd(F, ctx, g):
+    indices, accumulate = ctx.params
+    need_self, need_values = ctx.needs
+    g_self = None
+    if need_self:
+        if accumulate:
+            g_self = g
+        else:  # torch: grad.index_put(indices, zeros_like(values)): 0 where values were written
+            kept = np.ones(ctx.shapes[0], dtype=bool)
+            kept[indices] = False
+            g_self = F.where(F.const(kept), g, 0.0)
+    return g_self, F.take(g, indices) if need_values else None
+
+
+INDEX_PUT = op("index_put", "IndexPutBackward0", _index_put_fwd, _index_put_bwd,
+               inputs=("self", "values"), param_names=("indices", "accumulate"))
+
+
+def _put_indices(self, indices) -> tuple:
+    """index_put's `indices` (tensors, or None for a whole dim) as a numpy index, checked."""
+    if _is_tensor(indices) or not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not "
+                        f"{_type_name(indices)}")
+    if len(indices) > self.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {self.ndim} (got {len(indices)})")
+    index = []
+    for it in indices:
+        if it is None:
+            index.append(slice(None))
+        elif not _is_tensor(it):
+            raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not "
+                            f"{_type_name(it)}")
+        else:
+            index.append(_index_array(np.asarray(it._data)))
+    used = sum(a.ndim if isinstance(a, np.ndarray) and a.dtype.kind == "b" else 1 for a in index)
+    if used > self.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
+    _check_advanced(tuple(self.shape), index)
+    return tuple(index) if index else (slice(None),) * self.ndim
+
+
+def _put_args(name, input, indices, values):
+    if not _is_tensor(values):
+        raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not "
+                        f"{_type_name(values)}")
+    if name == "index_put_":
+        _check_writable(input, ())  # torch checks the target before the indices
+    index = _put_indices(input, indices)
+    _check_put(input, values, tuple(input.shape), index, stripped=False)
+    return index
+
+
+@function("index_put_", methods="index_put_")
+def index_put_(input, indices, values, accumulate=False):
+    """input[indices] = values in place (or += with accumulate); indices: tensors or None."""
+    index = _put_args("index_put_", input, indices, values)
+    return call_inplace(INDEX_PUT, input, (values,), (index, bool(accumulate)))
+
+
+@function("index_put", methods="index_put")
+def index_put(input, indices, values, accumulate=False):
+    """A copy of input with values written (or added) at indices."""
+    index = _put_args("index_put", input, indices, values)
+    return call(INDEX_PUT, (input, values), (index, bool(accumulate)))
+
+
+# ---- gather and index_select --------------------------------------------------------------
+
+
+def _gather_index(shape, dim, index) -> tuple:
+    """The numpy index of gather: `index` along `dim`, each position along the others."""
+    idx = []
+    for d, n in enumerate(shape):
+        if d == dim:
+            idx.append(index)
+        else:
+            view = [1] * len(shape)
+            view[d] = n
+            idx.append(np.arange(n).reshape(view))
+    return tuple(idx)
+
+
+def _gather_fwd(a, dim, index, sparse_grad):
+    if a.ndim == 0 or index.ndim == 0:  # torch treats 0-d as 1-d of size 1 here
+        return a.reshape(-1)[_gather_index(np.shape(index.reshape(-1)), 0, index.reshape(-1))].reshape(
+            index.shape)
+    return a[_gather_index(index.shape, dim, index)]
+
+
+def _gather_bwd(F, ctx, g, self):
+    dim, index, _ = ctx.params
+    shape = ctx.shapes[0]
+    if len(shape) == 0 or index.ndim == 0:
+        flat = index.reshape(-1)
+        put = F.index_put_zeros((max(int(np.prod(shape)), 1),), _gather_index(flat.shape, 0, flat),
+                                F.reshape(g, flat.shape), g, True)
+        return (F.reshape(put, shape),)
+    return (F.index_put_zeros(shape, _gather_index(index.shape, dim, index), g, g, True),)
+
+
+# torch keeps `self` (for its shape) as well as the index
+GATHER = op("gather", "GatherBackward0", _gather_fwd, _gather_bwd, saves=(("self", (0,)),),
+            param_names=("dim", "index", "sparse_grad"))
+
+
+def _index_tensor(name, index, pos=2):
+    if not _is_tensor(index):
+        raise TypeError(f"{name}(): argument 'index' (position {pos}) must be Tensor, not "
+                        f"{_type_name(index)}")
+    return np.asarray(index._data)
+
+
+@function("gather", methods="gather")
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j] = input[index[i][j]][j] (dim=0): values picked along `dim`."""
+    idx = _index_tensor("gather", index)
+    dim = wrap_dim(dim, input.ndim)
+    if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if max(input.ndim, 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    shape = tuple(input.shape) or (1,)
+    ishape = idx.shape or (1,)
+    for d in range(len(shape)):
+        if d != dim and ishape[d] > shape[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(idx.shape)} to be no "
+                f"larger than self {list(input.shape)} apart from dimension {dim}")
+    if idx.size:
+        size = shape[dim]
+        bad = idx[(idx < 0) | (idx >= size)]
+        if bad.size:
+            raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {dim} with size {size}")
+    return call(GATHER, (input,), (dim, idx.astype(np.intp, copy=False), bool(sparse_grad)))
+
+
+def _index_select_fwd(a, dim, index):
+    index = index.reshape(-1)  # a 0-d index selects as a 1-element vector
+    if a.ndim == 0:
+        return a.reshape(-1)[index].reshape(())
+    return np.take(a, index, axis=dim)
+
+
+def _index_select_bwd(F, ctx, g):
+    dim, index = ctx.params
+    index = index.reshape(-1)
+    shape = ctx.shapes[0]
+    if len(shape) == 0:
+        return (F.reshape(F.index_put_zeros((1,), (index,), F.reshape(g, (index.size,)), g, True), ()),)
+    return (F.index_put_zeros(shape, (slice(None),) * dim + (index,), g, g, True),)
+
+
+INDEX_SELECT = op("index_select", "IndexSelectBackward0", _index_select_fwd, _index_select_bwd,
+                  param_names=("dim", "index"))
+
+
+@function("index_select", methods="index_select")
+def index_select(input, dim, index):
+    """The entries `index` (a vector) of `dim`, in that order (a copy)."""
+    idx = _index_tensor("index_select", index)
+    dim = wrap_dim(dim, input.ndim)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    idx = idx.astype(np.intp, copy=False)
+    if input.ndim == 0:
+        if idx.size != 1:
+            raise RuntimeError(
+                f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+        if idx.reshape(-1)[0] != 0:
+            raise IndexError("index out of range in self")
+    elif idx.size:
+        size = input.shape[dim]
+        bad = idx[(idx < 0) | (idx >= size)].reshape(-1)
+        if bad.size:  # torch's two kernels word it differently
+            if dim == 1:
+                raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad[0]} axis_dim={size}")
+            raise IndexError("index out of range in self")
+    return call(INDEX_SELECT, (input,), (dim, idx))
+
+
+# ---- masked_fill ------------------------------------------------------------------------
+
+
+def _masked_fill_fwd(a, mask, value):
+    return np.where(mask, np.asarray(value).astype(a.dtype), a)
+
+
+def _masked_fill_t_fwd(a, value, mask):
+    return _masked_fill_fwd(a, mask, value)
+
+
+def _masked_fill_t_bwd(F, ctx, g):
+    (mask,) = ctx.params
+    need_self, need_value = ctx.needs
+    return (F.where(F.const(mask), 0.0, g) if need_self else None,
+            F.sum(F.where(F.const(mask), g, 0.0)) if need_value else None)
+
+
+MASKED_FILL = op("masked_fill", "MaskedFillBackward0", _masked_fill_fwd,
+                 lambda F, ctx, g: (F.where(F.const(ctx.params[0]), 0.0, g),),
+                 param_names=("mask",))
+# the value as a 0-d tensor: it gets the sum of the gradient where the mask holds
+MASKED_FILL_T = op("masked_fill", "MaskedFillBackward1", _masked_fill_t_fwd, _masked_fill_t_bwd,
+                   inputs=("self", "value"), param_names=("mask",))
+
+
+def _masked_fill_args(name, input, mask, value):
+    if not _is_tensor(mask):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({_type_name(mask)}, {_type_name(value)}), but expected (Tensor mask, "
+                        "Tensor value) or (Tensor mask, Number value)")
+    m = np.asarray(mask._data)
+    if m.dtype.kind != "b":
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_dtype_phrase(mask.dtype)}")
+    a, b = tuple(mask.shape), tuple(input.shape)
+    for k in range(1, min(len(a), len(b)) + 1):
+        if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b "
+                               f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
+    if _is_tensor(value):
+        if value.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                               f"with {value.ndim} dimension(s).")
+        return MASKED_FILL_T, (input, value), (m,)
+    return MASKED_FILL, (input,), (m, value)
+
+
+def _dtype_phrase(dtype) -> str:
+    # torch's messages spell dtypes as C types here ("float", "long int")
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "float16": "c10::Half"}.get(dtype.name, dtype.name)
+
+
+@function("masked_fill", methods="masked_fill")
+def masked_fill(input, mask, value):
+    """`value` where `mask` (bool, broadcast) holds, else input."""
+    OP, inputs, params = _masked_fill_args("masked_fill", input, mask, value)
+    return call(OP, inputs, params)
+
+
+@function(methods="masked_fill_", module=False)
+def masked_fill_(self, mask, value):
+    """In-place `masked_fill`."""
+    _check_writable(self, ())  # torch checks the target before the mask
+    OP, inputs, params = _masked_fill_args("masked_fill_", self, mask, value)
+    return call_inplace(OP, self, inputs[1:], params)

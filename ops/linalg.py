@@ -125,6 +125,12 @@ def _mT(x):
     return call(TRANSPOSE, (x,), (x.ndim - 2, x.ndim - 1))
 
 
+@function(methods="__rmatmul__", module=False)
+def rmatmul(self, other):
+    """other @ self, for `ndarray @ tensor` and the like."""
+    return matmul(other, self)
+
+
 @function("matmul", methods=("matmul", "__matmul__"))
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims (1-d operands as vectors), composed

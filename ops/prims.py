@@ -151,3 +151,64 @@ def cos(x):
 
 
 NAMES = NAMES + ("sin", "cos")
+
+
+def cat(xs, dim=0):
+    return np.concatenate(xs, axis=dim)
+
+
+def narrow(x, dim, start, length):
+    """`length` entries of `dim` from `start` (a view)."""
+    return x[(slice(None),) * dim + (slice(start, start + length),)]
+
+
+def sigmoid(x):
+    # exp(-|x|) never overflows (NaN stays NaN)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), without overflow."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def tanh(x):
+    return np.tanh(x)
+
+
+from math import erf as _math_erf  # noqa: E402 - appended with its primitive
+
+_erf_object = np.frompyfunc(_math_erf, 1, 1)
+
+
+def erf(x):
+    # numpy has no erf: libm's, elementwise, in float64, cast back to x's dtype
+    x = np.asarray(x)
+    return np.asarray(_erf_object(x.astype(np.float64)), dtype=np.float64).astype(x.dtype)
+
+
+NAMES = NAMES + ("cat", "narrow", "sigmoid", "log_sigmoid", "tanh", "erf")
+
+
+# ---- for the reductions and scans (ops/reduction.py) ----
+
+
+def prod(x, dim=None, keepdim=False):
+    """Product over one dim (an int), or of all elements."""
+    return np.prod(x, axis=dim, keepdims=keepdim)
+
+
+def cumsum(x, dim):
+    return np.cumsum(x, axis=dim)
+
+
+def flip(x, dim):
+    return np.flip(x, axis=dim)
+
+
+def abs(x):
+    return np.abs(x)
+
+
+NAMES = NAMES + ("prod", "cumsum", "flip", "abs")

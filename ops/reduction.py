@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dims import wrap_dims
-from .registry import call, function, op
+from .dims import wrap_dim, wrap_dims
+from .dtypes import float_dtype
+from .pointwise import maximum, minimum
+from .registry import call, call_inplace, function, op
 
 
 def _np_dtype(dtype):
@@ -80,3 +82,596 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         return call(MEAN, (input,), (dtype,))
     return call(MEAN_DIM, (input,), (wrap_dims(dim, input.ndim), keepdim, dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# Shared by the reductions below
+
+
+def _reduce_dims(dim, ndim: int):
+    """`dim` as a sorted tuple of non-negative dims, or None for all of them (None or ())."""
+    if dim is None or ndim == 0:
+        if dim is not None:
+            wrap_dims(dim, ndim)  # still checks the range: 0-d tensors accept 0 and -1
+        return None
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return None
+    return wrap_dims(dim, ndim)
+
+
+def _kept(F, g, dims, keepdim):
+    """A reduced gradient (or result) with its reduced dims back as size-1 dims, so that it
+    broadcasts against the input (a full reduction's 0-d value broadcasts as it is)."""
+    if keepdim or not dims:
+        return g
+    return F.unsqueeze_dims(g, dims)
+
+
+def _np_kept(a, dims, keepdim):
+    a = np.asarray(a)
+    return a if keepdim or dims is None else np.expand_dims(a, dims)
+
+
+def _like(F, a, g):
+    """A numpy constant in the dtype of the gradient `g` (so float32 stays float32)."""
+    return np.asarray(a, dtype=np.result_type(F.value(g)))
+
+
+def _check_nonempty(name, input, dims):
+    """torch's errors for reducing over nothing (max, amax, argmax... have no identity)."""
+    if dims is None:
+        if input.numel() == 0:
+            raise _empty_error(name)
+        return
+    for d in dims:
+        if input.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _empty_error(name):
+    if name in ("argmax", "argmin"):
+        return IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    return RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                        "Specify the reduction dim with the 'dim' argument.")
+
+
+# ---------------------------------------------------------------------------------------
+# prod
+
+
+def _prod_all(a, dtype):
+    return np.asarray(np.prod(a, dtype=_np_dtype(dtype) or _sum_dtype(a)))
+
+
+def _prod_dim(a, dim, keepdim, dtype):
+    if a.ndim == 0:
+        return _prod_all(a, dtype)
+    return np.prod(a, axis=dim, keepdims=keepdim, dtype=_np_dtype(dtype) or _sum_dtype(a))
+
+
+def _prod_grad(F, g, self, result, dim):
+    """d prod / d x_i = the product of the others. Without zeros that is result / x_i (torch's
+    formula); with zeros it is built so that its own derivative is right too (create_graph):
+    others_i = P / x_i' * Q_i, P the product of the nonzero entries, x' the input with zeros
+    made 1, Q_i the product of the zero entries other than x_i (1 with none; with exactly one,
+    that entry's value written as a sum, so that it carries its derivative; else 0)."""
+    if np.result_type(F.value(self)) != np.result_type(F.value(g)):
+        self = F.to_dtype(self, np.result_type(F.value(g)))  # torch: self.to(grad's dtype)
+    s = F.value(self)
+    zero = s == 0
+    if not zero.any():
+        return g * (result / self)
+    keep = dim is not None
+    ones = F.where(F.const(zero), 1.0, self)
+    P = F.prod(ones, dim, keep)
+    zeros_only = F.where(F.const(zero), self, 0.0)
+    count = np.sum(zero, axis=dim, keepdims=keep) - zero  # zero entries other than x_i
+    single = F.sum(zeros_only, dim, keep) - zeros_only
+    Q = F.where(F.const(count == 0), 1.0, F.where(F.const(count == 1), single, 0.0))
+    return g * (P / ones * Q)
+
+
+def _prod_all_bwd(F, ctx, g, self, result):
+    if len(ctx.shapes[0]) == 0:
+        return (g,)
+    return (_prod_grad(F, g, self, result, None),)
+
+
+def _prod_dim_bwd(F, ctx, g, self, result):
+    dim, keepdim, _ = ctx.params
+    if len(ctx.shapes[0]) == 0:
+        return (g,)
+    if not keepdim:
+        g, result = F.unsqueeze_dims(g, (dim,)), F.unsqueeze_dims(result, (dim,))
+    return (_prod_grad(F, g, self, result, dim),)
+
+
+PROD = op("prod", "ProdBackward0", _prod_all, _prod_all_bwd,
+          saves=(("self", (0,)), ("result", (0,))), param_names=("dtype",))
+PROD_DIM = op("prod", "ProdBackward1", _prod_dim, _prod_dim_bwd,
+              saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim", "dtype"))
+
+
+@function("prod", methods="prod")
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along one `dim`; exact gradients where entries are 0."""
+    if dim is None:
+        return call(PROD, (input,), (dtype,))
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    return call(PROD_DIM, (input,), (wrap_dim(dim, input.ndim), keepdim, dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# max / min / amax / amin / argmax / argmin
+
+
+def _evenly_bwd(F, ctx, g, self, result):
+    """torch's evenly_distribute_backward: the gradient split among the entries equal to the
+    result (among the NaNs, when the result is NaN)."""
+    s, r = F.value(self), F.value(result)
+    mask = np.isnan(s) if np.isnan(r) else s == r
+    return (F.where(F.const(mask), g / int(mask.sum()), 0.0),)
+
+
+MAX = op("max", "MaxBackward1", lambda a: np.asarray(np.max(a)), _evenly_bwd,
+         saves=(("self", (0,)), ("result", (0,))))
+MIN = op("min", "MinBackward1", lambda a: np.asarray(np.min(a)), _evenly_bwd,
+         saves=(("self", (0,)), ("result", (0,))))
+
+
+def _select_fwd(a, dim, keepdim, indices):
+    """The values at `indices` (the indices output) along `dim`."""
+    if a.ndim == 0:
+        return a.copy()
+    out = np.take_along_axis(a, indices if keepdim else np.expand_dims(indices, dim), axis=dim)
+    return out if keepdim else np.squeeze(out, dim)
+
+
+def _select_bwd(F, ctx, g):
+    """torch's value_selecting_reduction_backward: the gradient scattered to the indices."""
+    dim, keepdim, indices = ctx.params
+    shape = ctx.shapes[0]
+    if len(shape) == 0:
+        return (g,)
+    if not keepdim:
+        indices = np.expand_dims(indices, dim)
+    g = F.reshape(g, indices.shape)
+    idx = [np.arange(n).reshape([n if k == d else 1 for k in range(len(shape))])
+           for d, n in enumerate(indices.shape)]
+    idx[dim] = indices
+    return (F.index_put_zeros(shape, tuple(idx), g, g, False),)
+
+
+# the indices are computed first (argmax) and kept, as torch keeps them (_saved_indices)
+MAX_DIM = op("max", "MaxBackward0", _select_fwd, _select_bwd,
+             param_names=("dim", "keepdim", "indices"))
+MIN_DIM = op("min", "MinBackward0", _select_fwd, _select_bwd,
+             param_names=("dim", "keepdim", "indices"))
+
+
+def _return_type(name):
+    import collections
+
+    base = collections.namedtuple(name, ("values", "indices"))
+
+    class ReturnType(base):
+        """torch.return_types.<name>: a named tuple (values, indices)."""
+
+        __slots__ = ()
+
+        def __repr__(self):
+            return f"tape.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    ReturnType.__name__ = ReturnType.__qualname__ = name
+    ReturnType.__module__ = "tape.return_types"
+    return ReturnType
+
+
+return_types = {n: _return_type(n) for n in ("max", "min")}
+
+
+def _arg_fwd(find):
+    def forward(a, dim, keepdim):
+        if dim is None:
+            out = np.asarray(find(a.reshape(-1)), dtype=np.int64)
+            return out.reshape((1,) * a.ndim) if keepdim else out
+        if a.ndim == 0:
+            return np.zeros((), dtype=np.int64)
+        return find(a, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
+
+    return forward
+
+
+# never differentiable: registered without a backward, like the comparisons
+ARGMAX = op("argmax", "ArgmaxBackward0", _arg_fwd(np.argmax))
+ARGMIN = op("argmin", "ArgminBackward0", _arg_fwd(np.argmin))
+
+
+def _arg(name, OP, input, dim, keepdim):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        _check_nonempty(name, input, None)
+        return call(OP, (input,), (None, keepdim))
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty(name, input, (d,))
+    return call(OP, (input,), (d, keepdim))
+
+
+@function("argmax", methods="argmax")
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest entry (of the flattened input, or along `dim`); the first on ties,
+    NaN counts as largest."""
+    return _arg("argmax", ARGMAX, input, dim, keepdim)
+
+
+@function("argmin", methods="argmin")
+def argmin(input, dim=None, keepdim=False):
+    """Index of the smallest entry; the first on ties, NaN counts as smallest."""
+    return _arg("argmin", ARGMIN, input, dim, keepdim)
+
+
+def _max_min(name, input, dim, keepdim, other):
+    if other is not None or hasattr(dim, "_data"):  # max(x, y): elementwise (torch's overload)
+        other = dim if other is None else other
+        return (maximum if name == "max" else minimum)(input, other)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            "(Tensor, keepdim=bool): keepdim needs a dim")
+        _check_nonempty(name, input, None)
+        return call(MAX if name == "max" else MIN, (input,))
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(dim).__name__}): dim must be an int, other a Tensor")
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty(name, input, (d,))
+    # one argmax pass: its result is the `indices` output (which never requires grad) and
+    # what the backward scatters to
+    indices = call(ARGMAX if name == "max" else ARGMIN, (input,), (d, keepdim))
+    # a copy: changing the indices output in place must not change the gradient
+    values = call(MAX_DIM if name == "max" else MIN_DIM, (input,), (d, keepdim, np.array(indices._data)))
+    return return_types[name](values, indices)
+
+
+@function("max", methods="max")
+def max(input, dim=None, keepdim=False, *, other=None):
+    """max(x): the largest entry (ties share the gradient evenly); max(x, dim): the named
+    tuple (values, indices) along dim; max(x, y): the elementwise `maximum`."""
+    return _max_min("max", input, dim, keepdim, other)
+
+
+@function("min", methods="min")
+def min(input, dim=None, keepdim=False, *, other=None):
+    """min(x), min(x, dim) -> (values, indices), min(x, y) = minimum(x, y)."""
+    return _max_min("min", input, dim, keepdim, other)
+
+
+def _amax_fwd(reduce):
+    def forward(a, dims, keepdim):
+        return np.asarray(reduce(a, axis=dims, keepdims=keepdim))
+
+    return forward
+
+
+def _amax_bwd(F, ctx, g, self, result):
+    """torch: (grad / count) * mask, mask where the input equals the result: ties share it
+    evenly (a NaN result matches nothing, so its slice gets 0 / 0 = NaN, as torch)."""
+    dims, keepdim = ctx.params
+    mask = F.value(self) == _np_kept(F.value(result), dims, keepdim)
+    count = np.sum(mask, axis=dims, keepdims=True) if np.ndim(mask) else mask.astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (_kept(F, g, dims, keepdim) / _like(F, count, g) * _like(F, mask, g),)
+
+
+AMAX = op("amax", "AmaxBackward0", _amax_fwd(np.amax), _amax_bwd,
+          saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"))
+AMIN = op("amin", "AminBackward0", _amax_fwd(np.amin), _amax_bwd,
+          saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"))
+
+
+def _amax(name, OP, input, dim, keepdim):
+    dims = _reduce_dims(dim, input.ndim)
+    raw = None if dims is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    if dims is None:
+        _check_nonempty(name, input, None)
+    else:
+        for r in raw:
+            if input.shape[wrap_dim(r, input.ndim)] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {r} to have non-zero size.")
+    return call(OP, (input,), (dims, keepdim))
+
+
+@function("amax", methods="amax")
+def amax(input, dim=(), keepdim=False):
+    """The largest entry over `dim` (all dims by default); ties share the gradient evenly."""
+    return _amax("amax", AMAX, input, dim, keepdim)
+
+
+@function("amin", methods="amin")
+def amin(input, dim=(), keepdim=False):
+    """The smallest entry over `dim` (all dims by default); ties share the gradient evenly."""
+    return _amax("amin", AMIN, input, dim, keepdim)
+
+
+# ---------------------------------------------------------------------------------------
+# var / std
+
+
+def _var_fwd(a, dims, correction, keepdim):
+    c = 1 if correction is None else correction
+    n = a.size if dims is None else _numel(a.shape, dims)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.sum(a, axis=dims, keepdims=True) / a.dtype.type(n) if n else np.full(
+            [1] * a.ndim, np.nan, a.dtype)
+        d = a - mean
+        out = np.sum(d * d, axis=dims, keepdims=keepdim) / a.dtype.type(np.maximum(n - c, 0))
+    return np.asarray(out, dtype=a.dtype)
+
+
+def _std_fwd(a, dims, correction, keepdim):
+    return np.sqrt(_var_fwd(a, dims, correction, keepdim))
+
+
+def _var_grad(F, g, self, dims, correction, keepdim, shape):
+    """torch's var_backward: 2 / (n - correction) * grad * (x - mean)."""
+    c = 1 if correction is None else correction
+    if dims is None:
+        n = _numel(shape)
+        if n - c <= 0:
+            # 2 / 0 = inf, times x - mean: NaN where x equals the mean, inf elsewhere
+            s = F.value(self)
+            return g * F.const(np.where(s == np.mean(s), np.nan, np.inf).astype(s.dtype))
+        return (2.0 / (n - c)) * g * (self - F.sum(self) / n)
+    n = _numel(shape, dims)
+    with np.errstate(divide="ignore"):
+        factor = float(np.float64(2.0) / np.float64(n - c))
+    return factor * _kept(F, g, dims, keepdim) * (self - F.sum(self, dims, True) / n)
+
+
+def _var_bwd(F, ctx, g, self):
+    dims, correction, keepdim = ctx.params
+    return (_var_grad(F, g, self, dims, correction, keepdim, ctx.shapes[0]),)
+
+
+def _std_bwd(F, ctx, g, self, result):
+    """torch: var_backward(grad / (2 result)), with 0 where the result is 0."""
+    dims, correction, keepdim = ctx.params
+    r = F.value(result)
+    zero = r == 0
+    safe = F.where(F.const(zero), 1.0, result) if np.any(zero) else result
+    g_var = F.where(F.const(zero), 0.0, g / (safe * 2)) if np.any(zero) else g / (result * 2)
+    return (_var_grad(F, g_var, self, dims, correction, keepdim, ctx.shapes[0]),)
+
+
+VAR = op("var", "VarBackward0", _var_fwd, _var_bwd, saves=(("self", (0,)),),
+         param_names=("dim", "correction", "keepdim"))
+STD = op("std", "StdBackward0", _std_fwd, _std_bwd, saves=(("self", (0,)), ("result", (0,))),
+         param_names=("dim", "correction", "keepdim"))
+
+
+def _var_args(name, input, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):  # var(x, unbiased)
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got both "
+                        "'unbiased' and 'correction': pass one of them")
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dims = _reduce_dims(dim, input.ndim)
+    c = 1 if correction is None else correction
+    n = input.numel() if dims is None else _numel(input.shape, dims)
+    if n - c <= 0:
+        import warnings
+
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    # torch keeps dim=None for a full reduction but the dims for var(x, dim=())
+    return dims if dims is not None or dim is None else tuple(range(input.ndim)), correction, keepdim
+
+
+@function("var", methods="var")
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over `dim` (all by default) with `correction` (1: Bessel's) or `unbiased`."""
+    return call(VAR, (input,), _var_args("var", input, dim, unbiased, keepdim, correction))
+
+
+@function("std", methods="std")
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: sqrt(var); its gradient is 0 where it is 0, as torch."""
+    return call(STD, (input,), _var_args("std", input, dim, unbiased, keepdim, correction))
+
+
+# ---------------------------------------------------------------------------------------
+# norm (torch.norm computes linalg.vector_norm)
+
+
+def _norm_fwd(a, ord, dims, keepdim, dtype):
+    if dtype is not None:
+        a = a.astype(_np_dtype(dtype))
+    x = np.abs(a)
+    if ord == 2:
+        out = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+    elif ord == 1:
+        out = np.sum(x, axis=dims, keepdims=keepdim)
+    elif ord == np.inf:
+        out = np.max(x, axis=dims, keepdims=keepdim, initial=0.0)
+    elif ord == -np.inf:
+        out = np.min(x, axis=dims, keepdims=keepdim, initial=np.inf)
+    elif ord == 0:
+        out = np.sum(x != 0, axis=dims, keepdims=keepdim).astype(a.dtype)
+    else:
+        with np.errstate(divide="ignore"):
+            out = np.sum(x ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
+    return np.asarray(out, dtype=a.dtype)
+
+
+def _norm_bwd(F, ctx, g, self, result):
+    """torch's norm_backward, with the divisions made safe where torch masks their result."""
+    p, dims, keepdim, _ = ctx.params
+    if p == 0:
+        return (None,)
+    g = _kept(F, g, dims, keepdim)
+    norm = _kept(F, result, dims, keepdim)
+    s, r = F.value(self), np.asarray(_np_kept(F.value(result), dims, keepdim))
+    if p == 1:
+        return (F.sign(self) * g,)
+    if p == 2:
+        zero = r == 0
+        return (g * F.where(F.const(zero), 0.0, self / F.where(F.const(zero), 1.0, norm)),)
+    if p in (np.inf, -np.inf):
+        mask = (np.abs(s) == r) | np.isnan(s)
+        count = np.sum(mask, axis=dims, keepdims=True)
+        return (F.sign(self) * (g / _like(F, count, g) * _like(F, mask, g)),)
+    zero_x, zero_n = s == 0, r == 0
+    if p < 1:
+        base = F.where(F.const(zero_x), 1.0, F.abs(self))
+        scaled = F.where(F.const(zero_x), 0.0, F.sign(self) * F.pow(base, p - 1))
+        return (scaled * g * F.pow(norm, 1 - p),)
+    scaled = F.sign(self) * F.pow(F.abs(self), p - 1) if p < 2 else self * F.pow(F.abs(self), p - 2)
+    safe = F.where(F.const(zero_n), 1.0, norm)
+    return (scaled * F.where(F.const(zero_n), 0.0, g / F.pow(safe, p - 1)),)
+
+
+NORM = op("linalg_vector_norm", "LinalgVectorNormBackward0", _norm_fwd, _norm_bwd,
+          saves=(("self", (0,)), ("result", (0,))), param_names=("ord", "dim", "keepdim", "dtype"))
+
+_NARROW = {np.dtype(np.float64): 2, np.dtype(np.float32): 1, np.dtype(np.float16): 0}
+
+
+@function("norm", methods="norm")
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm over `dim` (all by default): p = 2 ('fro'), 1, inf, -inf, 0 (count of
+    nonzeros) or any number; the gradient at 0 is torch's (0 for p = 2)."""
+    if isinstance(p, str):
+        if p == "nuc" or p != "fro" or (dim is not None and not isinstance(dim, int) and len(dim) > 2):
+            if p == "fro":
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                                   f"{' '.join(str(d) for d in dim)}")
+            if p == "nuc":
+                raise NotImplementedError("norm(p='nuc'): the nuclear norm is not supported by tape")
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        p = 2
+    elif p is None:
+        p = 2
+    a = input._data
+    if a.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {input.dtype.torch_name}")
+    if dtype is not None:
+        want = np.dtype(_np_dtype(dtype))
+        if want.kind != "f" or _NARROW.get(want, 0) < _NARROW.get(a.dtype, 0):
+            raise RuntimeError(
+                f"linalg.vector_norm: the dtype of the input ({input.dtype.torch_name}) should be "
+                f"convertible without narrowing to the specified dtype ({dtype.torch_name})")
+    dims = _reduce_dims(dim, input.ndim)
+    if p in (np.inf, -np.inf):
+        name = "inf" if p > 0 else "-inf"
+        if dims is None and a.size == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor "
+                               "because the operation does not have an identity")
+        for d in dims or ():
+            if a.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension "
+                                   f"{d}because this dimension is empty and the operation does not "
+                                   "have an identity")
+    return call(NORM, (input,), (p, dims, keepdim, dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# logsumexp
+
+
+def _logsumexp_fwd(a, dims, keepdim):
+    if a.dtype.kind != "f":
+        a = a.astype(float_dtype(a.dtype))
+    m = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
+    m = np.where(np.isinf(m), 0, m).astype(a.dtype)  # torch: all -inf (or an inf) -> shift 0
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
+    return np.asarray(out if keepdim or a.ndim == 0 else np.squeeze(out, dims), dtype=a.dtype)
+
+
+def _logsumexp_bwd(F, ctx, g, self, result):
+    """grad * exp(x - result)"""
+    dims, keepdim = ctx.params
+    return (_kept(F, g, dims, keepdim) * F.exp(self - _kept(F, result, dims, keepdim)),)
+
+
+LOGSUMEXP = op("logsumexp", "LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bwd,
+               saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"))
+
+
+@function("logsumexp", methods="logsumexp")
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(input))) over `dim`, computed stably (shifted by the max)."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0 and input.ndim:
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input.ndim}")
+    dims = None if input.ndim == 0 else wrap_dims(dim, input.ndim)
+    if input.ndim == 0:
+        wrap_dims(dim, 0)
+    return call(LOGSUMEXP, (input,), (dims, keepdim))
+
+
+# ---------------------------------------------------------------------------------------
+# cumsum
+
+
+def _cumsum_fwd(a, dim, dtype):
+    dt = _np_dtype(dtype) or _sum_dtype(a)
+    if a.ndim == 0:
+        return np.array(a, dtype=dt or a.dtype)
+    return np.cumsum(a, axis=dim, dtype=dt)
+
+
+def _cumsum_bwd(F, ctx, g):
+    """torch: the reversed cumulative sum of the gradient (in the input's dtype)."""
+    (dim, _) = ctx.params
+    g = F.to_dtype(g, ctx.dtypes[0])
+    shape = ctx.shapes[0]
+    if len(shape) == 0 or shape[dim] <= 1:
+        return (g,)
+    return (F.flip(F.cumsum(F.flip(g, dim), dim), dim),)
+
+
+CUMSUM = op("cumsum", "CumsumBackward0", _cumsum_fwd, _cumsum_bwd, param_names=("dim", "dtype"))
+
+
+def _cumsum(input, dim, dtype, position):
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"cumsum(): argument 'dim' (position {position}) must be int, not "
+                        f"{type(dim).__name__}")
+    return call(CUMSUM, (input,), (wrap_dim(dim, input.ndim), dtype))
+
+
+@function("cumsum")
+def cumsum(input, dim, *, dtype=None):
+    """Running sums along `dim` (integers and bools in int64)."""
+    return _cumsum(input, dim, dtype, 2)
+
+
+@function(methods="cumsum", module=False)
+def cumsum_method(self, dim, *, dtype=None):
+    return _cumsum(self, dim, dtype, 1)
+
+
+@function(methods="cumsum_", module=False)
+def cumsum_(self, dim, dtype=None):
+    """In-place `cumsum`."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"cumsum_(): argument 'dim' (position 1) must be int, not {type(dim).__name__}")
+    if dtype is not None and np.dtype(_np_dtype(dtype)) != self._data.dtype:
+        raise RuntimeError(f"Bad in-place call: input tensor dtype {_c_name(self._data.dtype)} and output "
+                           f"tensor dtype {_c_name(np.dtype(_np_dtype(dtype)))} should match")
+    return call_inplace(CUMSUM, self, (), (wrap_dim(dim, self.ndim), None))
+
+
+def _c_name(dt) -> str:
+    return {"float64": "double", "float32": "float", "int64": "long int", "int32": "int",
+            "float16": "c10::Half", "bool": "bool"}.get(dt.name, dt.name)

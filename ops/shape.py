@@ -6,10 +6,21 @@ outputs share the input's storage and version counter, as torch's views do.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .dims import infer_shape, shape_arg, wrap_dim, wrap_dims
 from .registry import call, function, op
+
+
+def _infer(shape: tuple, numel: int) -> tuple[int, ...]:
+    """`infer_shape`, with torch's own error for a -1 that any size would satisfy."""
+    if numel == 0 and shape.count(-1) == 1 and 0 in shape:
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {list(shape)} because the unspecified "
+            "dimension size -1 can be any value and is ambiguous")
+    return infer_shape(shape, numel)
 
 
 def _view_fwd(a, shape):
@@ -36,14 +47,14 @@ CLONE = op("clone", "CloneBackward0", lambda a: np.array(a, copy=True), lambda F
 @function(methods="view", module=False)
 def view(self, *shape):
     """The same storage seen with another shape (one -1 is inferred)."""
-    return call(VIEW, (self,), (infer_shape(shape_arg(shape), self.numel()),))
+    return call(VIEW, (self,), (_infer(shape_arg(shape), self.numel()),))
 
 
 @function("reshape", methods="reshape")
 def reshape(input, *shape):
     """A view when the storage allows one, a copy otherwise (torch's node names: a view of
     a contiguous tensor, an alias of a non-contiguous one, or a clone then a view)."""
-    shape = infer_shape(shape_arg(shape), input.numel())
+    shape = _infer(shape_arg(shape), input.numel())
     if input.is_contiguous():
         return call(VIEW, (input,), (shape,))
     try:
@@ -119,6 +130,8 @@ def _unbind_fwd(a, dim):
 
 def _unbind_bwd(F, ctx, grads):
     (dim,) = ctx.params
+    if not isinstance(grads, tuple):  # one output: the engine passes its gradient alone
+        grads = (grads,)
     shape = list(ctx.shapes[0])
     del shape[dim]
     some = next(g for g in grads if g is not None)
@@ -179,6 +192,10 @@ def expand(self, *sizes):
             f"expand({self.type_name()}{{{list(self.shape)}}}, size={list(sizes)}): the number of "
             "sizes provided must be greater or equal to the number of dimensions in the tensor"
         )
+    for i in range(lead):
+        if sizes[i] < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a "
+                               f"leading, non-existing dimension {i}")
     shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     for i, s in enumerate(self.shape):
         if s != 1 and s != shape[lead + i]:
@@ -207,6 +224,8 @@ def unsqueeze(input, dim):
 
 SQUEEZE = op("squeeze", "SqueezeBackward0", lambda a: np.reshape(a, tuple(s for s in a.shape if s != 1)),
              lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+
+
 def _squeeze_dims_fwd(a, dims):
     return np.squeeze(a, tuple(d for d in dims if a.shape[d] == 1))
 
@@ -277,3 +296,91 @@ def narrow(input, dim, start, length):
     if not (0 <= start <= size and 0 <= length and start + length <= size):
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return call(SLICE, (input,), (dim, start, start + length, 1))
+
+
+# ---- flatten, T / mT, movedim -----------------------------------------------------------
+
+
+@function("flatten", methods="flatten")
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one: a reshape (a view when the storage allows).
+    torch returns the input itself when there is nothing to merge, and (1,) for a 0-d one."""
+    n = input.ndim
+    start, end = wrap_dim(start_dim, n), wrap_dim(end_dim, n)
+    if n == 0:
+        return reshape(input, (1,))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    shape = tuple(input.shape)
+    merged = 1
+    for s in shape[start:end + 1]:
+        merged *= s
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+_T_WARNING = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and "
+    "it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+    "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+
+
+def _numpy_T(self):  # noqa: N802 - torch's name
+    """`x.T`: all dims reversed (torch's permute; it warns for anything but 2-d)."""
+    n = self.ndim
+    if n == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                      "cases.", UserWarning, stacklevel=2)
+    elif n != 2:
+        warnings.warn(_T_WARNING, UserWarning, stacklevel=2)
+    return call(PERMUTE, (self,), (tuple(range(n - 1, -1, -1)),))
+
+
+def _matrix_T(self):  # noqa: N802 - torch's name
+    """`x.mT`: the last two dims swapped (a batch of matrices transposed)."""
+    n = self.ndim
+    if n == 0:
+        warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these "
+                      "cases.", UserWarning, stacklevel=2)
+        return self
+    if n < 2:
+        raise RuntimeError(
+            f"tensor.mT is only supported on matrices or batches of matrices. Got {n}-D tensor.")
+    return call(TRANSPOSE, (self,), (n - 2, n - 1))
+
+
+function(methods="T", module=False)(property(_numpy_T))
+function(methods="mT", module=False)(property(_matrix_T))
+
+
+def _dim_list(dims) -> list[int]:
+    return [int(dims)] if isinstance(dims, int) else [int(d) for d in dims]
+
+
+@function("movedim", "moveaxis", methods=("movedim", "moveaxis"))
+def movedim(input, source, destination):
+    """Move the dims in `source` to the positions in `destination`, the rest keeping their
+    order (torch's permute; a 0-d tensor gives an alias)."""
+    src, dst = _dim_list(source), _dim_list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain the same "
+            f"number of dims as destination ({dst} dims)")
+    n = input.ndim
+    nsrc = [wrap_dim(d, n) for d in src]
+    ndst = [wrap_dim(d, n) for d in dst]
+    if len(set(nsrc)) != len(nsrc):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({src})")
+    if len(set(ndst)) != len(ndst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({dst})")
+    if n == 0:
+        return call(ALIAS, (input,))
+    order = [-1] * n
+    for s, d in zip(nsrc, ndst):
+        order[d] = s
+    rest_src = (d for d in range(n) if d not in nsrc)
+    for d in range(n):
+        if order[d] == -1:
+            order[d] = next(rest_src)
+    return call(PERMUTE, (input,), (tuple(order),))

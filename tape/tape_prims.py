@@ -129,3 +129,50 @@ def sin(x):
 
 def cos(x):
     return _F["cos"](x)
+
+
+def cat(xs, dim=0):
+    return _F["cat"](list(xs), dim)
+
+
+def narrow(x, dim, start, length):
+    return _F["narrow"](x, dim, start, length)
+
+
+def sigmoid(x):
+    return _F["sigmoid"](x)
+
+
+def log_sigmoid(x):
+    from .ops.registry import NAMESPACES
+
+    return NAMESPACES["nn.functional"]["logsigmoid"](x)
+
+
+def tanh(x):
+    return _F["tanh"](x)
+
+
+def erf(x):
+    return _F["erf"](x)
+
+
+# ---- for the reductions and scans (ops/reduction.py) ----
+
+
+def prod(x, dim=None, keepdim=False):
+    return _F["prod"](x) if dim is None else _F["prod"](x, dim, keepdim=keepdim)
+
+
+def cumsum(x, dim):
+    return _F["cumsum"](x, dim)
+
+
+def flip(x, dim):
+    # reversed positions along `dim`: an index (IndexBackward0), so no node of its own
+    index = (slice(None),) * dim + (np.arange(x.shape[dim] - 1, -1, -1),)
+    return _call(_indexing.INDEX, (x,), (index,))
+
+
+def abs(x):
+    return _F["abs"](x)
