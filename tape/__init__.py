@@ -67,5 +67,6 @@ short, int, long = int16, int32, int64  # noqa: A001
 globals().update(_api.FUNCTIONS)
 
 __version__ = "0.1.0"
-from . import nn, wengert  # noqa: E402  (nn.functional; the Wengert-list view)
+from . import nn, viz, wengert  # noqa: E402  (nn.functional; the Wengert-list view)
+from .anomaly import is_anomaly_enabled, set_detect_anomaly
 from .compiled import compile

@@ -7,13 +7,13 @@ backward, view). See NOTE [positions] and NOTE [who keeps records alive] in reco
 from __future__ import annotations
 
 import heapq
-import traceback
 import weakref
 
 import numpy as np
 
 from .grad_mode import STATE
 from .graph import AccumulateGrad, accumulate_grad, short_name
+from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
 from .recording import FREED, TAPE, Record, extras, next_position
 from .tensor import Tensor, _wrap
 
@@ -44,7 +44,8 @@ def call(op, inputs: tuple, params: tuple = ()):
             if x._rg:
                 requires = True
         else:
-            arrays.append(x)
+            # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
+            arrays.append(x.item() if isinstance(x, np.generic) else x)
     if op.view:
         arrays[0] = inputs[0]._arr()
     try:
@@ -120,26 +121,17 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
     rec = Record(op, _next_position(), tuple(edges), tuple(needs), saved, params,
                  tuple(shapes), tuple(dtypes))
     if STATE.anomaly:
-        extras(rec).trace = traceback.format_stack()[:-3]
+        from .anomaly import forward_stack
+
+        extras(rec).trace = forward_stack()  # the user's frames, without tape's own
     return rec
 
 
 def _save(value, vc, version):
     hooks = STATE.saved_hooks
     if hooks:
-        pack, unpack = hooks[-1]
-        return (_Packed(pack(value), unpack), vc, version)
+        return pack_saved(hooks[-1], value, vc, version)
     return (value, vc, version)
-
-
-class _Packed:
-    """A saved value that went through saved_tensors_hooks' pack; unpacked on use."""
-
-    __slots__ = ("packed", "unpack")
-
-    def __init__(self, packed, unpack):
-        self.packed = packed
-        self.unpack = unpack
 
 
 def _stale_multi_view_error(x: Tensor) -> RuntimeError:
@@ -320,10 +312,9 @@ def unpack_saved(rec: Record, entry, k: int, as_tensor: bool):
     if vc is not None and vc[0] != version:
         raise _inplace_error(rec, value, k, vc[0], version)
     if type(value) is _Packed:
-        value = value.unpack(value.packed)
-        if not as_tensor and isinstance(value, Tensor):
-            return value._data
-        return value
+        from .hooks import unpack_saved as _unpack_packed
+
+        return _unpack_packed(rec, value, k, vc, as_tensor)
     if type(value) is Tensor:
         return value if as_tensor else value._data
     if as_tensor and vc is not None:
@@ -354,7 +345,7 @@ def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeEr
            f"{rec.pos}).")
     from .anomaly import inplace_culprit
 
-    culprit = inplace_culprit(value)
+    culprit = inplace_culprit(rec, value, k)
     if culprit:
         msg += " " + culprit
     else:
@@ -396,18 +387,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             inputs = (inputs,)
         inputs = tuple(inputs)
         if not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         for t in inputs:
+            if not isinstance(t, Tensor):
+                raise RuntimeError("all inputs have to be Tensors or GradientEdges, but got "
+                                   f"{type(t).__name__}")
             if not t._rg:  # torch's message (it retains the inputs' grads)
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            if t._rec is not None:
+                t.retain_grad()  # as torch: a non-leaf input's .grad comes from retain_grad
         targets = {edge_of(t): t for t in inputs}
-    got = playback(roots, retain=retain_graph, create=create_graph, targets=targets,
-                   accumulate=True)
-    for t in inputs or ():  # leaves accumulated in playback; non-leaf inputs get .grad here
-        g = got.get(edge_of(t)) if t._rec is not None else None
-        if g is not None:
-            g = g if create_graph else _wrap(np.array(g, copy=True))
-            t._grad = g if t._grad is None else t._grad + g
+    playback(roots, retain=retain_graph, create=create_graph, targets=targets, accumulate=True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -420,14 +410,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = (inputs,) if single else tuple(inputs)
     if grad_outputs is not None and isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in inputs:
         if not isinstance(t, Tensor):
-            raise TypeError("grad(): inputs must be Tensors")
+            raise RuntimeError("all inputs have to be Tensors or GradientEdges, but got "
+                               f"{type(t).__name__}")
+    roots = _roots(outputs, grad_outputs, create_graph)  # checks the outputs first, as torch
+    for t in inputs:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    roots = _roots(outputs, grad_outputs, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
     targets = {}
@@ -453,9 +450,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _roots(tensors, grads, create):
-    if grads is not None and len(grads) != len(tensors):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
-                           f"(got {len(grads)} gradients for {len(tensors)} tensors)")
+    if grads is not None and len(grads) < len(tensors):  # torch ignores extra gradients
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
     roots = []
     for i, t in enumerate(tensors):
         if not t._rg:
@@ -540,16 +536,12 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 _sink(node, grads[0], targets, captured, accumulate, create)
                 continue
             rec = node
-            if rec.extra is not None:
+            if targets is not None:  # NOTE [hooks and captured gradients] in hooks.py
+                grads = capture(rec, grads, targets, captured, useful, within, accumulate, create)
+                if grads is None:
+                    continue
+            elif rec.extra is not None:
                 grads = _before_node(rec, grads, create)
-            if targets is not None:
-                for i, g in enumerate(grads):
-                    if (rec, i) in targets and g is not None:
-                        captured[(rec, i)] = g
-                if within is not None and rec not in within:
-                    continue
-                if not any(e is not None and e[0] in useful for e in rec.inputs):
-                    continue
             in_grads = _run(rec, grads, F, retain, create)
             for e, gi, shape, dt in zip(rec.inputs, in_grads, rec.shapes, rec.dtypes):
                 if e is None or gi is None:
@@ -605,7 +597,8 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
             tv = type(value)
             vals.append(value._data if tv is Tensor else
                         unpack_saved(rec, e, k, False) if tv is _Packed else value)
-    g = grads[0] if len(grads) == 1 else tuple(grads)
+    # a rule of a multi-output op always gets a tuple, even when it has one output now
+    g = grads[0] if len(grads) == 1 and rec.op.outputs == 1 else tuple(grads)
     in_grads = rec.op.backward(F, rec, g, *vals)
     if not retain and saved:
         rec.saved = FREED
@@ -619,70 +612,19 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
     return in_grads
 
 
-def _as_tensor(g, create):
-    return g if create or g is None or isinstance(g, Tensor) else _wrap(g)
-
-
-def _as_value(g, create):
-    if create or g is None:
-        return g
-    return g._data if isinstance(g, Tensor) else g
-
-
-def _before_node(rec: Record, grads, create):
-    """Tensor hooks, then retain_grad, then node pre-hooks (torch's order)."""
-    ex = rec.extra
-    grads = list(grads)
-    for i, hooks in ex.tensor_hooks.items():
-        if grads[i] is None:
-            continue
-        for fn in list(hooks.values()):
-            out = fn(_as_tensor(grads[i], create))
-            if out is not None:
-                grads[i] = _as_value(out, create)
-    for i in ex.retain:
-        t = rec.outs[i]() if i < len(rec.outs) else None
-        if t is not None and grads[i] is not None and t._rec is rec:
-            g = grads[i]
-            if create:
-                t._grad = g if t._grad is None else t._grad + g
-            elif t._grad is None:
-                t._grad = _wrap(np.array(g, copy=True))
-            else:
-                t._grad = _wrap(t._grad._data + g)
-    for fn in list(ex.pre_hooks.values()):
-        out = fn(tuple(_as_tensor(g, create) for g in grads))
-        if out is not None:
-            grads = [_as_value(g, create) for g in out]
-    return grads
-
-
-def _post_hooks(hooks, in_grads, grads, create):
-    for fn in list(hooks.values()):
-        out = fn(tuple(_as_tensor(g, create) for g in in_grads),
-                 tuple(_as_tensor(g, create) for g in grads))
-        if out is not None:
-            in_grads = tuple(_as_value(g, create) for g in out)
-    return in_grads
+_before_node, _post_hooks = before_node, post_hooks  # NOTE [hook order] in hooks.py
 
 
 def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
     """A gradient reaching a leaf: its hooks, then capture or accumulation into `.grad`."""
     leaf = acc.variable
     x = leaf._x
-    if x is not None and x.hooks:
-        for fn in list(x.hooks.values()):
-            out = fn(_as_tensor(g, create))
-            if out is not None:
-                g = _as_value(out, create)
-    if acc.extra is not None:
-        for fn in list(acc.extra.pre_hooks.values()):
-            out = fn((_as_tensor(g, create),))
-            if out is not None:
-                g = _as_value(out[0], create)
+    executed = accumulate and (targets is None or (acc, 0) in targets)
+    if (x is not None and x.hooks) or acc.extra is not None:
+        g = leaf_hooks(acc, g, create, executed)
     if targets is not None and (acc, 0) in targets:
         captured[(acc, 0)] = g
-    if not accumulate or (targets is not None and (acc, 0) not in targets):
+    if not executed:
         return
     old = leaf._grad
     if create:
@@ -695,12 +637,8 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
         arr = old._arr()
         np.add(arr, g, out=arr, casting="unsafe")
         old._vc[0] += 1
-    if x is not None and x.post_acc_hooks:
-        for fn in list(x.post_acc_hooks.values()):
-            fn(leaf)
-    if acc.extra is not None:
-        for fn in list(acc.extra.post_hooks.values()):
-            fn((), (_as_tensor(g, create),))
+    if (x is not None and x.post_acc_hooks) or acc.extra is not None:
+        after_accumulate(acc, g, create)
 
 
 def call_node(rec: Record, grads):

@@ -4,6 +4,14 @@ A Function's `apply` runs `forward` without recording, then appends one record w
 made once per Function class (node name `<ClassName>Backward`) and whose rule calls the
 user's `backward` with tensors. Under create_graph the user's backward runs with grad mode
 on, so a backward written with tape ops is itself differentiable.
+
+NOTE [Function saved tensors]
+What `ctx.save_for_backward` names lives on the record (so playback frees it and the
+"second time" error fires as for any op), one `_Slot` per tensor. As in torch, each read of
+`ctx.saved_tensors` checks the versions and goes through the saved-tensor unpack hook,
+and a saved output comes back attached to this node (double backward flows through it).
+An output is kept as its array, not as the tensor, so the record does not keep its own
+output alive.
 """
 
 from __future__ import annotations
@@ -13,8 +21,10 @@ import weakref
 
 import numpy as np
 
-from .engine import _record, _wrap, second_time_error
+from .engine import _inplace_error, _record, _wrap, call, second_time_error
 from .grad_mode import STATE, no_grad
+from .hooks import _Packed, pack_saved
+from .hooks import unpack_saved as _unpack_packed
 from .ops.registry import Op
 from .recording import FREED, TAPE
 from .tensor import Tensor
@@ -27,26 +37,26 @@ class FunctionCtx:
         self.needs_input_grad: tuple = ()
         self.materialize_grads = True
         self._to_save: tuple = ()
-        self._unpacked = None  # the saved tensors, while backward runs
         self._tensor_mask: tuple = ()  # which positional arguments were tensors
         self._dirty: tuple = ()
         self._non_diff: tuple = ()
         self._rec = None
 
     def save_for_backward(self, *tensors) -> None:
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save variables, but argument "
-                                f"{tensors.index(t)} is of type {type(t).__name__}")
+                                f"{i} is of type {type(t).__name__}")
         self._to_save = tensors
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._unpacked is not None:
-            return self._unpacked
-        if self._rec is not None and self._rec.saved is FREED:
+        rec = self._rec
+        if rec is None:  # still in forward: what was given
+            return self._to_save
+        if rec.saved is FREED:
             raise second_time_error()
-        return self._to_save
+        return tuple(None if e is None else e[0].get(rec, k) for k, e in enumerate(rec.saved))
 
     def mark_dirty(self, *tensors) -> None:
         self._dirty = tensors
@@ -67,7 +77,8 @@ class _FunctionMeta(type):
 
 
 class Function(metaclass=_FunctionMeta):
-    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `apply`."""
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `apply`.
+    torch 2's other style works too: `forward(*args)` plus `setup_context(ctx, inputs, output)`."""
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -80,30 +91,39 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        if STATE.trace is not None:
-            STATE.trace.unsupported(f"the custom Function {cls.__name__}")
         ctx = FunctionCtx()
         tensors = tuple(a for a in args if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         ctx._tensor_mask = tuple(isinstance(a, Tensor) for a in args)
         with no_grad():
-            result = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                result = cls.forward(ctx, *args, **kwargs)
+            else:  # forward without ctx, then setup_context (torch >= 2.0)
+                result = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, result)
         single = not isinstance(result, tuple)
         outputs = (result,) if single else result
+        for d in ctx._dirty:
+            if not any(d is o for o in outputs):
+                raise RuntimeError(
+                    "Some elements marked as dirty during the forward method were not returned as "
+                    "output. The inputs that are modified inplace must all be outputs of the Function.")
+            d._vc[0] += 1  # torch bumps the version of what mark_dirty names
         recording = STATE.grad_enabled and any(t._rg for t in tensors)
         if not recording:
             return result
         rec = _record(cls._op, tensors, (ctx, cls))
-        ctx._rec = rec
-        # saved values live on the record, so the engine version-checks and frees them
-        rec.saved = _saved_entries(ctx, outputs)
-        outs = []
-        final = []
+        final, diff = [], []
         for i, o in enumerate(outputs):
             if not isinstance(o, Tensor):
                 final.append(o)
+                diff.append(False)
                 continue
             if any(o is d for d in ctx._dirty):
                 if o._rec is None and o._rg:
@@ -116,9 +136,12 @@ class Function(metaclass=_FunctionMeta):
                 o._rec, o._idx, o._rg = rec, i, True
             else:
                 o._rg = False
-            outs.append(o)
             final.append(o)
+            diff.append(differentiable)
+        # saved values live on the record, so the engine frees them (NOTE [Function saved tensors])
+        rec.saved = _saved_entries(ctx, outputs, diff)
         rec.outs = tuple(weakref.ref(o) if isinstance(o, Tensor) else _dead for o in final)
+        ctx._rec = rec
         TAPE.append(rec)
         return final[0] if single else tuple(final)
 
@@ -127,17 +150,48 @@ def _dead():  # stands for a non-tensor output in Record.outs
     return None
 
 
-def _saved_entries(ctx, outputs):
+class _Slot:
+    """One tensor given to save_for_backward (NOTE [Function saved tensors])."""
+
+    __slots__ = ("entry", "output", "differentiable")
+
+    def __init__(self, entry, output: int, differentiable: bool):
+        self.entry = entry  # (value or _Packed, version counter, version when saved)
+        self.output = output  # which output it is, or -1 for anything else
+        self.differentiable = differentiable
+
+    def get(self, rec, k: int):
+        value, vc, version = self.entry
+        if vc[0] != version:
+            raise _inplace_error(rec, value, k, vc[0], version)
+        if type(value) is _Packed:
+            value = _unpack_packed(rec, value, k, vc, True)
+            if self.output < 0:
+                return value
+            value = value._data
+        elif self.output < 0:
+            return value
+        if self.differentiable:  # a saved output is this node's output again
+            return _wrap(value, rec, self.output, True, vc)
+        return _wrap(value, vc=vc)
+
+
+def _saved_entries(ctx, outputs, diff):
+    hooks = STATE.saved_hooks
     entries = []
     for t in ctx._to_save:
         if t is None:
             entries.append(None)
             continue
         idx = next((i for i, o in enumerate(outputs) if o is t), -1)
-        if idx >= 0:  # saving an output: keep its array, not the tensor (no reference cycle)
-            entries.append((t._arr(), t._vc, t._vc[0]))
+        if hooks:
+            entry = pack_saved(hooks[-1], t, t._vc, t._vc[0])
+        elif idx >= 0:  # saving an output: keep its array, not the tensor (no reference cycle)
+            entry = (t._arr(), t._vc, t._vc[0])
         else:
-            entries.append((t, t._vc, t._vc[0]))
+            entry = (t, t._vc, t._vc[0])
+        # (slot, None, 0): the engine passes it through untouched; the slot checks and unpacks
+        entries.append((_Slot(entry, idx, idx >= 0 and diff[idx]), None, 0))
     ctx._to_save = ()
     return tuple(entries)
 
@@ -146,11 +200,6 @@ def _function_backward(F, rec, g, *saved):
     ctx, cls = rec.params
     grads = g if isinstance(g, tuple) else (g,)
     create = STATE.grad_enabled
-    # saved inputs come back as the very tensors saved; saved outputs as tensors again
-    ctx._unpacked = tuple(
-        None if v is None else v if isinstance(v, Tensor) else
-        e[0] if isinstance(e[0], Tensor) else _wrap(v, vc=e[1])
-        for v, e in zip(saved, rec.saved))
     tensors = []
     for i, gi in enumerate(grads):
         if gi is None and ctx.materialize_grads:
@@ -158,36 +207,90 @@ def _function_backward(F, rec, g, *saved):
             shape, dt = (o._data.shape, o._data.dtype) if o is not None else ((), np.float32)
             gi = np.zeros(shape, dtype=dt)
         tensors.append(gi if gi is None or isinstance(gi, Tensor) else _wrap(gi))
-    try:
-        out = cls.backward(ctx, *tensors)
-    finally:
-        ctx._unpacked = None
+    out = cls.backward(ctx, *tensors)
     if not isinstance(out, tuple):
         out = (out,)
+    name = f"{cls.__name__}Backward"
     n_args = len(ctx.needs_input_grad)
-    if len(out) < n_args:
-        raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of "
-                           f"gradients (expected {n_args}, got {len(out)})")
+    if len(out) != n_args and not (len(out) > n_args and all(x is None for x in out[n_args:])):
+        raise RuntimeError(f"function {name} returned an incorrect number of gradients "
+                           f"(expected {n_args}, got {len(out)})")
     # keep the gradients of tensor arguments only, in the order of the record's inputs
-    tensor_grads = [gi for gi, is_tensor in zip(out, ctx._tensor_mask) if is_tensor]
     result = []
-    for gi in tensor_grads:
-        if gi is None:
+    for pos, (gi, is_tensor) in enumerate(zip(out, ctx._tensor_mask)):
+        if not is_tensor:
+            if gi is not None:
+                raise RuntimeError(f"function {name} returned a gradient different than None at "
+                                   f"position {pos + 1}, but the corresponding forward input was "
+                                   "not a Variable")
+            continue
+        j = len(result)
+        if gi is None or rec.inputs[j] is None:
             result.append(None)
-        elif create:
-            result.append(gi if isinstance(gi, Tensor) else _wrap(np.asarray(gi)))
-        else:
-            result.append(gi._data if isinstance(gi, Tensor) else np.asarray(gi))
+            continue
+        if not isinstance(gi, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(gi).__name__})")
+        shape = rec.shapes[j]
+        if not _expandable(shape, gi.shape):
+            raise RuntimeError(f"Function {name} returned an invalid gradient at index {j} - got "
+                               f"{list(gi.shape)} but expected shape compatible with {list(shape)}")
+        result.append(gi if create else gi._data)
     return tuple(result)
 
 
+def _expandable(shape, grad_shape) -> bool:
+    """torch's is_expandable_to: can a gradient of `grad_shape` be summed to `shape`?"""
+    if len(shape) > len(grad_shape):
+        return False
+    return all(s == g or s == 1 for s, g in zip(reversed(shape), reversed(grad_shape)))
+
+
+# ---------------------------------------------------------------------------------------
+# once_differentiable
+
+
+def _delayed_error(F, rec, g, *saved):
+    raise RuntimeError("trying to differentiate twice a function that was marked with "
+                       "@once_differentiable")
+
+
+_ERROR_OPS: dict[int, Op] = {}
+
+
+def _error_op(n: int) -> Op:
+    """torch's DelayedError: passes its inputs through; its backward node `Error` raises."""
+    op = _ERROR_OPS.get(n)
+    if op is None:
+        op = _ERROR_OPS[n] = Op(
+            name="DelayedError", node="Error", outputs=n, backward=_delayed_error,
+            forward=(lambda a: a) if n == 1 else (lambda *a: a),
+            inputs=tuple(f"input{i}" for i in range(n)))
+    return op
+
+
 def once_differentiable(fn):
-    """Marks a backward that cannot itself be differentiated: it runs without recording."""
+    """Marks a backward that cannot itself be differentiated: it runs without recording,
+    and (under create_graph) its results carry a node that raises if differentiated."""
 
     @functools.wraps(fn)
-    def wrapper(ctx, *grads):
+    def wrapper(ctx, *args, **kwargs):
         with no_grad():
-            grads = tuple(g.detach() if isinstance(g, Tensor) else g for g in grads)
-            return fn(ctx, *grads)
+            outputs = fn(ctx, *args, **kwargs)
+        if not STATE.grad_enabled:
+            return outputs
+        if not any(isinstance(a, Tensor) and a._rg for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        live = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+        if not live:
+            return outputs
+        fakes = tuple(_wrap(outs[i]._arr(), rg=True) for i in live)  # detached, requiring grad
+        errs = call(_error_op(len(fakes)), fakes)
+        errs = (errs,) if len(fakes) == 1 else errs
+        result = list(outs)
+        for i, e in zip(live, errs):
+            result[i] = e
+        return result[0] if single else tuple(result)
 
     return wrapper

@@ -8,7 +8,10 @@
 Only the ops run inside the scope are differentiated: gradients do not flow through
 records made before it (as in TensorFlow), and `t.records` is exactly that part of the
 Wengert list. Scopes nest: a gradient computed inside an outer scope is itself recorded
-(create_graph), so the outer scope can differentiate it again.
+(create_graph), so the outer scope can differentiate it again. Leaves that require grad
+are watched automatically, unless `watch_accessed_variables=False`: then only what
+`watch()` named has gradients (TensorFlow's trainable variables rule). docs/gradient-tape.md
+sets all this next to torch-style code.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ class GradientTape:
         self.persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
         self.records: list = []
-        self._watched: list = []
+        self._watched: list = []  # (tensor, its requires_grad before watch) to restore
+        self._explicit: list = []  # every tensor given to watch()
         self._used = False
         self._recording = False
 
@@ -42,9 +46,12 @@ class GradientTape:
     def __exit__(self, *exc):
         self._recording = False
         TAPE.scopes.remove(self)
+        self._unwatch()
+        return False
+
+    def _unwatch(self) -> None:
         for t, was in self._watched:  # watching lasts for the scope only
             t._rg = was
-        return False
 
     def _add(self, rec) -> None:
         self.records.append(rec)
@@ -57,6 +64,7 @@ class GradientTape:
             if not t._data.dtype.kind == "f":
                 raise RuntimeError(f"GradientTape.watch: only floating tensors can be watched "
                                    f"(got {t.dtype!r})")
+            self._explicit.append(t)
             if not t._rg:
                 if t._rec is not None:
                     raise RuntimeError("GradientTape.watch: a tensor computed without gradients "
@@ -69,8 +77,23 @@ class GradientTape:
         return no_grad()
 
     def reset(self) -> None:
-        """Forget everything recorded so far; later ops are recorded as usual."""
+        """Forget everything recorded and watched so far, as if the scope were left and a new
+        one entered (TensorFlow's reset); later ops are recorded as usual."""
         self.records = []
+        self._unwatch()
+        self._watched, self._explicit = [], []
+        self._used = False
+
+    def watched_variables(self) -> tuple:
+        """The tensors given to watch() (TensorFlow's name)."""
+        return tuple(self._explicit)
+
+    def _tracked(self, s) -> bool:
+        if not s._rg:
+            return False
+        if self.watch_accessed_variables or s._rec is not None:
+            return True
+        return any(s is w for w in self._explicit)  # only what watch() named
 
     # ---- gradients -------------------------------------------------------------------
 
@@ -101,7 +124,7 @@ class GradientTape:
         for t in rewatch:
             t._rg = True
         try:
-            diff = [i for i, s in enumerate(srcs) if s._rg]
+            diff = [i for i, s in enumerate(srcs) if self._tracked(s)]
             if live and diff:
                 gs = [g for t, g in zip(targets, grads_out) if t._rg]
                 got = _grad(live, [srcs[i] for i in diff], gs,

@@ -27,7 +27,8 @@ class Node:
 
     def name(self) -> str:
         n = type(self).__name__
-        return "torch::autograd::CopySlices" if n == "CopySlices" else n  # torch's C++ name
+        # torch's C++ names for its few hand-written nodes
+        return f"torch::autograd::{n}" if n in ("CopySlices", "Error", "NotImplemented") else n
 
     @property
     def next_functions(self) -> tuple:

@@ -1,8 +1,32 @@
-"""Hook registration: handles with `.remove()`, hooks stored on the record or the leaf."""
+"""Hooks: registration (handles with `.remove()`), running them in torch's order during
+playback, and the packing of saved values for `saved_tensors_hooks`.
+
+NOTE [hook order]
+For one backward node torch runs, in this order: the tensor hooks of its outputs (each
+output's hooks in registration order, a non-None return replacing the gradient for the
+hooks after it and for the node), then `retain_grad` (so `.grad` sees the hooked value,
+whatever the order of registration), then the node's pre-hooks (`register_prehook`), the
+node itself, and its post-hooks (`register_hook`, which may replace the input gradients).
+A leaf's AccumulateGrad runs the leaf's tensor hooks, its own pre-hooks, accumulates into
+`.grad`, then the leaf's post-accumulate-grad hooks and its own post-hooks. Every return
+value is checked as torch checks it (same shape, same dtype, same number of values).
+
+NOTE [hooks and captured gradients]
+`autograd.grad` captures the gradients of its inputs instead of running their sinks.
+As in torch: a leaf input's tensor hooks run and the hooked value is captured, but its
+AccumulateGrad is not executed (no pre-hooks, no post-accumulate hooks). A non-leaf input
+whose node must run anyway (it leads to another input) is captured *before* its tensor
+hooks; one whose node need not run gets its tensor hooks (and retain_grad) first and is
+captured after them, and its node is skipped.
+"""
 
 from __future__ import annotations
 
 import itertools
+
+import numpy as np
+
+from .tensor import Tensor, _wrap
 
 _ids = itertools.count()
 
@@ -48,3 +72,204 @@ def register_post_accumulate_hook(t, fn) -> RemovableHandle:
     if t._rec is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     return add_hook(t._extras().post_acc_hooks, fn)
+
+
+# ---------------------------------------------------------------------------------------
+# Running hooks (called by playback, see NOTE [hook order])
+
+
+def _as_tensor(g, create):
+    return g if g is None or create or isinstance(g, Tensor) else _wrap(g)
+
+
+def _as_value(g, create):
+    if create or g is None:
+        return g
+    return g._data if isinstance(g, Tensor) else g
+
+
+def _hook_name(fn) -> str:
+    return getattr(fn, "__name__", "<unknown>")
+
+
+def _type_name(x) -> str:
+    cls = type(x)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def _check_single(original, result, fn) -> None:
+    """torch's check of one value a hook returned in place of `original` (not None)."""
+    if original is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{_type_name(result)}'")
+    if np.result_type(result._data) != np.result_type(original._data):
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the type of value (was "
+                           f"{original.type()} got {result.type()})")
+    if np.shape(result._data) != np.shape(original._data):
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
+
+
+def _check_tuple(prev: tuple, result, fn) -> None:
+    if not isinstance(result, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{_type_name(result)}'")
+    if len(result) != len(prev):
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has returned an incorrect number of values "
+                           f"(got {len(result)}, but expected {len(prev)})")
+    for p, r in zip(prev, result):
+        if r is not None:
+            _check_single(p, r, fn)
+
+
+def _run_tensor_hooks(hooks: dict, g, create):
+    """One tensor's hooks in registration order; each sees the value the previous returned."""
+    t = _as_tensor(g, create)
+    for fn in list(hooks.values()):
+        out = fn(t)
+        if out is None or out is t:
+            continue
+        _check_single(t, out, fn)
+        t = out
+    return _as_value(t, create)
+
+
+def _run_tuple_hooks(hooks: dict, grads: tuple, create, *extra_args):
+    """Node pre-hooks (`fn(grad_outputs)`) or post-hooks (`fn(grad_inputs, grad_outputs)`)."""
+    ts = tuple(_as_tensor(g, create) for g in grads)
+    extra = tuple(tuple(_as_tensor(g, create) for g in a) for a in extra_args)
+    for fn in list(hooks.values()):
+        out = fn(ts, *extra)
+        if out is None or out is ts:
+            continue
+        _check_tuple(ts, out, fn)
+        ts = out
+    return [_as_value(g, create) for g in ts]
+
+
+def tensor_hooks(rec, grads, create) -> list:
+    """The tensor hooks of a record's outputs, then retain_grad."""
+    ex = rec.extra
+    grads = list(grads)
+    for i, hooks in ex.tensor_hooks.items():
+        if hooks:  # torch calls them also with None (an output that got no gradient)
+            grads[i] = _run_tensor_hooks(hooks, grads[i], create)
+    for i in ex.retain:
+        t = rec.outs[i]() if i < len(rec.outs) else None
+        g = grads[i]
+        if t is not None and g is not None and t._rec is rec:
+            if create:
+                t._grad = g if t._grad is None else t._grad + g
+            elif t._grad is None:
+                t._grad = _wrap(np.array(g, copy=True))
+            else:
+                t._grad = _wrap(t._grad._data + g)
+    return grads
+
+
+def before_node(rec, grads, create) -> list:
+    """Everything that runs before a record's rule: tensor hooks, retain_grad, pre-hooks."""
+    grads = tensor_hooks(rec, grads, create)
+    pre = rec.extra.pre_hooks
+    if pre:
+        grads = _run_tuple_hooks(pre, tuple(grads), create)
+    return grads
+
+
+def post_hooks(hooks: dict, in_grads, grads, create) -> tuple:
+    """A node's post-hooks: `fn(grad_inputs, grad_outputs)`, may return new grad_inputs."""
+    return tuple(_run_tuple_hooks(hooks, tuple(in_grads), create, tuple(grads)))
+
+
+def leaf_hooks(acc, g, create, executed: bool):
+    """Before a leaf's accumulation: its tensor hooks, then (if its AccumulateGrad runs,
+    not when autograd.grad only captures) the AccumulateGrad's pre-hooks."""
+    x = acc.variable._x
+    if x is not None and x.hooks:
+        g = _run_tensor_hooks(x.hooks, g, create)
+    if executed and acc.extra is not None and acc.extra.pre_hooks:
+        (g,) = _run_tuple_hooks(acc.extra.pre_hooks, (g,), create)
+    return g
+
+
+def after_accumulate(acc, g, create) -> None:
+    """After `.grad` was updated: post-accumulate-grad hooks, then the node's post-hooks."""
+    leaf = acc.variable
+    x = leaf._x
+    if x is not None and x.post_acc_hooks:
+        for fn in list(x.post_acc_hooks.values()):
+            fn(leaf)
+    if acc.extra is not None and acc.extra.post_hooks:
+        for fn in list(acc.extra.post_hooks.values()):
+            fn((), (_as_tensor(g, create),))
+
+
+def capture(rec, grads, targets, captured, useful, within, accumulate, create):
+    """Capture the gradients of a record's outputs that are targets; returns the grads
+    the record runs with, or None when it need not run (NOTE [hooks and captured gradients])."""
+    mine = [i for i in range(len(grads)) if (rec, i) in targets]
+    needed = (within is None or rec in within) and (
+        bool(accumulate and mine) or any(e is not None and e[0] in useful for e in rec.inputs))
+    ex = rec.extra
+    if not needed and ex is not None:
+        grads = tensor_hooks(rec, grads, create)
+    for i in mine:
+        if grads[i] is not None:
+            captured[(rec, i)] = grads[i]
+    if not needed:
+        return None
+    return before_node(rec, grads, create) if ex is not None else grads
+
+
+# ---------------------------------------------------------------------------------------
+# saved_tensors_hooks: values packed when saved, unpacked (and re-attached) when used
+
+
+class _Packed:
+    """A saved value that went through saved_tensors_hooks' pack; unpacked on use."""
+
+    __slots__ = ("packed", "unpack")
+
+    def __init__(self, packed, unpack):
+        self.packed = packed
+        self.unpack = unpack
+
+
+def pack_saved(hooks, value, vc, version):
+    """The saved entry for `value` under the innermost (pack, unpack) pair. pack gets a
+    tensor: an input as given, or (for an op's result, which the engine keeps as an array)
+    a tensor sharing the result's storage and version counter."""
+    pack, unpack = hooks
+    t = value if isinstance(value, Tensor) else _wrap(value, vc=vc)
+    return (_Packed(pack(t), unpack), vc, version)
+
+
+def unpack_saved(rec, packed: _Packed, k: int, vc, as_tensor: bool):
+    """unpack's tensor, re-attached to the graph as the saved value was (as torch does):
+    a saved input keeps its producer (or its leaf's sink), a saved result is this
+    record's output again. Only the values come from unpack."""
+    out = packed.unpack(packed.packed)
+    if not isinstance(out, Tensor):
+        raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                        f"result of type {_type_name(out)}")
+    if not as_tensor:
+        return out._data
+    i = rec.op.save_plan[k][0] if k < len(rec.op.save_plan) else None
+    if i is None:  # a custom Function's saved tensor: kept as unpacked
+        return out
+    if i < 0:
+        return _wrap(out._data, rec, 0, True, vc)
+    edge = rec.inputs[i]
+    if edge is None:
+        return out if out._rec is None and not out._rg else _wrap(out._data, vc=vc)
+    node, idx = edge
+    if type(node).__name__ == "AccumulateGrad":
+        leaf = node.variable
+        if out is leaf:
+            return out
+        # a new leaf whose gradients go to the saved leaf's sink
+        t = _wrap(out._data, rg=True, vc=vc)
+        t._extras().acc = leaf._x.acc
+        return t
+    if out._rec is node and out._idx == idx:
+        return out
+    return _wrap(out._data, node, idx, True, vc)

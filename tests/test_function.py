@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from helpers import compare
 
 import tape
 
@@ -92,3 +93,254 @@ def test_needs_input_grad_and_non_differentiable_outputs(mod):
     assert out.requires_grad and not s.requires_grad
     out.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+# ---------------------------------------------------------------------------------------
+# The remaining points of torch's Function, each compared with torch
+
+
+def _log_calls(fn):
+    """fn(m) with tape and torch: results (or the error) must agree."""
+    return compare(fn)
+
+
+def test_mark_dirty_in_place_forward():
+    def body(m):
+        class AddOne(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 3
+        before = b._version
+        c = AddOne.apply(b)
+        same = c is b
+        names = (type(c.grad_fn).__name__, type(c.grad_fn.next_functions[0][0]).__name__)
+        (c * c).sum().backward()
+        return same, b._version - before, names, a.grad, b
+
+    _log_calls(body)
+
+
+def test_mark_dirty_with_a_saved_output():
+    def body(m):
+        class Exp_(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.exp_()
+                ctx.mark_dirty(x)
+                ctx.save_for_backward(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                (r,) = ctx.saved_tensors
+                return r * g
+
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        (Exp_.apply(a * 1) * 2).sum().backward()
+        return a.grad
+
+    _log_calls(body)
+
+
+@pytest.mark.parametrize("case", ["leaf", "not returned"])
+def test_mark_dirty_errors(case):
+    def body(m):
+        class Dirty(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x if case == "leaf" else x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        return Dirty.apply(a if case == "leaf" else a * 1)
+
+    phrase = ("a leaf Variable that requires grad has been used in an in-place operation"
+              if case == "leaf" else "Some elements marked as dirty during the forward method were not "
+                                     "returned as output")
+    compare(body, phrase=phrase)
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_set_materialize_grads(materialize):
+    def body(m):
+        seen = []
+
+        class Two(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.set_materialize_grads(materialize)
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                seen.append((g1, g2))
+                total = 0
+                if g1 is not None:
+                    total = total + 2 * g1
+                if g2 is not None:
+                    total = total + 3 * g2
+                return total
+
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        a, b = Two.apply(x)
+        a.sum().backward()
+        return seen, x.grad
+
+    _log_calls(body)
+
+
+def test_once_differentiable_double_backward_raises_torchs_error():
+    def body(m):
+        once = m.autograd.function.once_differentiable  # where torch keeps it
+
+        class Sq(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            @once
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        first = m.autograd.grad(Sq.apply(x).sum(), x)  # plain backward works
+        y = Sq.apply(x)
+        (g,) = m.autograd.grad((y * y).sum(), x, create_graph=True)
+        assert type(g.grad_fn).__name__ == "Error" and g.grad_fn.name() == "torch::autograd::Error"
+        g.sum().backward()
+        return first
+
+    compare(body, phrase="trying to differentiate twice a function that was marked with "
+                         "@once_differentiable")
+
+
+def test_multiple_outputs_and_non_tensor_arguments():
+    def body(m):
+        class Scale(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k, name, y):
+                ctx.k = k
+                ctx.save_for_backward(x, y)
+                return x * k + y, x * y, name
+
+            @staticmethod
+            def backward(ctx, g1, g2, g_name):
+                x, y = ctx.saved_tensors
+                return g1 * ctx.k + g2 * y, None, None, g1 + g2 * x
+
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = m.tensor([3.0, 4.0], requires_grad=True)
+        out1, out2, name = Scale.apply(x, 2.5, "hi", y)
+        (out1.sum() + (out2 * out2).sum()).backward()
+        return name, out1.grad_fn.next_functions, out2.grad_fn is out1.grad_fn, x.grad, y.grad
+
+    _log_calls(body)
+
+
+def test_setup_context_style():
+    def body(m):
+        class Mul(m.autograd.Function):
+            @staticmethod
+            def forward(x, k):
+                return x * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.k = inputs[1]
+                ctx.save_for_backward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.k, None
+
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        Mul.apply(x, 3.0).sum().backward()
+        return x.grad
+
+    _log_calls(body)
+
+
+def _bad_backward(kind):
+    def body(m):
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k):
+                return x * k
+
+            @staticmethod
+            def backward(ctx, g):
+                return {"too many": (g, None, g), "grad for a number": (g, g),
+                        "wrong shape": (g.sum(), None), "not a tensor": (3.0, None),
+                        "extra Nones are fine": (g, None, None)}[kind]
+
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        F.apply(x, 2.0).sum().backward()
+        return x.grad
+
+    return body
+
+
+@pytest.mark.parametrize("kind, phrase", [
+    ("too many", "returned an incorrect number of gradients (expected 2, got 3)"),
+    ("grad for a number", "returned a gradient different than None at position 2, but the "
+                          "corresponding forward input was not a Variable"),
+    ("wrong shape", "returned an invalid gradient at index 0 - got [] but expected shape compatible "
+                    "with [2]"),
+    ("not a tensor", "expected Variable or None (got float)"),
+    ("extra Nones are fine", None),
+])
+def test_backward_results_are_checked_as_torch(kind, phrase):
+    compare(_bad_backward(kind), phrase=phrase)
+
+
+def test_double_backward_through_a_saved_output():
+    """A Function saving its output: under create_graph the saved output is the node's output
+    again, so the gradient of the gradient flows through it (as torch)."""
+    def body(m):
+        class Exp(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors
+                return g * y
+
+        x = m.tensor([0.5, 1.0], dtype=m.float64, requires_grad=True)
+        (g,) = m.autograd.grad(Exp.apply(x).sum(), x, create_graph=True)
+        (g2,) = m.autograd.grad(g.sum(), x)
+        return g, g2
+
+    compare(body, rtol=1e-12)
+
+
+def test_function_backward_built_of_tape_ops_gives_third_derivatives():
+    def body(m):
+        x = m.tensor([0.5, -1.5], dtype=m.float64, requires_grad=True)
+        cube = make_cube(m)
+        (g1,) = m.autograd.grad(cube.apply(x, 2.0).sum(), x, create_graph=True)
+        (g2,) = m.autograd.grad(g1.sum(), x, create_graph=True)
+        (g3,) = m.autograd.grad(g2.sum(), x)
+        return g1, g2, g3
+
+    compare(body, rtol=1e-12)

@@ -91,3 +91,129 @@ def test_jacobian_matches_finite_differences():
     fd = np.stack([((x0 + eps * e) ** 2 * 2 + (x0 + eps * e).sum() - (x0 - eps * e) ** 2 * 2
                     - (x0 - eps * e).sum()) / (2 * eps) for e in np.eye(3)], axis=1)
     np.testing.assert_allclose(jac, fd, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------------------------------
+# Against torch-style autograd, and the parts of the API the first tests left out
+
+
+def test_gradient_equals_autograd_grad_of_the_same_ops():
+    x0 = np.array([0.5, -1.0, 2.0])
+    w = tape.tensor(x0, requires_grad=True)
+    with tape.GradientTape(persistent=True) as t:
+        y = (w.exp() * w.sin()).sum()
+    (want,) = tape.autograd.grad(y, w, retain_graph=True)
+    np.testing.assert_allclose(t.gradient(y, w).numpy(), want.numpy())
+    wt = torch.tensor(x0, requires_grad=True)
+    (wt.exp() * wt.sin()).sum().backward()
+    np.testing.assert_allclose(t.gradient(y, w).numpy(), wt.grad.numpy(), rtol=1e-12)
+
+
+def test_output_gradients_and_list_targets():
+    w = tape.tensor([1.0, 2.0], requires_grad=True)
+    with tape.GradientTape(persistent=True) as t:
+        y = w * w
+        z = (w * 3).sum()
+    assert t.gradient(y, w, output_gradients=tape.tensor([1.0, 10.0])).tolist() == [2.0, 40.0]
+    assert t.gradient([y, z], w).tolist() == [5.0, 7.0]  # targets are summed, as TensorFlow
+    assert t.gradient(y, (w,))[0].tolist() == [2.0, 4.0]  # a tuple of sources gives a tuple
+    assert isinstance(t.gradient(y, (w,)), tuple)
+
+
+def test_watch_accessed_variables_false():
+    w = tape.tensor([1.0, 2.0], requires_grad=True)
+    x = tape.tensor([3.0, 4.0])
+    with tape.GradientTape(watch_accessed_variables=False, persistent=True) as t:
+        t.watch(x)
+        h = w * x
+        y = h.sum()
+    gw, gx = t.gradient(y, [w, x])
+    assert gw is None and gx.tolist() == [1.0, 2.0]
+    assert t.gradient(y, h).tolist() == [1.0, 1.0]  # recorded in the scope: tracked
+    assert t.watched_variables() == (x,)
+    assert t.gradient(y, [w], unconnected_gradients="zero")[0].tolist() == [0.0, 0.0]
+
+
+def test_reset_forgets_records_and_watches():
+    x = tape.tensor(3.0, requires_grad=True)
+    v = tape.tensor(2.0)
+    with tape.GradientTape() as t:
+        t.watch(v)
+        a = x * x * v
+        t.reset()
+        assert not v.requires_grad and t.watched_variables() == ()
+        b = a + x * 3
+    assert t.gradient(b, x).item() == 3.0 and len(t.records) == 2
+
+
+def test_gradient_inside_the_scope_is_recorded():
+    x = tape.tensor(2.0, requires_grad=True)
+    with tape.GradientTape(persistent=True) as t:
+        y = x ** 3
+        g = t.gradient(y, x)  # 3 x^2, itself recorded on t
+    assert g.item() == 12.0 and g.requires_grad
+    assert t.gradient(g, x).item() == 12.0  # 6 x
+
+
+def test_jacobian_several_sources_matches_torch_functional():
+    x0, y0 = np.array([0.5, -1.0]), np.array([2.0, 0.3, 1.0])
+    x, y = tape.tensor(x0, dtype=tape.float64), tape.tensor(y0, dtype=tape.float64)
+    with tape.GradientTape() as t:
+        t.watch([x, y])
+        out = x.reshape(2, 1) * y.sin().reshape(1, 3)
+    jx, jy = t.jacobian(out, [x, y])
+    want = torch.autograd.functional.jacobian(
+        lambda a, b: a.reshape(2, 1) * b.sin().reshape(1, 3), (torch.tensor(x0), torch.tensor(y0)))
+    assert tuple(jx.shape) == (2, 3, 2) and tuple(jy.shape) == (2, 3, 3)
+    np.testing.assert_allclose(jx.numpy(), want[0].numpy(), rtol=1e-12)
+    np.testing.assert_allclose(jy.numpy(), want[1].numpy(), rtol=1e-12)
+
+
+def test_hessian_from_nested_tapes_matches_torch():
+    x0 = np.array([0.5, -1.0, 0.25])
+    x = tape.tensor(x0, dtype=tape.float64)
+    with tape.GradientTape(persistent=True) as outer:
+        outer.watch(x)
+        with tape.GradientTape() as inner:
+            inner.watch(x)
+            y = (x.exp() * x ** 3).sum()
+        g = inner.gradient(y, x)
+    hess = outer.jacobian(g, x)
+    want = torch.autograd.functional.hessian(lambda v: (v.exp() * v ** 3).sum(), torch.tensor(x0))
+    np.testing.assert_allclose(hess.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_records_and_printed_wengert_list():
+    x = tape.tensor([0.5, -1.0])
+    with tape.GradientTape() as t:
+        t.watch(x)
+        y = (x.exp() * x).sum()
+    assert [r.op.node for r in t.records] == ["ExpBackward0", "MulBackward0", "SumBackward0"]
+    positions = [r.pos for r in t.records]
+    assert positions == sorted(positions)
+    text = str(t)
+    assert text.startswith("GradientTape (3 records)")
+    for word in ("exp", "ExpBackward0", "MulBackward0", "SumBackward0", f"#{positions[0]}", "@v0"):
+        assert word in text
+    assert y.item() == pytest.approx(float(np.exp(0.5) * 0.5 - np.exp(-1.0)))
+
+
+def test_scope_is_left_cleanly_on_exceptions():
+    x = tape.tensor([1.0])
+    with pytest.raises(ValueError):
+        with tape.GradientTape() as t:
+            t.watch(x)
+            raise ValueError("boom")
+    assert not x.requires_grad and tape.TAPE.scopes == []
+    with pytest.raises(RuntimeError, match="already recording"):
+        with t, t:
+            pass
+    assert tape.TAPE.scopes == []
+
+
+def test_watch_errors():
+    with tape.GradientTape() as t:
+        with pytest.raises(TypeError, match="expects tensors"):
+            t.watch(3.0)
+        with pytest.raises(RuntimeError, match="only floating tensors"):
+            t.watch(tape.tensor([1, 2]))

@@ -1,0 +1,8 @@
+"""torch.autograd.function: where torch programs import `once_differentiable` from
+(`from torch.autograd.function import once_differentiable`). The code is tape/function.py."""
+
+from __future__ import annotations
+
+from ..function import Function, FunctionCtx, once_differentiable
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
