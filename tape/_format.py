@@ -99,7 +99,21 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         suffix.append(f"grad_fn=<{t._rec.op.node}>")
     elif t._rg:
         suffix.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffix) + ")"
+    # as torch: a suffix that would pass the line width goes on its own line, and so do
+    # the suffixes after it
+    text = prefix + body
+    out = [text]
+    last = len(text) - text.rfind("\n") + 1
+    newline = False
+    for s in suffix:
+        if newline or last + len(s) + 2 > _LINE:
+            out.append(",\n" + " " * len(prefix) + s)
+            last = len(prefix) + len(s)
+            newline = True
+        else:
+            out.append(", " + s)
+            last += len(s) + 2
+    return "".join(out) + ")"
 
 
 def _default_np():

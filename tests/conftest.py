@@ -10,6 +10,8 @@ from helpers import MODULE_IDS, MODULES
 import tape
 from tape.grad_mode import STATE
 
+pytest_plugins = ["tape.pytest_plugin"]  # the `mod` fixture and @pytest.mark.both
+
 
 @pytest.fixture(params=MODULES, ids=MODULE_IDS)
 def mod(request):
