@@ -10,6 +10,11 @@ view is reconstructed from.
 Plain text; box-drawing characters when stdout can encode them (else ASCII, or `--ascii`),
 and the tutorial's colours (brown nodes, green leaves on the graph, yellow leaves off it,
 blue gradients) only when stdout is a terminal (or `--color always`).
+
+`--draw DIR` also draws each example's graph with `tape.viz` into DIR, as the tutorial's
+diagrams: SVG and PNG when the Graphviz program `dot` is installed (plus an HTML page
+stepping through the backward pass, for the examples that run one), else the DOT source
+(`.gv`). Needs `pip install "tape[viz]"`.
 """
 
 from __future__ import annotations
@@ -183,9 +188,12 @@ def tree(root: Tensor, names: dict[int, str], s: Style) -> list[str]:
 class Tour:
     """Runs code REPL-style in one namespace and shows the state it leaves."""
 
-    def __init__(self, s: Style):
+    def __init__(self, s: Style, draw_dir: str | None = None):
         self.s = s
         self.ns: dict = {}
+        self.number = 0
+        self.draw_dir = draw_dir
+        self.dot = draw_dir is not None and shutil.which("dot") is not None
         self.fresh()
 
     def fresh(self) -> None:
@@ -199,6 +207,7 @@ class Tour:
         return out
 
     def heading(self, number: int, title: str) -> None:
+        self.number = number
         rule = self.s.g["rule"] * min(self.s.width, 96)
         print()
         print(rule)
@@ -253,6 +262,46 @@ class Tour:
         for line in tree(self.ns[root], self.names(), self.s):
             print("  " + line)
 
+    def draw(self, stem: str, *roots: str, title: str, as_tape: bool = False) -> None:
+        """With --draw: the graph behind `roots` as a picture in the tutorial's colours
+        (tape.viz.draw), or as the Wengert list (tape.viz.draw_tape). Writes <n>-<stem>.svg
+        and .png, or .gv without dot."""
+        if self.draw_dir is None:
+            return
+        from tape import viz
+
+        drawing = viz.draw_tape if as_tape else viz.draw
+        dg = drawing(*(self.ns[r] for r in roots), names=self.tensors())
+        dg.attr(label=f"{self.number}. {title}", labelloc="t", fontsize="18")
+        base = os.path.join(self.draw_dir, f"{self.number}-{stem}")
+        if self.dot:
+            written = [f"{base}.svg", f"{base}.png"]
+            for path in written:
+                with open(path, "wb") as out:
+                    out.write(dg.pipe(format=path[-3:]))
+        else:
+            with open(f"{base}.gv", "w", encoding="utf-8") as out:
+                out.write(dg.source)
+            written = [f"{base}.gv"]
+        print()
+        print(self.s.paint("drawn: " + ", ".join(written), "dim"))
+
+    def animate(self, stem: str, root: str) -> None:
+        """With --draw and dot: the backward pass from `root`, one node per frame, as an HTML
+        page with a slider (tape.viz.animate). Nothing runs for real."""
+        if not self.dot:
+            return
+        from tape import viz
+
+        path = os.path.join(self.draw_dir, f"{self.number}-{stem}.html")
+        viz.animate(self.ns[root], path, names=self.tensors(),
+                    title=f"{self.number}. {root}.backward(), one node at a time")
+        print()
+        print(self.s.paint(f"drawn: {path} (the backward pass, step by step)", "dim"))
+
+    def tensors(self) -> dict[str, Tensor]:
+        return {k: v for k, v in self.ns.items() if isinstance(v, Tensor) and not k.startswith("_")}
+
     def table(self, *roots: str, title: str | None = None) -> None:
         print()
         text = wengert.table(*(self.ns[r] for r in roots), names=self.names(), title=title)
@@ -276,10 +325,12 @@ def single_multiply(t: Tour) -> None:
     t.code("c.grad_fn", "c.grad_fn.next_functions")
     t.graph("c")
     t.table("c")
+    t.draw("single-multiply", "c", title="c = a * b")
     t.say("""c.backward() starts with a gradient of 1; MulBackward0 multiplies it by b's value 3
         and AccumulateGrad stores it in a.grad. b gets nothing.""")
     t.code("c.backward()", "a.grad", "b.grad")
     t.boxes("a", "b", "c")
+    t.draw("single-multiply-after-backward", "c", title="after c.backward()")
 
     t.sub("when no input requires grad")
     t.fresh()
@@ -288,6 +339,7 @@ def single_multiply(t: Tour) -> None:
     t.code("a = tape.tensor(2.0)", "b = tape.tensor(3.0)", "c = a * b")
     t.boxes("a", "b", "c")
     t.table("c")
+    t.draw("no-graph", "c", title="no input requires grad: no graph")
 
 
 def deeper_graph(t: Tour) -> None:
@@ -299,6 +351,8 @@ def deeper_graph(t: Tour) -> None:
            "e.grad_fn.next_functions[0][0] is c.grad_fn")
     t.graph("e")
     t.table("e")
+    t.draw("deeper-graph", "e", title="e = (a * b) * d")
+    t.animate("deeper-graph-backward", "e")
     t.say("""e.backward(): the outer node saw 4 and 6, so d gets 6 and c's node gets 4; that 4
         times 3 goes to a and times 2 to b.""")
     t.code("e.backward()", "a.grad", "b.grad", "d.grad")
@@ -325,6 +379,7 @@ def inplace(t: Tour) -> None:
     t.table("e", title="before c += 1")
     t.code("c += 1", "c._version")
     t.table("e", "c", title="after c += 1: e's record saved c at version 0")
+    t.draw("inplace-stale", "e", "c", title="after c += 1: the c that e's node saved is stale")
     t.code("e.backward()", raises=RuntimeError)
 
     t.sub("add saves nothing")
@@ -334,6 +389,7 @@ def inplace(t: Tour) -> None:
     t.code("a = tape.tensor(2.0, requires_grad=True)", "b = tape.tensor(3.0, requires_grad=True)",
            "c = a * b", "d = tape.tensor(4.0, requires_grad=True)", "e = c + d", "c += 1")
     t.table("e", "c")
+    t.draw("add-saves-nothing", "e", "c", title="e = c + d saves nothing: c += 1 is harmless")
     t.code("e.backward()", "a.grad", "b.grad", "d.grad")
     t.boxes("a", "b", "c", "d", "e")
 
@@ -346,10 +402,13 @@ def unbind_indices(t: Tour) -> None:
            "b.grad_fn is c.grad_fn is d.grad_fn", "e = b * c * d")
     t.graph("e")
     t.table("e")
+    t.draw("unbind", "e", title="b, c, d = a.unbind(); e = b * c * d")
+    t.animate("unbind-backward", "e")
     t.say("""Backward: the outer mul sends 2 to output 2 and 3 to the inner mul, which sends 6
         and 3 to outputs 0 and 1; UnbindBackward0 stacks them for a.""")
     t.code("e.backward()", "a.grad")
     t.boxes("a", "b", "c", "d", "e")
+    t.draw("unbind-after-backward", "e", title="after e.backward()")
 
 
 def big_example(t: Tour) -> None:
@@ -362,11 +421,17 @@ def big_example(t: Tour) -> None:
            "h = tape.tensor(2.0, requires_grad=True)", "i = g / h", "j = i + h", "k = j * i")
     t.graph("k")
     t.table("k")
+    t.draw("big-example", "k", title="the big example")
+    t.draw("big-example-tape", "k", title="the big example on the tape", as_tape=True)
     t.say("""k.backward() accumulates gradients in the leaves on the graph only. Intermediate
         tensors keep grad None unless retain_grad() asked for it, as for i here.""")
-    t.code("i.retain_grad()", "k.backward()", "c.grad", "h.grad", "i.grad", "j.grad")
+    t.code("i.retain_grad()")
+    t.animate("big-example-backward", "k")
+    t.code("k.backward()", "c.grad", "h.grad", "i.grad", "j.grad")
     t.boxes("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k")
     t.table("k", title="after k.backward(): the graph remains, its saved values are freed")
+    t.draw("big-example-after-backward", "k", title="after k.backward(): gradients in the leaves "
+           "(and in i, retained); saved values freed")
 
 
 def detaching(t: Tour) -> None:
@@ -375,6 +440,7 @@ def detaching(t: Tour) -> None:
         graph alive. Changing m changes k.""")
     t.code("m = k.detach()")
     t.boxes("k", "m")
+    t.draw("detach", "k", "m", title="m = k.detach(): a leaf off the graph")
     t.code("m.add_(1)", "k")
 
 
@@ -413,7 +479,18 @@ def main(argv=None) -> int:
     parser.add_argument("--ascii", action="store_true", help="plain ASCII, no box-drawing characters")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="the tutorial's colours (auto: only on a terminal)")
+    parser.add_argument("--draw", metavar="DIR",
+                        help="also draw each example's graph into DIR (SVG and PNG with Graphviz's "
+                             "dot, else DOT source); needs pip install \"tape[viz]\"")
     args = parser.parse_args(argv)
+    if args.draw is not None:
+        from tape import viz
+
+        try:
+            viz._graphviz()  # fail now, with the install hint, rather than in every example
+        except ImportError as exc:
+            parser.error(str(exc))
+        os.makedirs(args.draw, exist_ok=True)
 
     out = sys.stdout
     tty = hasattr(out, "isatty") and out.isatty()
@@ -425,7 +502,7 @@ def main(argv=None) -> int:
     if wanted & {6, 7}:
         wanted.add(5)  # they go on with the big example's tensors
 
-    tour = Tour(style)
+    tour = Tour(style, args.draw)
     failed = 0
     try:
         with warnings.catch_warnings():
@@ -442,6 +519,9 @@ def main(argv=None) -> int:
                 except Exception:  # a broken example is reported, and the tour goes on
                     failed += 1
                     print(f"\n!! example {number} failed:\n{traceback.format_exc()}")
+        if args.draw is not None and not tour.dot:
+            print(f"\nGraphviz's dot was not found: {args.draw} holds DOT source (.gv) only; "
+                  "install Graphviz (e.g. apt-get install graphviz) for SVG and PNG.")
         if style.colour:
             print("\ncolours: " + ", ".join(style.paint(w, c) for w, c in (
                 ("nodes", "brown"), ("leaves on the graph", "green"),
