@@ -9,7 +9,7 @@ hand-derived backward on numpy scalars: the floor, the cost of the arithmetic al
 backend's time is one forward plus one backward (the leaves' `.grad` reset first), divided
 by the number of forward ops (200).
 
-While tape has no `sin`/`tanh`, the chain is the documented substitute of the same length
+When tape lacks `sin`/`tanh`, the chain is the documented substitute of the same length
 and shape (one long dependency chain, both leaves used at every step):
 
     y = (y * a + x) * b - c             # 4 ops per iteration: mul, add, mul, sub
@@ -25,7 +25,8 @@ the time other processes hold the CPU on a shared machine; wall time is reported
 threadpoolctl, and torch to one intra-op thread.
 
 Finally a 100,000-op chain (the same body, 25,000 iterations) is run forward and backward
-once on tape: playback is a loop, so it must complete.
+once on tape: playback is a loop, so it must complete (without --quick, torch's time
+for it is shown too).
 
     python benchmarks/chain.py            # 7 rounds, about 0.25 s per backend per round
     python benchmarks/chain.py --quick    # 3 rounds, well under 30 s in total
@@ -214,34 +215,46 @@ def measure(runners, rounds: int, target: float, ops: int) -> dict:
             for name in names}
 
 
-def deep_chain(trig: bool, ops: int = DEEP_OPS) -> dict:
-    """One forward + backward of an `ops`-deep chain on tape (seconds for each part)."""
+def deep_chain(trig: bool, ops: int = DEEP_OPS, m=tape) -> dict:
+    """One forward + backward of an `ops`-deep chain on tape (or torch: m=torch), in seconds."""
     chain = chain_trig if trig else chain_sub
-    x = tape.tensor(X0, dtype=tape.float64, requires_grad=True)
-    a = tape.tensor(A0, dtype=tape.float64, requires_grad=True)
-    b = tape.tensor(B0, dtype=tape.float64)
-    c = tape.tensor(C0, dtype=tape.float64)
-    t0 = time.perf_counter()
-    y = chain(tape, x, a, b, c, ops // OPS_PER_ITER)
-    t1 = time.perf_counter()
+    x = m.tensor(X0, dtype=m.float64, requires_grad=True)
+    a = m.tensor(A0, dtype=m.float64, requires_grad=True)
+    b = m.tensor(B0, dtype=m.float64)
+    c = m.tensor(C0, dtype=m.float64)
+    clocks = (time.process_time, time.perf_counter)
+    t0 = [c() for c in clocks]
+    y = chain(m, x, a, b, c, ops // OPS_PER_ITER)
+    t1 = [c() for c in clocks]
     y.backward()
-    t2 = time.perf_counter()
+    t2 = [c() for c in clocks]
     del y  # frees the whole 100,000-record graph (deallocation must not recurse either)
-    t3 = time.perf_counter()
+    t3 = [c() for c in clocks]
     if not (np.isfinite(x.grad.item()) and np.isfinite(a.grad.item())):
         raise SystemExit("deep chain: non-finite gradients")
-    return {"ops": ops, "forward_s": t1 - t0, "backward_s": t2 - t1, "free_s": t3 - t2,
-            "total_s": t2 - t0}
+    return {"ops": ops, "forward_s": t1[0] - t0[0], "backward_s": t2[0] - t1[0],
+            "free_s": t3[0] - t2[0], "total_s": t2[0] - t0[0], "wall_total_s": t2[1] - t0[1]}
 
 
 # ---------------------------------------------------------------------------------------
 # Report
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
     return {
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": cpu_model(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -291,6 +304,7 @@ def main(argv=None) -> int:
         gc.collect()
         results = measure(runners, rounds, target, ops)
         deep = None if args.no_deep else deep_chain(trig)
+        deep_torch = None if args.no_deep or args.quick else deep_chain(trig, m=torch)
 
     info = machine()
     print(f"W1: {ops}-op chain on 0-d float64, forward + backward; y = x, {ITERS} × {chain_text}")
@@ -308,16 +322,19 @@ def main(argv=None) -> int:
     print(table(results))
     if deep is not None:
         print()
-        print(f"tape, {deep['ops']:,}-op chain, once: forward {deep['forward_s']:.2f} s + backward "
-              f"{deep['backward_s']:.2f} s = {deep['total_s']:.2f} s "
-              f"({deep['total_s'] / deep['ops'] * 1e6:.1f} µs/op); freeing the graph "
-              f"{deep['free_s']:.2f} s")
+        print(f"tape, {deep['ops']:,}-op chain, once (CPU time): forward {deep['forward_s']:.2f} s + "
+              f"backward {deep['backward_s']:.2f} s = {deep['total_s']:.2f} s "
+              f"({deep['total_s'] / deep['ops'] * 1e6:.1f} µs/op; wall {deep['wall_total_s']:.2f} s); "
+              f"freeing the graph {deep['free_s']:.2f} s")
+        if deep_torch is not None:
+            print(f"torch, the same chain: forward {deep_torch['forward_s']:.2f} s + backward "
+                  f"{deep_torch['backward_s']:.2f} s = {deep_torch['total_s']:.2f} s")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"workload": "W1", "chain": "trig" if trig else "substitute",
                        "chain_text": chain_text, "ops": ops, "rounds": rounds, "machine": info,
                        "thread_pools": pools, "load_average": load, "gradients": grads, "results": results,
-                       "deep_chain": deep}, f, indent=2)
+                       "deep_chain": deep, "deep_chain_torch": deep_torch}, f, indent=2)
     return 0
 
 

@@ -8,8 +8,9 @@ and `a` a leaf), so docs/benchmarks.md can say where each microsecond goes.
 
     python benchmarks/microcosts.py [--json PATH]
 
-Best-of-repeats is the right statistic here (a micro-cost is a lower bound; noise only adds).
-The numbers are machine-specific: compare them with each other, not across machines.
+Timed on the process's CPU clock; best-of-repeats is the right statistic here (a
+micro-cost is a lower bound; noise only adds). The numbers are machine-specific: compare
+them with each other, not across machines.
 """
 
 from __future__ import annotations
@@ -18,26 +19,25 @@ import argparse
 import heapq
 import json
 import threading
+import time
 import timeit
 import weakref
 
 import attrs
 import numpy as np
-from tape.ops import arith
-from tape.ops.dtypes import binary_dtype
 
 import tape
 from tape import engine
 from tape.api import PRIMS_NP
 from tape.grad_mode import STATE
-from tape.graph import accumulate_grad
 from tape.recording import TAPE, Record, next_position
 from tape.tensor import _wrap
 
 
-def ns(stmt, globals_: dict, number: int = 200_000, repeat: int = 7) -> float:
+def ns(stmt, globals_: dict, number: int = 100_000, repeat: int = 5) -> float:
     """Best per-call time of `stmt` in nanoseconds."""
-    t = timeit.Timer(stmt, globals=globals_)
+    # process CPU time: on a shared machine, time spent descheduled does not count
+    t = timeit.Timer(stmt, timer=time.process_time, globals=globals_)
     return min(t.repeat(repeat=repeat, number=number)) / number * 1e9
 
 
@@ -130,6 +130,7 @@ def primitives() -> dict:
     put("numpy scalar * numpy scalar", "s * s2", number=1_000_000)
     put("0-d array * 0-d array", "z * z2", number=1_000_000)
     put("numpy scalar * 0-d array", "s * z", number=1_000_000)
+    put("z[()] (0-d array to numpy scalar)", "z[()]", number=1_000_000)
     put("np.multiply(scalar, scalar)", "np.multiply(s, s2)", number=1_000_000)
     put("np.multiply(scalar, scalar, dtype=dt)", "np.multiply(s, s2, dtype=dt)")
     put("float(s) * float(s2) (Python floats)", "float(s) * float(s2)", number=1_000_000)
@@ -153,58 +154,84 @@ def primitives() -> dict:
 
 
 # ---------------------------------------------------------------------------------------
-# Engine pieces on W1's objects
+# Engine pieces on W1's objects: y * a, u + x, sin(v), tanh(s)
 
 
-def engine_pieces() -> dict:
+def w1_ops():
+    """The four ops of one W1 iteration, on live objects: (name, public call, op, inputs, params)."""
+    from tape.ops import arith, unary
+
     x = tape.tensor(0.3, dtype=tape.float64, requires_grad=True)
     a = tape.tensor(0.7, dtype=tape.float64, requires_grad=True)
-    y = x * a + x  # recorded, data is a numpy scalar
-    out = y._data * a._data
-    rec = engine._record(arith.MUL, (y, a), ())
-    g = {
-        "engine": engine, "arith": arith, "MUL": arith.MUL, "ADD": arith.ADD, "y": y, "a": a,
-        "x": x, "yd": y._data, "ad": a._data, "out": out, "rec": rec, "Record": Record,
-        "TAPE": TAPE, "_wrap": _wrap, "binary_dtype": binary_dtype, "np": np,
-        "accumulate_grad": accumulate_grad, "F": PRIMS_NP, "gs": np.float64(1.0),
-        "next_position": next_position, "STATE": STATE, "heapq": heapq,
-    }
-    out_ = {}
+    y = tape.tanh(tape.sin(x * a + x))  # a recorded 0-d result, as inside the chain
+    u = y * a
+    v = u + x
+    s = tape.sin(v)
+    return [
+        ("mul", lambda: y * a, arith.MUL, (y, a), ()),
+        ("add", lambda: u + x, arith.ADD, (u, x), (1,)),
+        ("sin", lambda: tape.sin(v), unary.SIN, (v,), ()),
+        ("tanh", lambda: tape.tanh(s), unary.TANH, (s,), ()),
+    ], (x, a, y, u, v, s)
 
-    def put(key, stmt, number=100_000):
-        out_[key] = round(ns(stmt, g, number=number), 1)
 
-    # forward
-    put("y * a (whole forward op)", "y * a")
-    put("arith.mul(y, a)", "arith.mul(y, a)")
-    put("engine.call(MUL, (y, a))", "engine.call(MUL, (y, a))")
-    put("MUL.forward(yd, ad) (binary_dtype + np.multiply)", "MUL.forward(yd, ad)")
-    put("np.multiply(yd, ad)", "np.multiply(yd, ad)")
-    put("binary_dtype(yd, ad)", "binary_dtype(yd, ad)")
-    put("engine._record(MUL, (y, a), ())", "engine._record(MUL, (y, a), ())")
-    put("accumulate_grad(a) (cached)", "accumulate_grad(a)")
-    put("Record(...) init", "Record(MUL, 1, ((None, 0), (None, 0)), (True, True), [None, None], (), "
-        "((), ()), (yd.dtype, yd.dtype))")
-    put("engine._save(value, vc, v)", "engine._save(yd, y._vc, 0)")
-    put("engine._recorded_outputs(MUL, rec, (y, a), out)",
-        "engine._recorded_outputs(MUL, rec, (y, a), out)")
-    put("_wrap(out, rec, 0, True)", "_wrap(out, rec, 0, True, None, None)")
-    put("TAPE.append(rec)", "TAPE.append(rec)")
-    put("STATE read (x1)", "STATE.anomaly", number=1_000_000)
-    # backward (retain=True so the record can be replayed)
-    put("engine._run(rec, [g], F, True, False) (unpack + MulBackward0 rule)",
-        "engine._run(rec, [gs], F, True, False)")
-    put("engine.unpack_saved(rec, entry, 0, False)",
-        "engine.unpack_saved(rec, rec.saved[0], 0, False)")
-    put("MulBackward0 rule alone", "MUL.backward(F, rec, gs, yd, ad)")
-    put("engine._send(bufs, heap, rec, 0, g), first arrival + heappop",
-        "b = {}; h = []; engine._send(b, h, rec, 0, gs); heapq.heappop(h)")
-    put("playback's per-input checks (shape, dtype) x2",
-        "for e, gi, sh, dt in zip(rec.inputs, (gs, gs), rec.shapes, rec.dtypes):\n"
-        "    if e is None or gi is None: continue\n"
-        "    if gi.shape != sh: pass\n"
-        "    if gi.dtype != dt: pass")
-    return out_
+def engine_pieces(number: int = 20_000) -> dict:
+    """Per W1 op: the public call with and without recording, and the parts of recording
+    and of the backward step, each timed on its own (ns). Only stable names are used (the
+    engine's internals move); "dispatch" and "recording" are differences of two timings."""
+    from tape.graph import accumulate_grad
+    from tape.tensor import Tensor
+
+    ops, keep = w1_ops()
+    x = keep[0]
+    rows = {}
+    for name, public, op, inputs, params in ops:
+        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+        res = public()
+        rec = res._rec
+        vals = [None if e is None else (e[0]._data if isinstance(e[0], Tensor) else e[0])
+                for e in rec.saved]
+        env = {"op": op, "arrays": arrays, "params": params, "rec": rec, "F": PRIMS_NP,
+               "inputs": inputs,
+               "g": np.float64(1.0), "public": public, "vals": vals, "Record": Record,
+               "TAPE": TAPE, "_wrap": _wrap, "out": res._data, "weakref": weakref,
+               "accumulate_grad": accumulate_grad, "x": x, "engine": engine}
+        r = {}
+
+        def put(key, stmt, env=env, r=r):
+            r[key] = ns(stmt, env, number=number)
+
+        put("op, recorded (public call)", "public()")
+        put("engine.call, recorded", "engine.call(op, inputs, params)")
+        STATE.grad_enabled = False
+        try:
+            put("engine.call under no_grad", "engine.call(op, inputs, params)")
+        finally:
+            STATE.grad_enabled = True
+        put("op.forward (numpy + dtype rule)", "op.forward(*arrays, *params)")
+        put("no_grad's output step (_plain_outputs)", "engine._plain_outputs(op, inputs, out)")
+        fwd = r["op.forward (numpy + dtype rule)"]
+        r["= public function frame (public - engine.call)"] = (
+            r["op, recorded (public call)"] - r["engine.call, recorded"])
+        r["= call's input loop and checks (no_grad call - forward - output step)"] = (
+            r["engine.call under no_grad"] - fwd - r["no_grad's output step (_plain_outputs)"])
+        r["= recording, incl. the output tensor (recorded call - forward - input loop)"] = (
+            r["engine.call, recorded"] - fwd
+            - r["= call's input loop and checks (no_grad call - forward - output step)"])
+        put("  Record(...) init", "Record(op, 1, rec.inputs, rec.needs, rec.saved, rec.params, "
+            "rec.shapes, rec.dtypes)")
+        put("  _wrap (a Tensor)", "_wrap(out, rec, 0, True, None, None)")
+        put("  TAPE.append (incl. weakref.ref)", "TAPE.append(rec)")
+        put("  accumulate_grad(leaf), cached", "accumulate_grad(x)")
+        put("backward rule alone (numpy)", "op.backward(F, rec, g, *vals)")
+        if hasattr(engine, "_run"):
+            put("engine._run (unpack + rule)", "engine._run(rec, [g], F, True, False)")
+        rows[name] = {k: round(v, 1) for k, v in r.items()}
+    keys = list(rows["mul"])
+    rows["mean of the 4"] = {k: round(sum(rows[n][k] for n in ("mul", "add", "sin", "tanh")) / 4, 1)
+                             for k in keys}
+    del keep
+    return rows
 
 
 def main(argv=None) -> int:
@@ -212,10 +239,15 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
     res = {"primitives": primitives(), "engine": engine_pieces()}
-    for part, rows in res.items():
-        print(f"\n| {part} | ns |\n|---|---:|")
-        for k, v in rows.items():
-            print(f"| {k} | {v:.0f} |")
+    print("\n| primitive | ns |\n|---|---:|")
+    for k, v in res["primitives"].items():
+        print(f"| {k} | {v:.0f} |")
+    eng = res["engine"]
+    cols = list(eng)
+    print("\n| W1 op, piece (ns) | " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * len(cols))
+    for k in eng["mul"]:
+        print(f"| {k} | " + " | ".join(f"{eng[c][k]:.0f}" for c in cols) + " |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
