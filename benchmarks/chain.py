@@ -46,6 +46,10 @@ import time
 
 import numpy as np
 import torch
+
+# the suite's own pieces (this script runs from benchmarks/, so they import directly)
+from bench_timing import cpu_model  # noqa: E402
+from bench_workloads import w1_numpy  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import tape
@@ -82,25 +86,7 @@ def chain_sub(m, x, a, b, c, iters):
 # The floor: numpy scalars, forward keeping what the backward needs, hand-derived backward
 
 
-def numpy_trig(x, a, iters):
-    ys, vs, ts = [], [], []
-    y = x
-    for _ in range(iters):
-        v = y * a + x
-        t = np.tanh(np.sin(v))
-        ys.append(y)
-        vs.append(v)
-        ts.append(t)
-        y = t
-    g = np.float64(1.0)
-    gx = ga = np.float64(0.0)
-    for i in range(iters - 1, -1, -1):
-        t = ts[i]
-        gv = g * (1.0 - t * t) * np.cos(vs[i])  # tanh' = 1 - tanh^2, sin' = cos
-        gx = gx + gv
-        ga = ga + gv * ys[i]
-        g = gv * a
-    return y, gx + g, ga
+# numpy_trig is the suite's W1 floor (bench_workloads.w1_numpy): one definition of the floor
 
 
 def numpy_sub(x, a, b, c, iters):
@@ -152,7 +138,7 @@ def make_runners(trig: bool, iters: int = ITERS):
 
     if trig:
         def run_numpy():
-            _, gx, ga = numpy_trig(nx, na, iters)
+            gx, ga = w1_numpy(nx, na, iters)
             return gx, ga
     else:
         def run_numpy():
@@ -238,17 +224,6 @@ def deep_chain(trig: bool, ops: int = DEEP_OPS, m=tape) -> dict:
 
 # ---------------------------------------------------------------------------------------
 # Report
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine() -> dict:

@@ -152,3 +152,19 @@ def grads(*tensors):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return tuple(t.grad for t in tensors)
+
+
+def big_example(mod):
+    """The tutorial's last example, built with `mod` (tape or torch); tensors by name."""
+    a, b = mod.tensor(2.0), mod.tensor(2.0)
+    c = a * b
+    c.requires_grad = True
+    d = mod.tensor(2.0)
+    e = c * d
+    f = mod.tensor(2.0)
+    g = e * f
+    h = mod.tensor(2.0, requires_grad=True)
+    i = g / h
+    j = i + h
+    k = j * i
+    return dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h, i=i, j=j, k=k)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from helpers import compare, kind, node_tree
+from helpers import big_example, compare, kind, node_tree
 
 # ---------------------------------------------------------------------------------------
 # single multiply: graph only where grad is required
@@ -167,21 +167,6 @@ def test_unbind(mod):
 
 # ---------------------------------------------------------------------------------------
 # the big example
-
-
-def big_example(mod):
-    a, b = mod.tensor(2.0), mod.tensor(2.0)
-    c = a * b
-    c.requires_grad = True
-    d = mod.tensor(2.0)
-    e = c * d
-    f = mod.tensor(2.0)
-    g = e * f
-    h = mod.tensor(2.0, requires_grad=True)
-    i = g / h
-    j = i + h
-    k = j * i
-    return dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h, i=i, j=j, k=k)
 
 
 def big_example_grads(mod):

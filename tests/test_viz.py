@@ -17,7 +17,7 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
-from helpers import kind
+from helpers import big_example, kind
 
 import tape
 from tape import tour, viz  # imports without graphviz: only drawing needs it
@@ -122,21 +122,6 @@ def _arrows(d: Dot):
 
 # ---------------------------------------------------------------------------------------
 # The tutorial's examples, written once for tape and torch
-
-
-def big_example(mod):
-    a, b = mod.tensor(2.0), mod.tensor(2.0)
-    c = a * b
-    c.requires_grad = True
-    d = mod.tensor(2.0)
-    e = c * d
-    f = mod.tensor(2.0)
-    g = e * f
-    h = mod.tensor(2.0, requires_grad=True)
-    i = g / h
-    j = i + h
-    k = j * i
-    return dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h, i=i, j=j, k=k)
 
 
 def unbind_example(mod):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import big_example
 
 import tape
 from tape import wengert
@@ -15,18 +16,7 @@ def _by_node(rows):
 
 
 def _big():
-    a, b = tape.tensor(2.0), tape.tensor(2.0)
-    c = a * b
-    c.requires_grad = True
-    d = tape.tensor(2.0)
-    e = c * d
-    f = tape.tensor(2.0)
-    g = e * f
-    h = tape.tensor(2.0, requires_grad=True)
-    i = g / h
-    j = i + h
-    k = j * i
-    return dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h, i=i, j=j, k=k)
+    return big_example(tape)
 
 
 def test_records_in_position_order_with_node_names():
