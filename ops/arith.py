@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .dtypes import binary_dtype, float_dtype
@@ -15,10 +17,23 @@ def _dtype_of(a, b):
     return b.dtype if type(a) in _PY else a.dtype
 
 
+_FAST = {np.float64: {np.float64, float, int}, np.float32: {np.float32, float, int},
+         np.float16: {np.float16, float, int}}
+_OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+             np.true_divide: operator.truediv}
+
+
 def _pointwise(ufunc, floating=False):
     """numpy `ufunc` on two operands with torch's result dtype."""
+    pyop = _OPERATOR.get(ufunc)
 
     def forward(a, b, *_):
+        # numpy float scalars with a same-type scalar or a Python number: numpy's result
+        # dtype is torch's, and the scalar operator is much cheaper than the ufunc call
+        if pyop is not None:
+            ok = _FAST.get(type(a))
+            if ok is not None and type(b) in ok:
+                return pyop(a, b)
         dt = binary_dtype(a, b)
         if floating:
             dt = float_dtype(dt if dt is not None else _dtype_of(a, b))

@@ -49,12 +49,22 @@ class Op:
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)
     saves_result: bool = attrs.field(init=False, repr=False)
+    save_masks: dict = attrs.field(init=False, repr=False)  # needs -> save_mask(needs)
 
     def __attrs_post_init__(self):
         plan = tuple((-1 if name == "result" else self.inputs.index(name), tuple(which))
                      for name, which in self.saves)
         object.__setattr__(self, "save_plan", plan)
         object.__setattr__(self, "saves_result", any(i < 0 for i, _ in plan))
+        object.__setattr__(self, "save_masks", {})
+
+    def save_mask(self, needs: tuple) -> tuple:
+        """Per save_plan entry: is it saved, given which inputs need a gradient (cached)."""
+        mask = self.save_masks.get(needs)
+        if mask is None:
+            mask = self.save_masks[needs] = tuple(
+                any(needs[w] for w in which) for _, which in self.save_plan)
+        return mask
 
     @property
     def saved_names(self) -> tuple[str, ...]:

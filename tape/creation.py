@@ -97,7 +97,8 @@ def _plain(data):
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    t = _wrap(arr)
+    # a fresh 0-d copy is shared with nothing: keep it as a numpy scalar (see tensor.py)
+    t = _wrap(arr[()] if arr.ndim == 0 else arr)
     if requires_grad:
         if arr.dtype.kind not in "fc":
             raise RuntimeError(

@@ -18,6 +18,8 @@ from .recording import FREED, TAPE, Record, extras, next_position
 from .tensor import Tensor, _wrap
 
 _new = object.__new__
+_NEEDS1 = (True,)
+_FLOAT_SCALAR = {np.float64: True, np.float32: True, np.float16: True}
 _next_position = next_position
 _tape_append = TAPE.append
 
@@ -54,26 +56,67 @@ def call(op, inputs: tuple, params: tuple = ()):
         raise _shape_error(op, arrays, exc) from None
     if not requires or op.backward is None or not STATE.grad_enabled:
         return _plain_outputs(op, inputs, out)
-    rec = _record(op, inputs, params)
-    if op.outputs != 1 or op.view or STATE.anomaly_check_forward:
-        return _recorded_outputs(op, rec, inputs, out)
-    # NOTE [hot path] the common case inlined: one fresh output, no view
+    if STATE.slow or op.outputs != 1 or op.view:
+        return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
+    # NOTE [hot path] one fresh output, no view, and nothing STATE.slow covers (anomaly
+    # mode, saved-tensor hooks, inference mode): the record is built in one pass, with the
+    # same checks as _record
+    if len(inputs) == 1:  # `requires`: the one input is a tensor that needs a gradient
+        x = inputs[0]
+        xx = x._x
+        if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
+            raise _stale_multi_view_error(x)
+        r = x._rec
+        edges = ((r, x._idx) if r is not None else (accumulate_grad(x), 0),)
+        d = arrays[0]
+        needs, shapes, dtypes = _NEEDS1, (d.shape,), (d.dtype,)
+    else:
+        edges, needs, shapes, dtypes = [], [], [], []
+        for x, d in zip(inputs, arrays):
+            if (type(x) is Tensor or isinstance(x, Tensor)) and x._rg:
+                xx = x._x
+                if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
+                    raise _stale_multi_view_error(x)
+                r = x._rec
+                edges.append((r, x._idx) if r is not None else (accumulate_grad(x), 0))
+                needs.append(True)
+                shapes.append(d.shape)
+                dtypes.append(d.dtype)
+            else:
+                edges.append(None)
+                needs.append(False)
+                shapes.append(None)
+                dtypes.append(None)
+        edges, needs, shapes, dtypes = tuple(edges), tuple(needs), tuple(shapes), tuple(dtypes)
+    vc = [0]
+    plan = op.save_plan
+    if plan:
+        mask = op.save_masks.get(needs)
+        if mask is None:
+            mask = op.save_mask(needs)
+        saved = []
+        for (i, _), m in zip(plan, mask):
+            if not m:
+                saved.append(None)
+            elif i < 0:
+                saved.append((out, vc, 0))
+            else:
+                x = inputs[i]
+                saved.append((x, x._vc, x._vc[0]) if type(x) is Tensor or isinstance(x, Tensor)
+                             else (x, None, 0))
+        saved = tuple(saved)
+    else:
+        saved = ()
+    rec = Record(op, _next_position(), edges, needs, saved, params, shapes, dtypes)
     t = _new(Tensor)
     t._data = out
-    t._rg = out.dtype.kind in "fc"
+    rg = _FLOAT_SCALAR.get(type(out))
+    t._rg = out.dtype.kind in "fc" if rg is None else rg
     t._rec = rec
     t._idx = 0
-    vc = t._vc = [0]
+    t._vc = vc
     t._base = t._grad = t._x = None
     rec.outs = (_ref(t),)
-    if op.saves_result:
-        saved = rec.saved
-        for k, (i, which) in enumerate(op.save_plan):
-            if i < 0 and _any_needed(rec.needs, which):
-                saved[k] = _save(out, vc, 0)
-        rec.saved = tuple(saved)
-    elif op.save_plan:
-        rec.saved = tuple(rec.saved)
     _tape_append(rec)
     return t
 
@@ -542,14 +585,39 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                     continue
             elif rec.extra is not None:
                 grads = _before_node(rec, grads, create)
-            in_grads = _run(rec, grads, F, retain, create)
+            saved = rec.saved
+            if not create and rec.extra is None and saved is not FREED and not STATE.anomaly:
+                # NOTE [playback fast path] _run's common case inline: no create_graph, no
+                # hooks on this node, no anomaly mode (packed values still unpack, and a
+                # changed version still raises, through unpack_saved)
+                vals = []
+                for entry in saved:
+                    if entry is None:
+                        vals.append(None)
+                        continue
+                    value, vc, version = entry
+                    tv = type(value)
+                    if (vc is not None and vc[0] != version) or tv is _Packed:
+                        value = unpack_saved(rec, entry, len(vals), False)  # raises / unpacks
+                    elif tv is Tensor:
+                        value = value._data
+                    vals.append(value)
+                in_grads = rec.op.backward(
+                    F, rec, grads[0] if len(grads) == 1 and rec.op.outputs == 1 else tuple(grads),
+                    *vals)
+                if not retain and saved:
+                    rec.saved = FREED
+            else:
+                in_grads = _run(rec, grads, F, retain, create)
             for e, gi, shape, dt in zip(rec.inputs, in_grads, rec.shapes, rec.dtypes):
                 if e is None or gi is None:
                     continue
-                if gi.shape != shape:
-                    gi = F.sum_to(gi, shape)
-                if gi.dtype != dt:
-                    gi = F.to_dtype(gi, dt)
+                # a numpy scalar of the input's own type, for a 0-d input, needs neither check
+                if shape or type(gi) is not dt.type:
+                    if gi.shape != shape:
+                        gi = F.sum_to(gi, shape)
+                    if gi.dtype != dt:
+                        gi = F.to_dtype(gi, dt)
                 # send gi to the slot of the node that produced this input (see _send)
                 nxt, idx = e
                 b = bufs.get(nxt)
