@@ -71,23 +71,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         d = arrays[0]
         needs, shapes, dtypes = _NEEDS1, (d.shape,), (d.dtype,)
     else:
-        edges, needs, shapes, dtypes = [], [], [], []
-        for x, d in zip(inputs, arrays):
-            if (type(x) is Tensor or isinstance(x, Tensor)) and x._rg:
-                xx = x._x
-                if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
-                    raise _stale_multi_view_error(x)
-                r = x._rec
-                edges.append((r, x._idx) if r is not None else (accumulate_grad(x), 0))
-                needs.append(True)
-                shapes.append(d.shape)
-                dtypes.append(d.dtype)
-            else:
-                edges.append(None)
-                needs.append(False)
-                shapes.append(None)
-                dtypes.append(None)
-        edges, needs, shapes, dtypes = tuple(edges), tuple(needs), tuple(shapes), tuple(dtypes)
+        edges, needs, shapes, dtypes = _edges(inputs)
     vc = [0]
     plan = op.save_plan
     if plan:
@@ -121,20 +105,40 @@ def call(op, inputs: tuple, params: tuple = ()):
     return t
 
 
-def _any_needed(needs, which) -> bool:
-    for w in which:
-        if needs[w]:
-            return True
-    return False
-
-
 def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
     """`need_self` overrides whether input 0 needs a gradient: an in-place op records a
     snapshot of its target as input 0, and what it saves depends on the target's need."""
+    edges, needs, shapes, dtypes = _edges(inputs)
+    if need_self is not None:
+        needs = (need_self,) + needs[1:]
+    saved = ()
+    if op.save_plan:
+        saved = []
+        for (i, _), m in zip(op.save_plan, op.save_mask(needs)):
+            if i < 0 or not m:
+                saved.append(None)  # the result is filled in once it exists
+            else:
+                x = inputs[i]
+                if type(x) is Tensor or isinstance(x, Tensor):
+                    saved.append(_save(x, x._vc, x._vc[0]))
+                else:
+                    saved.append((x, None, 0))
+    rec = Record(op, _next_position(), edges, needs, saved, params, shapes, dtypes)
+    if STATE.anomaly:
+        from .anomaly import forward_stack
+
+        extras(rec).trace = forward_stack()  # the user's frames, without tape's own
+    return rec
+
+
+def _edges(inputs: tuple):
+    """Per input: its edge, whether it needs a gradient, its shape and dtype (None when it
+    needs none), as tuples. Shared by _record and call's hot path."""
     edges, needs, shapes, dtypes = [], [], [], []
     for x in inputs:
         if (type(x) is Tensor or isinstance(x, Tensor)) and x._rg:
-            if x._x is not None and x._x.view_version is not None and x._vc[0] != x._x.view_version:
+            xx = x._x
+            if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
                 raise _stale_multi_view_error(x)
             r = x._rec
             edges.append((r, x._idx) if r is not None else (accumulate_grad(x), 0))
@@ -147,27 +151,7 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
             needs.append(False)
             shapes.append(None)
             dtypes.append(None)
-    if need_self is not None:
-        needs[0] = need_self
-    saved = ()
-    if op.save_plan:
-        saved = []
-        for i, which in op.save_plan:
-            if i < 0 or not _any_needed(needs, which):
-                saved.append(None)  # the result is filled in once it exists
-            else:
-                x = inputs[i]
-                if type(x) is Tensor or isinstance(x, Tensor):
-                    saved.append(_save(x, x._vc, x._vc[0]))
-                else:
-                    saved.append((x, None, 0))
-    rec = Record(op, _next_position(), tuple(edges), tuple(needs), saved, params,
-                 tuple(shapes), tuple(dtypes))
-    if STATE.anomaly:
-        from .anomaly import forward_stack
-
-        extras(rec).trace = forward_stack()  # the user's frames, without tape's own
-    return rec
+    return tuple(edges), tuple(needs), tuple(shapes), tuple(dtypes)
 
 
 def _save(value, vc, version):
@@ -228,8 +212,8 @@ def _recorded_outputs(op, rec: Record, inputs, out):
             t._extras().view_version = vc[0]
     if op.save_plan:
         saved = rec.saved
-        for k, (i, which) in enumerate(op.save_plan):
-            if i < 0 and _any_needed(rec.needs, which):
+        for k, ((i, _), m) in enumerate(zip(op.save_plan, op.save_mask(rec.needs))):
+            if i < 0 and m:
                 t = outs[0]
                 saved[k] = _save(t._data, t._vc, t._vc[0])
         rec.saved = tuple(saved)
@@ -711,14 +695,8 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
 
 def call_node(rec: Record, grads):
     """`node(*grads)`: run one backward rule by hand, as torch's Node.__call__."""
-    F = _prims(False)
+    from .api import PRIMS_NP as F
+
     vals = [g._data if isinstance(g, Tensor) else g for g in grads]
     out = _run(rec, vals, F, retain=True, create=False)
     return tuple(None if g is None else _wrap(np.asarray(g)) for g in out)
-
-
-def _prims(create):
-    from .api import PRIMS_NP, PRIMS_TAPE
-
-    return PRIMS_TAPE if create else PRIMS_NP
-
