@@ -7,6 +7,7 @@ backward, view). See NOTE [positions] and NOTE [who keeps records alive] in reco
 from __future__ import annotations
 
 import heapq
+import sys
 import weakref
 
 import numpy as np
@@ -560,7 +561,8 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
             if useful is not None and node not in useful:
                 continue
             if type(node) is AccumulateGrad:
-                _sink(node, grads[0], targets, captured, accumulate, create)
+                # popped, not indexed: then only _sink holds the gradient (NOTE [stealing])
+                _sink(node, grads.pop(), targets, captured, accumulate, create)
                 continue
             rec = node
             if targets is not None:  # NOTE [hooks and captured gradients] in hooks.py
@@ -612,7 +614,8 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 elif b[idx] is None:
                     b[idx] = gi
                 else:
-                    b[idx] = b[idx] + gi
+                    b[idx] = _accumulate(b[idx], gi)
+            in_grads = gi = None  # let go: a leaf's sink may take these arrays (NOTE [stealing])
     finally:
         STATE.grad_enabled = prev
     return captured
@@ -666,6 +669,33 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
 
 _before_node, _post_hooks = before_node, post_hooks  # NOTE [hook order] in hooks.py
 
+# NOTE [stealing]
+# A gradient array that a rule just made is playback's own temporary. When nothing else
+# refers to it (not the user, a hook, a saved value, another gradient slot, a view), a
+# leaf's first `.grad` can take it instead of a copy, and a second contribution can be
+# added into it in place, as torch does when a buffer's use count is 1. The reference
+# counts that mean "only playback holds it" are measured once here, with the same access
+# pattern as the real sites, because the interpreter's own counting differs across Python
+# versions. Views (`base` set) and read-only arrays (broadcasts) are never reused.
+_getrefcount = sys.getrefcount
+
+
+def _accumulate(old, gi):
+    """A gradient slot's sum, in place when the slot holds playback's own temporary."""
+    if (type(old) is ndarray and old.base is None and old.flags.writeable
+            and _getrefcount(old) <= _SLOT_ONLY):
+        np.add(old, gi, out=old)
+        return old
+    return old + gi
+
+
+def _refs(a):
+    return _getrefcount(a)
+
+
+_ARG_ONLY = _refs(np.empty(1))  # _sink(node, grads.pop(), ...): the argument alone
+_SLOT_ONLY = (lambda slot: _refs(slot[0]))([np.empty(1)])  # _accumulate(b[idx], gi)
+
 
 def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
     """A gradient reaching a leaf: its hooks, then capture or accumulation into `.grad`."""
@@ -682,7 +712,17 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
     if create:
         leaf._grad = g if old is None else old + g
     elif old is None:
-        leaf._grad = _wrap(np.array(g, dtype=leaf._data.dtype, copy=True))
+        dt = leaf._data.dtype
+        if type(g) is ndarray:
+            if (g.dtype == dt and g.base is None and g.flags.writeable
+                    and _getrefcount(g) <= _ARG_ONLY):
+                leaf._grad = _wrap(g)  # nobody else holds it: NOTE [stealing]
+            else:
+                leaf._grad = _wrap(np.array(g, dtype=dt, copy=True))
+        elif type(g) is dt.type:
+            leaf._grad = _wrap(g)  # a numpy scalar is immutable: nothing to copy
+        else:
+            leaf._grad = _wrap(np.array(g, dtype=dt, copy=True))
     elif old._rg:
         leaf._grad = _wrap(old._data + g)
     else:

@@ -1,0 +1,125 @@
+"""Gradient buffers that playback reuses (NOTE [stealing] in tape/engine.py, issue 6).
+
+A leaf's first `.grad` may take playback's own temporary instead of a copy, and a second
+contribution may be added into that temporary in place. Neither may ever be visible: each
+case below writes into one gradient and checks that no other gradient, the user's
+gradient argument, a hook's copy or a retained gradient changed. Every body runs on tape
+and on torch (the `mod` fixture), and values are checked against fixed arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _vec(mod, values, rg=True):
+    return mod.tensor(np.array(values, dtype=np.float64), requires_grad=rg)
+
+
+def test_two_leaves_fed_by_one_add_get_separate_buffers(mod):
+    a, b = _vec(mod, [1.0, 2.0]), _vec(mod, [3.0, 4.0])
+    (a + b).backward(mod.ones(2, dtype=mod.float64))
+    with mod.no_grad():
+        a.grad.mul_(10)
+    assert b.grad.tolist() == [1.0, 1.0]
+    assert a.grad.tolist() == [10.0, 10.0]
+
+
+def test_a_user_gradient_is_never_taken(mod):
+    x = _vec(mod, [1.0, 2.0, 3.0])
+    g = mod.tensor([0.5, 0.25, 2.0], dtype=mod.float64)
+    (x + 0).backward(g)
+    with mod.no_grad():
+        x.grad.add_(1)
+    assert g.tolist() == [0.5, 0.25, 2.0]
+    assert x.grad.tolist() == [1.5, 1.25, 3.0]
+
+
+def test_a_plain_numpy_gradient_argument_is_never_taken():
+    import tape
+
+    x = tape.tensor([1.0, 2.0], dtype=tape.float64, requires_grad=True)
+    g = np.array([3.0, 4.0])
+    tape.autograd.backward([x * 1], [g])
+    x.grad.data.add_(1)
+    assert g.tolist() == [3.0, 4.0]
+
+
+def test_a_hook_keeping_the_gradient_keeps_its_value(mod):
+    x = _vec(mod, [1.0, 2.0])
+    seen = []
+    x.register_hook(seen.append)
+    (x * 3).sum().backward()
+    with mod.no_grad():
+        x.grad.zero_()
+    assert seen[0].tolist() == [3.0, 3.0]
+
+
+def test_a_retained_gradient_and_the_leaf_gradient_stay_apart(mod):
+    x = _vec(mod, [1.0, 2.0])
+    y = x + 0
+    y.retain_grad()
+    y.backward(mod.tensor([2.0, 5.0], dtype=mod.float64))
+    with mod.no_grad():
+        x.grad.mul_(-1)
+    assert y.grad.tolist() == [2.0, 5.0]
+    assert x.grad.tolist() == [-2.0, -5.0]
+
+
+@pytest.mark.parametrize("how", ["x + x", "x * x", "three uses", "through a view"])
+def test_contributions_added_in_place_sum_correctly(mod, how):
+    x = _vec(mod, [1.0, 2.0, -1.0])
+    y = {
+        "x + x": lambda: x + x,
+        "x * x": lambda: x * x,
+        "three uses": lambda: x * 2 + x.sin() + x * x,
+        "through a view": lambda: x[:2].sum() * x + x.exp(),
+    }[how]()
+    y.backward(mod.ones(3, dtype=mod.float64))
+    v = np.array([1.0, 2.0, -1.0])
+    expected = {
+        "x + x": 2 * np.ones(3),
+        "x * x": 2 * v,
+        "three uses": 2 + np.cos(v) + 2 * v,
+        "through a view": v[:2].sum() + np.exp(v) + np.array([v.sum(), v.sum(), 0.0]),
+    }[how]
+    np.testing.assert_allclose(x.grad.detach().numpy(), expected, rtol=1e-12)
+
+
+def test_gradients_of_two_backward_calls_accumulate(mod):
+    x = _vec(mod, [1.0, 2.0])
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    assert first is x.grad  # accumulated into the same tensor, as torch does
+
+
+def test_autograd_grad_results_are_not_shared(mod):
+    x = _vec(mod, [1.0, 2.0])
+    y = _vec(mod, [3.0, 4.0])
+    gx, gy = mod.autograd.grad((x * y + x + y).sum(), (x, y))
+    with mod.no_grad():
+        gx.add_(1)
+    assert gx.tolist() == [5.0, 6.0]
+    assert gy.tolist() == [2.0, 3.0]
+
+
+def test_a_float32_leaf_gets_float32_gradient_from_a_float64_path(mod):
+    x = mod.tensor([1.0, 2.0], dtype=mod.float32, requires_grad=True)
+    (x.double() * 3).sum().backward()
+    assert x.grad.dtype == mod.float32
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_zero_d_leaves_get_a_gradient_they_own(mod):
+    x = mod.tensor(2.0, dtype=mod.float64, requires_grad=True)
+    y = mod.tensor(3.0, dtype=mod.float64, requires_grad=True)
+    (x * y).backward()
+    with mod.no_grad():
+        x.grad.add_(1)
+        y.grad.add_(10)
+    assert (x.grad.item(), y.grad.item()) == (4.0, 12.0)
+    assert x.grad.shape == () and y.grad.shape == ()
