@@ -23,6 +23,7 @@ _NEEDS1 = (True,)
 _FLOAT_SCALAR = {np.float64: True, np.float32: True, np.float16: True}
 _next_position = next_position
 _tape_append = TAPE.append
+_SCOPES = TAPE.scopes  # the same list: GradientTape adds and removes in place
 
 ndarray = np.ndarray
 _heappush, _heappop = heapq.heappush, heapq.heappop
@@ -102,7 +103,8 @@ def call(op, inputs: tuple, params: tuple = ()):
     t._vc = vc
     t._base = t._grad = t._x = None
     rec.outs = (_ref(t),)
-    _tape_append(rec)
+    if _SCOPES:
+        _tape_append(rec)
     return t
 
 

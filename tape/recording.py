@@ -2,9 +2,9 @@
 
 NOTE [who keeps records alive]
 A record is kept alive by the tensors it produced (`Tensor._rec`) and by later records that
-consume those tensors (`Record.inputs`), as torch's graph is. The global tape holds only
-weak references, pruned as they die, so its size is bounded by what is alive and dropping
-a graph's outputs frees its records and their saved arrays.
+consume those tensors (`Record.inputs`), as torch's graph is. The global tape holds no
+reference at all (NOTE [the global tape keeps no list]), so dropping a graph's outputs frees
+its records and their saved arrays.
 
 NOTE [positions]
 Positions come from one global counter, so an op's inputs always have lower positions than
@@ -15,8 +15,8 @@ record that feeds them.
 
 from __future__ import annotations
 
+import gc
 import itertools
-import weakref
 from typing import Any
 
 import attrs
@@ -74,35 +74,42 @@ FREED = _Freed()  # Record.saved after playback without retain_graph
 
 
 class Tape:
-    """The global tape: weak references to live records in position order."""
+    """The global tape: every live record, in position order.
+
+    NOTE [the global tape keeps no list]
+    Positions already order the records, and Python's cyclic garbage collector already
+    tracks every live `Record` (a slotted class with references is always tracked). So
+    the tape is materialised from the collector when someone looks at it, and recording an
+    op costs nothing here: a per-op weak reference was 9% of a recorded op's time on W1 and
+    one more object for every collection to walk (issue 6). Its size is what is alive, as
+    DESIGN.md asks. Only GradientTape scopes get each record as it is made.
+    """
 
     def __init__(self):
-        self._refs: list[weakref.ref] = []
-        self._prune_at = 1024
-        self.scopes: list = []  # GradientTape scopes currently recording
+        self.scopes: list = []  # GradientTape scopes currently recording (mutated in place)
 
     def append(self, rec: Record) -> None:
-        refs = self._refs
-        refs.append(weakref.ref(rec))
-        if len(refs) >= self._prune_at:
-            # amortised O(1): prune dead entries when the list has doubled
-            refs[:] = [r for r in refs if r() is not None]
-            self._prune_at = max(1024, 2 * len(refs))
-        if self.scopes:
-            for scope in self.scopes:
-                scope._add(rec)
+        """Hand a new record to the recording scopes (the engine skips this when none)."""
+        for scope in self.scopes:
+            scope._add(rec)
 
     def records(self) -> list[Record]:
         """The live records, oldest first."""
-        return [r for r in (ref() for ref in self._refs) if r is not None]
+        recs = [o for o in gc.get_objects() if type(o) is Record]
+        recs.sort(key=_position)
+        return recs
 
     def __len__(self) -> int:
-        return len(self.records())
+        return sum(1 for o in gc.get_objects() if type(o) is Record)
 
     def __repr__(self) -> str:
         from .wengert import format_records
 
         return format_records(self.records(), title="the global tape")
+
+
+def _position(rec: Record) -> int:
+    return rec.pos
 
 
 TAPE = Tape()
