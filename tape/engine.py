@@ -19,8 +19,15 @@ from .recording import FREED, TAPE, Record, extras, next_position
 from .tensor import Tensor, _wrap
 
 _new = object.__new__
-_NEEDS1 = (True,)
+_NEEDS1, _NEEDS2 = (True,), (True, True)
 _FLOAT_SCALAR = {np.float64: True, np.float32: True, np.float16: True}
+# a numpy float scalar's shape and dtype follow from its type: a record of one or two of
+# them reuses these (shapes, dtypes) pairs instead of asking each value (~50 ns a question)
+_SCALAR_META: dict = {}
+for _t in _FLOAT_SCALAR:
+    _SCALAR_META[_t] = (((),), (np.dtype(_t),))
+    for _u in _FLOAT_SCALAR:
+        _SCALAR_META[_t, _u] = (((), ()), (np.dtype(_t), np.dtype(_u)))
 _next_position = next_position
 _tape_append = TAPE.append
 _SCOPES = TAPE.scopes  # the same list: GradientTape adds and removes in place
@@ -40,38 +47,72 @@ TRACES: list = []  # tape.compile traces active in any thread (see tape/compiled
 def call(op, inputs: tuple, params: tuple = ()):
     if TRACES and STATE.trace is not None:
         return STATE.trace.call(op, inputs, params)  # runs this function again, untraced
-    arrays = []
-    requires = False
-    for x in inputs:
-        if type(x) is Tensor or isinstance(x, Tensor):
-            arrays.append(x._data)
-            if x._rg:
-                requires = True
-        else:
-            # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
-            arrays.append(x.item() if isinstance(x, np.generic) else x)
-    if op.view:
-        arrays[0] = inputs[0]._arr()
-    try:
-        out = op.forward(*arrays, *params)
-    except ValueError as exc:
-        raise _shape_error(op, arrays, exc) from None
-    if not requires or op.backward is None or not STATE.grad_enabled:
+    n = len(inputs)
+    # NOTE [hot path] one or two plain tensors (W1's and W4's ops): the arrays go to the
+    # forward without a list, and the record is built below without a loop
+    if n == 2:
+        a, b = inputs
+        fast = type(a) is Tensor and type(b) is Tensor and not op.view
+        if fast:
+            da, db = a._data, b._data
+            try:
+                out = op.forward(da, db, *params)
+            except ValueError as exc:
+                raise _shape_error(op, [da, db], exc) from None
+            requires = a._rg or b._rg
+    elif n == 1:
+        a = inputs[0]
+        fast = type(a) is Tensor and not op.view
+        if fast:
+            da = a._data
+            out = op.forward(da, *params)
+            requires = a._rg
+    else:
+        fast = False
+    if not fast:
+        arrays = []
+        requires = False
+        for x in inputs:
+            if type(x) is Tensor or isinstance(x, Tensor):
+                arrays.append(x._data)
+                if x._rg:
+                    requires = True
+            else:
+                # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
+                arrays.append(x.item() if isinstance(x, np.generic) else x)
+        if op.view:
+            arrays[0] = inputs[0]._arr()
+        try:
+            out = op.forward(*arrays, *params)
+        except ValueError as exc:
+            raise _shape_error(op, arrays, exc) from None
+    if not requires or op.backward is None:
         return _plain_outputs(op, inputs, out)
-    if STATE.slow or op.outputs != 1 or op.view:
+    if not STATE.fast:  # NOTE [fast flag] in grad_mode.py
+        if not STATE.grad_enabled:
+            return _plain_outputs(op, inputs, out)
         return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
-    # NOTE [hot path] one fresh output, no view, and nothing STATE.slow covers (anomaly
-    # mode, saved-tensor hooks, inference mode): the record is built in one pass, with the
-    # same checks as _record
-    if len(inputs) == 1:  # `requires`: the one input is a tensor that needs a gradient
-        x = inputs[0]
-        xx = x._x
-        if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
-            raise _stale_multi_view_error(x)
-        r = x._rec
-        edges = ((r, x._idx) if r is not None else (accumulate_grad(x), 0),)
-        d = arrays[0]
-        needs, shapes, dtypes = _NEEDS1, (d.shape,), (d.dtype,)
+    if op.outputs != 1 or op.view:
+        return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
+    # one fresh output, and nothing the fast flag rules out (anomaly mode, saved-tensor
+    # hooks, inference mode): the record is built in one pass, with the same checks as _record
+    if fast and n == 1:  # `requires`: the one input needs a gradient
+        xx = a._x
+        if xx is not None and xx.view_version is not None and a._vc[0] != xx.view_version:
+            raise _stale_multi_view_error(a)
+        r = a._rec
+        edges = ((r, a._idx) if r is not None else (accumulate_grad(a), 0),)
+        needs = _NEEDS1
+        meta = _SCALAR_META.get(type(da))
+        shapes, dtypes = ((da.shape,), (da.dtype,)) if meta is None else meta
+    elif fast and a._rg and b._rg and a._x is None and b._x is None:
+        r = a._rec
+        ea = (r, a._idx) if r is not None else (accumulate_grad(a), 0)
+        r = b._rec
+        eb = (r, b._idx) if r is not None else (accumulate_grad(b), 0)
+        edges, needs = (ea, eb), _NEEDS2
+        meta = _SCALAR_META.get((type(da), type(db)))
+        shapes, dtypes = ((da.shape, db.shape), (da.dtype, db.dtype)) if meta is None else meta
     else:
         edges, needs, shapes, dtypes = _edges(inputs)
     vc = [0]
