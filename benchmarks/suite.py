@@ -20,9 +20,10 @@ Method. Every backend's gradients are checked against the numpy floor's before a
 timed (a backend that disagrees is reported and not timed). Backends are interleaved in
 rounds and the median per call is reported, with ratios to numpy and to torch from the same
 run. The clock is process CPU time (wall time alongside); BLAS/OpenMP pools are pinned to
-one thread with threadpoolctl. W2 and W3 are also measured in a subprocess that never
+one thread with threadpoolctl. W1-W4 are also measured in a subprocess that never
 imports torch (torch's import changes how glibc's heap is trimmed, so page-fault costs
-differ); W5 runs each backend in a fresh subprocess, with and without torch imported.
+differ, and gives Python's cyclic GC ~145,000 more objects to walk); W5 runs each backend
+in a fresh subprocess, with and without torch imported.
 
 Writes the tables into docs/benchmarks.md (between the suite's markers; the rest of the
 page is kept) and a chart to docs/images/benchmarks.png, unless --no-write.
@@ -136,11 +137,17 @@ def deep_chain(ops: int) -> dict:
 # Subprocess workers
 
 
-def worker_notorch(size: dict, rounds: int, target: float, time_it: bool) -> dict:
-    """W2 and W3 for tape, tape.compile and numpy in a process that never imports torch."""
+NOTORCH = ("W1", "W2", "W3", "W4")  # measured again in a process that never imports torch
+
+
+def worker_notorch(size: dict, rounds: int, target: float, time_it: bool, only=NOTORCH) -> dict:
+    """The workloads for tape, tape.compile and numpy in a process that never imports torch.
+
+    torch's ~145,000 objects make every full collection of Python's cyclic GC walk them:
+    a graph of many recorded ops (W4) pays for that in a process that imported torch."""
     with bt.pinned():
         res = {k: run_workload(k, ["tape", "tape.compile", "numpy"], size, rounds, target, time_it)
-               for k in ("W2", "W3")}
+               for k in NOTORCH if k in only}
         pools = bt.thread_pools()
     return {"workloads": res, "torch_imported": "torch" in sys.modules, "thread_pools": pools}
 
@@ -239,6 +246,13 @@ def targets(rep: dict) -> list:
     row("W3 tape ≤ 1.1× numpy (torch imported)", ratio(res(w, "W3"), "tape", "numpy"), 1.1)
     row("W3 tape ≤ 1.1× numpy (torch never imported)", ratio(res(nt, "W3"), "tape", "numpy"), 1.1)
     row("W4 tape ≤ 0.5× torch", ratio(res(w, "W4"), "tape", "torch"), 0.5)
+    for k in ("W1", "W4"):
+        # tape from the process without torch, torch from the main one: two processes, so
+        # shown for what torch's presence costs tape (its GC walks torch's objects), not judged
+        t, ref = res(nt, k).get("tape"), res(w, k).get("torch")
+        if t and ref:
+            rows.append((f"{k} tape (torch never imported) ÷ torch (main process)",
+                         f"{t['cpu'] / ref['cpu']:.2f}×", None))
     for r in w5:
         if r.get("backend") in ("tape", "tape.compile") and "growth" in r:
             where = "torch imported" if r["torch_imported"] else "torch never imported"
@@ -460,7 +474,8 @@ def main(argv=None) -> int:
 
     if args.worker:
         if args.worker == "notorch":
-            res = worker_notorch(size, rounds, target, time_it)
+            only = tuple(args.only.split(",")) if args.only else NOTORCH
+            res = worker_notorch(size, rounds, target, time_it, only)
         else:
             res = worker_rss(args.backend, size, args.import_torch)
         with open(args.out, "w") as f:
@@ -529,10 +544,12 @@ def run_suite(args, mode_name, size_name, size, rounds, target, time_it) -> int:
             except Exception as exc:  # e.g. a RecursionError: reported, not fatal
                 rep["deep"] = {"ops": size["deep_ops"], "error": f"{type(exc).__name__}: {exc}"[:300],
                                "finite": False}
-    if only & {"W2", "W3"}:
-        log("[suite] W2, W3 in a subprocess without torch ...\n")
+    if only & set(NOTORCH):
+        keys = ",".join(k for k in NOTORCH if k in only)
+        log(f"[suite] {keys} in a subprocess without torch ...\n")
         rep["notorch"] = spawn(["--worker", "notorch", "--size", size_name, "--rounds", str(rounds),
-                                "--target", str(target)] + (["--smoke"] if mode_name == "smoke" else []))
+                                "--target", str(target), "--only", keys]
+                               + (["--smoke"] if mode_name == "smoke" else []))
     if "W5" in only:
         plan = [("tape", False), ("numpy", False), ("tape", True)]
         if "tape.compile" in backends and bw.missing("tape.compile") is None:
