@@ -105,7 +105,11 @@ def call(op, inputs: tuple, params: tuple = ()):
         needs = _NEEDS1
         meta = _SCALAR_META.get(type(da))
         shapes, dtypes = ((da.shape,), (da.dtype,)) if meta is None else meta
-    elif fast and a._rg and b._rg and a._x is None and b._x is None:
+    elif fast and a._rg and b._rg:
+        for x in inputs:
+            xx = x._x
+            if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
+                raise _stale_multi_view_error(x)
         r = a._rec
         ea = (r, a._idx) if r is not None else (accumulate_grad(a), 0)
         r = b._rec
