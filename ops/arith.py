@@ -10,6 +10,7 @@ from .dtypes import binary_dtype, float_dtype
 from .registry import Op, call, call_inplace, function, op
 
 _PY = (bool, int, float)
+_ndarray = np.ndarray
 
 
 def _dtype_of(a, b):
@@ -28,6 +29,11 @@ def _pointwise(ufunc, floating=False):
     pyop = _OPERATOR.get(ufunc)
 
     def forward(a, b, *_):
+        # two arrays of one dtype: numpy's result dtype is torch's (checked first: the
+        # common case of a model's forward)
+        if type(a) is _ndarray and type(b) is _ndarray and a.dtype == b.dtype and (
+                not floating or a.dtype.kind in "fc"):
+            return ufunc(a, b)
         # numpy float scalars with a same-type scalar or a Python number: numpy's result
         # dtype is torch's, and the scalar operator is much cheaper than the ufunc call
         if pyop is not None:

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import numpy as np
 
+# np.add.reduce is np.sum without its Python wrapper (~3 us a call on small arrays); the
+# result dtypes are the same (small integers and bools sum in the default int)
+_add_reduce = np.add.reduce
+
 
 def sum_to(x, shape):
     """Sum `x` down to `shape`: the gradient of broadcasting `shape` up to `x.shape`."""
-    if x.shape == shape:
+    xs = x.shape
+    if xs == shape:
         return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-    )
-    return np.sum(x, axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+    lead = len(xs) - len(shape)
+    if lead == 1 and shape and xs[1:] == shape:  # one leading dim (a bias's gradient)
+        return _add_reduce(x, axis=0)
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and xs[lead + i] != 1)
+    axes = tuple(range(lead)) + kept
+    return _add_reduce(x, axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
 
 
 def sum(x, dims=None, keepdim=False):
-    return np.sum(x, axis=dims, keepdims=keepdim)
+    return _add_reduce(x, axis=dims, keepdims=keepdim)
 
 
 def expand(x, shape):
@@ -79,6 +85,26 @@ def ones_like(x):
 
 def where(cond, a, b):
     return np.where(cond, a, b)
+
+
+_BITS = {np.dtype(np.float16): np.int16, np.dtype(np.float32): np.int32,
+         np.dtype(np.float64): np.int64}
+
+
+def zero_where(cond, g):
+    """where(cond, 0, g): zeros where `cond`, `g` elsewhere (NaN and inf in `g` zeroed too).
+
+    For float arrays, as integers: g & (cond - 1) keeps every bit of g where cond is False
+    and none (+0.0) where it is True. Exact, and about twice as fast as np.where."""
+    bits = _BITS.get(g.dtype) if type(g) is np.ndarray else None
+    if bits is None or type(cond) is not np.ndarray or cond.shape != g.shape:
+        return np.where(cond, 0.0, g)
+    out = np.empty(g.shape, g.dtype)
+    keep = out.view(bits)
+    np.copyto(keep, cond)  # (a separate cast: subtract(cond, 1) casting on the fly is slower)
+    np.subtract(keep, 1, out=keep)  # True -> 0, False -> -1 (all bits set)
+    np.bitwise_and(g.view(bits), keep, out=keep)
+    return out
 
 
 def exp(x):

@@ -83,6 +83,10 @@ def where(cond, a, b):
     return _F["where"](cond, a, b)
 
 
+def zero_where(cond, g):
+    return _F["where"](cond, 0.0, g)
+
+
 def exp(x):
     return _F["exp"](x)
 
