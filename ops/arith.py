@@ -66,9 +66,9 @@ def _sub_fwd(a, b, alpha):
     return _sub(a, b if alpha == 1 else b * alpha)
 
 
-ADD = op("add", "AddBackward0", _add_fwd, inputs=("self", "other"),
+ADD = op("add", "AddBackward0", _add_fwd, inputs=("self", "other"), kernel={(1,): np.add},
          backward=lambda F, ctx, g: (g, g if ctx.params[0] == 1 else g * ctx.params[0]))
-SUB = op("sub", "SubBackward0", _sub_fwd, inputs=("self", "other"),
+SUB = op("sub", "SubBackward0", _sub_fwd, inputs=("self", "other"), kernel={(1,): np.subtract},
          backward=lambda F, ctx, g: (g, -g if ctx.params[0] == 1 else g * -ctx.params[0]))
 # scalar - tensor: torch's rsub with the number as `other`
 RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
@@ -121,7 +121,8 @@ def _mul_bwd(F, ctx, g, self, other):
 
 
 MUL = op("mul", "MulBackward0", _pointwise(np.multiply), _mul_bwd,
-         inputs=("self", "other"), saves=(("self", (1,)), ("other", (0,))))
+         inputs=("self", "other"), saves=(("self", (1,)), ("other", (0,))),
+         kernel={(): np.multiply})
 
 
 def _div_bwd(F, ctx, g, self, other):
@@ -131,7 +132,8 @@ def _div_bwd(F, ctx, g, self, other):
 
 
 DIV = op("div", "DivBackward0", _pointwise(np.true_divide, floating=True), _div_bwd,
-         inputs=("self", "other"), saves=(("self", (1,)), ("other", (0, 1))))
+         inputs=("self", "other"), saves=(("self", (1,)), ("other", (0, 1))),
+         kernel={(): np.true_divide})
 
 RECIPROCAL = op("reciprocal", "ReciprocalBackward0",
                 lambda a: np.reciprocal(a, dtype=float_dtype(a.dtype)),
@@ -286,9 +288,9 @@ def _float_unary(ufunc):
 
 
 EXP = op("exp", "ExpBackward0", _float_unary(np.exp), lambda F, ctx, g, result: (g * result,),
-         saves=(("result", (0,)),))
+         saves=(("result", (0,)),), kernel={(): np.exp})
 LOG = op("log", "LogBackward0", _float_unary(np.log), lambda F, ctx, g, self: (g / self,),
-         saves=(("self", (0,)),))
+         saves=(("self", (0,)),), kernel={(): np.log})
 
 
 @function("exp", methods="exp")

@@ -133,17 +133,22 @@ def _rows(a, dim):
     return (a.reshape(1), 0) if a.ndim == 0 else (a, dim)
 
 
+# the ufuncs' own reduce: np.max / np.sum without their Python wrappers (small inputs)
+_max_reduce, _add_reduce = np.maximum.reduce, np.add.reduce
+
+
 def _softmax_fwd(a, dim):
     x, d = _rows(a, dim)
     # shifted by the max: exp never overflows (an empty dim has max -inf)
-    e = np.exp(x - np.max(x, axis=d, keepdims=True, initial=-np.inf))
-    return (e / np.sum(e, axis=d, keepdims=True)).reshape(a.shape)
+    e = np.exp(x - _max_reduce(x, axis=d, keepdims=True, initial=-np.inf))
+    return (e / _add_reduce(e, axis=d, keepdims=True)).reshape(a.shape)
 
 
 def _log_softmax_fwd(a, dim):
     x, d = _rows(a, dim)
-    s = x - np.max(x, axis=d, keepdims=True, initial=-np.inf)
-    return (s - np.log(np.sum(np.exp(s), axis=d, keepdims=True))).reshape(a.shape)
+    s = x - _max_reduce(x, axis=d, keepdims=True, initial=-np.inf)
+    lse = np.log(_add_reduce(np.exp(s), axis=d, keepdims=True))
+    return np.subtract(s, lse, out=s).reshape(a.shape)  # s is this function's own temporary
 
 
 def _softmax_dims(ctx):
@@ -330,65 +335,115 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 # ---- nll_loss -----------------------------------------------------------------------------
 # The target and the class weights are no inputs of the node (torch's NllLossBackward0 has one
-# edge); they ride along as parameters, with what forward and backward both need: per-sample
-# weights `w` (0 where ignored), the picked class index `idx` and the `valid` mask.
+# edge); they ride along as parameters, with what forward and backward both need (derived
+# from the target's values by _nll_derive): `index`,
+# which picks each sample's target class out of the input (x[index] has the target's shape),
+# and `neg_w`, minus the per-sample weights (0 where ignored), or None when every sample
+# counts with weight 1 (no class weights, nothing ignored: the common case, kept cheap).
 
 _NLL_PARAMS = ("target", "weight", "reduction", "ignore_index", "total_weight")
 
 
-def _nll_fwd(x, target, weight, red, ignore, total, w, idx, valid):
-    cdim = 1 if x.ndim >= 2 else 0
-    picked = np.take_along_axis(x, idx, axis=cdim).squeeze(cdim)
-    terms = np.where(valid, -(picked * w), np.zeros((), x.dtype))
+def _nll_fwd(x, target, weight, red, ignore, total, index, neg_w, valid):
+    picked = x[index]
+    if neg_w is None:
+        terms = -picked
+    elif valid is None:
+        terms = picked * neg_w
+    else:  # ignored entries give +0, even for an inf or NaN input
+        terms = np.where(valid, picked * neg_w, np.zeros((), x.dtype))
     if red == _NONE:
-        return terms
-    s = np.sum(terms, dtype=x.dtype)
+        return np.asarray(terms)
+    s = np.add.reduce(terms, axis=None, dtype=x.dtype)
     if red == _SUM:
         return np.asarray(s)
+    if total != 0:  # else 0/0: NaN, as torch, without numpy's warning
+        return np.asarray(s / total, dtype=x.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(s / total, dtype=x.dtype)
 
 
 def _nll_bwd(F, ctx, g, self):  # self is saved (as torch does) but only its shape matters
-    _, _, red, _, total, w, idx, valid = ctx.params
-    shape = ctx.shapes[0]
-    cdim = 1 if len(shape) >= 2 else 0
-    onehot = np.zeros(shape, dtype=ctx.dtypes[0])
-    np.put_along_axis(onehot, idx, np.expand_dims(np.where(valid, -w, 0), cdim), axis=cdim)
-    if red == _NONE:
-        g = F.unsqueeze_dims(g, (cdim,))
-    elif red == _MEAN and total != 0:  # all ignored: no entry gets a gradient (torch: zeros)
+    _, _, red, _, total, index, neg_w, _ = ctx.params
+    if red == _MEAN and total != 0:  # all ignored: no entry gets a gradient (torch: zeros)
         g = g / total
-    return (g * onehot,)
+    # each sample's gradient lands on its target class (one entry per sample: no repeats)
+    g = -g if neg_w is None else g * neg_w
+    return (F.index_put_zeros(ctx.shapes[0], index, g, g, False),)
+
+
+def _nll_index(shape, cdim, safe):
+    """The index of x (of `shape`, classes along `cdim`) that picks class `safe[...]` for
+    each sample: aranges broadcast along the other dims, `safe` along the class dim."""
+    rest = [n for d, n in enumerate(shape) if d != cdim]
+    index = []
+    for d, n in enumerate(shape):
+        if d == cdim:
+            index.append(safe)
+        else:
+            k = d if d < cdim else d - 1
+            r = [1] * len(rest)
+            r[k] = n
+            index.append(np.arange(n).reshape(r))
+    return tuple(index)
+
+
+def _nll_derive(arrays, params):
+    """(input arrays, (target, weight, reduction, ignore_index)) -> the op's params: the
+    picked classes and weights come from the target's values, so they are derived here,
+    where tape.compile can run it again on every replay (Op.derive)."""
+    (x,) = arrays
+    t, weight, red, ignore_index = params
+    cdim = 1 if x.ndim >= 2 else 0
+    n_classes = x.shape[cdim]
+    # one unsigned comparison finds negative and too large targets alike
+    if (t.view(np.uint64) if t.dtype == np.int64 else t).__ge__(n_classes).any():
+        valid = t != ignore_index
+        bad = valid & ((t < 0) | (t >= n_classes))
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    elif 0 <= ignore_index < n_classes:
+        valid = t != ignore_index
+    else:
+        valid = None  # every target is a class, none is ignore_index
+    if valid is None or valid.all():
+        valid, safe = None, t.astype(np.intp)  # a copy: the user may change `target` later
+    else:
+        safe = np.where(valid, t, 0).astype(np.intp)
+    wv = None if weight is None else weight.astype(x.dtype, copy=False)
+    if wv is None and valid is None:
+        neg_w = None
+        n_valid = safe.size
+    else:
+        w = np.ones(safe.shape, x.dtype) if wv is None else wv[safe]
+        if valid is None:
+            neg_w = -w
+        else:
+            w = w * valid
+            neg_w = np.where(valid, -w, np.zeros((), x.dtype))
+        n_valid = np.add.reduce(w, axis=None, dtype=x.dtype)
+    # torch keeps the total weight, except for per-sample losses of a batch (then 0)
+    batched_none = red == _NONE and x.ndim >= 2
+    total = np.asarray(0 if batched_none else n_valid, dtype=x.dtype)
+    index = ((safe,) if x.ndim == 1 else (np.arange(x.shape[0]), safe) if x.ndim == 2
+             else _nll_index(x.shape, cdim, safe))
+    return (t, wv, red, ignore_index, total, index, neg_w, valid)
 
 
 NLL = op("nll_loss", "NllLossBackward0", _nll_fwd, _nll_bwd, saves=(("self", (0,)),),
-         param_names=_NLL_PARAMS)
+         param_names=_NLL_PARAMS, derive=_nll_derive)
 NLL2D = op("nll_loss2d", "NllLoss2DBackward0", _nll_fwd, _nll_bwd, saves=(("self", (0,)),),
-           param_names=_NLL_PARAMS)
+           param_names=_NLL_PARAMS, derive=_nll_derive)
 
 
 def _nll_call(OP, input, target, weight, red, ignore_index):
-    x, t = input._data, target._data
+    t = target._data
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.torch_name}")
     if weight is not None and weight.dtype != input.dtype:
         raise RuntimeError(
             f"expected scalar type {input.dtype.torch_name} but found {weight.dtype.torch_name}")
-    cdim = 1 if x.ndim >= 2 else 0
-    n_classes = x.shape[cdim]
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= n_classes))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
-    safe = np.where(valid, t, 0).astype(np.intp)
-    wv = None if weight is None else weight._data.astype(x.dtype, copy=False)
-    w = (np.ones(safe.shape, x.dtype) if wv is None else wv[safe]) * valid
-    # torch keeps the total weight, except for per-sample losses of a batch (then 0)
-    batched_none = red == _NONE and x.ndim >= 2
-    total = np.asarray(0 if batched_none else np.sum(w, dtype=x.dtype), dtype=x.dtype)
-    idx = np.expand_dims(safe, cdim)
-    return call(OP, (input,), (t, wv, red, ignore_index, total, w.astype(x.dtype), idx, valid))
+    return call(OP, (input,), (t, None if weight is None else weight._data, red, ignore_index))
 
 
 def _nll_loss(input, target, weight, red, ignore_index):

@@ -45,11 +45,21 @@ class Op:
     param_names: tuple[str, ...] = ()
     # which outputs may carry a gradient (e.g. max's values yes, its indices no)
     differentiable_outputs: tuple[int, ...] | None = None
+    # {params: numpy callable on the tensor inputs alone}: forward's exact result for those
+    # params when every input already has the result's floating dtype (tape.compile binds it
+    # after checking it against the recorded result)
+    kernel: dict | None = None
+    # derive(input arrays, params) -> params: the values forward and backward need that are
+    # computed from tensor data (nll_loss's picked classes, from the target's values). The
+    # engine calls it before forward; tape.compile calls it again on every replay, where a
+    # value the Python wrapper computed would be stale (NOTE [values computed outside ops])
+    derive: Callable[..., tuple] | None = None
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)
     saves_result: bool = attrs.field(init=False, repr=False)
     save_masks: dict = attrs.field(init=False, repr=False)  # needs -> save_mask(needs)
+    direct: bool = attrs.field(init=False, repr=False)  # no view, no derive: the hot path
 
     def __attrs_post_init__(self):
         plan = tuple((-1 if name == "result" else self.inputs.index(name), tuple(which))
@@ -57,6 +67,7 @@ class Op:
         object.__setattr__(self, "save_plan", plan)
         object.__setattr__(self, "saves_result", any(i < 0 for i, _ in plan))
         object.__setattr__(self, "save_masks", {})
+        object.__setattr__(self, "direct", not self.view and self.derive is None)
 
     def save_mask(self, needs: tuple) -> tuple:
         """Per save_plan entry: is it saved, given which inputs need a gradient (cached)."""

@@ -44,7 +44,7 @@ def _inplace(OP, name: str, *method_aliases: str):
 
 SQRT = op("sqrt", "SqrtBackward0", _floating(np.sqrt),
           lambda F, ctx, g, result: (g / (2 * result),),  # inf at 0, as torch
-          saves=(("result", (0,)),))
+          saves=(("result", (0,)),), kernel={(): np.sqrt})
 
 
 @function("sqrt", methods="sqrt")
@@ -94,7 +94,7 @@ _inplace(ABS, "abs", "absolute_")
 # ---- trigonometric and hyperbolic -------------------------------------------------------
 
 SIN = op("sin", "SinBackward0", _floating(np.sin),
-         lambda F, ctx, g, self: (g * F.cos(self),), saves=(("self", (0,)),))
+         lambda F, ctx, g, self: (g * F.cos(self),), saves=(("self", (0,)),), kernel={(): np.sin})
 
 
 @function("sin", methods="sin")
@@ -106,7 +106,7 @@ def sin(input):
 _inplace(SIN, "sin")
 
 COS = op("cos", "CosBackward0", _floating(np.cos),
-         lambda F, ctx, g, self: (g * -F.sin(self),), saves=(("self", (0,)),))
+         lambda F, ctx, g, self: (g * -F.sin(self),), saves=(("self", (0,)),), kernel={(): np.cos})
 
 
 @function("cos", methods="cos")
@@ -118,7 +118,8 @@ def cos(input):
 _inplace(COS, "cos")
 
 TAN = op("tan", "TanBackward0", _floating(np.tan),
-         lambda F, ctx, g, result: (g * (1 + result * result),), saves=(("result", (0,)),))
+         lambda F, ctx, g, result: (g * (1 + result * result),), saves=(("result", (0,)),),
+         kernel={(): np.tan})
 
 
 @function("tan", methods="tan")
@@ -130,7 +131,8 @@ def tan(input):
 _inplace(TAN, "tan")
 
 TANH = op("tanh", "TanhBackward0", _floating(np.tanh),
-          lambda F, ctx, g, result: (g * (1 - result * result),), saves=(("result", (0,)),))
+          lambda F, ctx, g, result: (g * (1 - result * result),), saves=(("result", (0,)),),
+          kernel={(): np.tanh})
 
 
 @function("tanh", methods="tanh")
@@ -214,7 +216,7 @@ def erf(input):
 _inplace(ERF, "erf")
 
 LOG1P = op("log1p", "Log1PBackward0", _floating(np.log1p),
-           lambda F, ctx, g, self: (g / (self + 1),), saves=(("self", (0,)),))
+           lambda F, ctx, g, self: (g / (self + 1),), saves=(("self", (0,)),), kernel={(): np.log1p})
 
 
 @function("log1p", methods="log1p")
@@ -226,7 +228,7 @@ def log1p(input):
 _inplace(LOG1P, "log1p")
 
 EXPM1 = op("expm1", "Expm1Backward0", _floating(np.expm1),
-           lambda F, ctx, g, result: (g * (result + 1),), saves=(("result", (0,)),))
+           lambda F, ctx, g, result: (g * (result + 1),), saves=(("result", (0,)),), kernel={(): np.expm1})
 
 
 @function("expm1", methods="expm1")

@@ -20,13 +20,19 @@ warning. Things a plan cannot express (in-place ops, random numbers) also fall b
 
 from __future__ import annotations
 
+import ast
+import builtins
 import functools
+import itertools
+import linecache
+import operator
 import warnings
 import weakref
 
 import numpy as np
 
-from . import creation, engine
+from . import codegen, creation, engine
+from .api import PRIMS_NP
 from .grad_mode import STATE
 from .ops.registry import Op
 from .recording import Record, next_position
@@ -56,14 +62,17 @@ class _Step:
     """One planned op: which slots feed it, which it fills, and what its rule needs."""
 
     __slots__ = ("op", "ins", "params", "outs", "needs", "shapes", "dtypes", "grad", "checks",
-                 "dynamic")
+                 "dynamic", "multi")
 
-    def __init__(self, op, ins, params, outs):
+    def __init__(self, op, ins, params, outs, multi):
         self.op = op
         self.ins = ins  # per input: slot number, or ("const", value)
         self.params = params
-        self.dynamic = any(type(p) is _SlotRef for p in params)
+        # derive: the op's params are recomputed per call from these (NOTE [values computed
+        # outside ops]); the rule then reads them from the call's d<k> tuple
+        self.dynamic = op.derive is not None or any(type(p) is _SlotRef for p in params)
         self.outs = outs  # slot numbers of the outputs
+        self.multi = multi  # forward returns a tuple (the rule gets a tuple of gradients)
         self.needs = ()  # per input: does it need a gradient (the ctx.needs of the rule)
         self.shapes = ()
         self.dtypes = ()
@@ -114,7 +123,14 @@ class _Trace:
         params = tuple(_SlotRef(self.array_slot[id(p)])
                        if isinstance(p, np.ndarray) and id(p) in self.array_slot else p
                        for p in params)
-        self.steps.append(_Step(op, ins, params, tuple(self._new_slot(t) for t in outs)))
+        if any(_numpy_inside(p) for p in params):
+            # NOTE [values computed outside ops] a numpy value among the parameters was made
+            # by the op's Python wrapper, e.g. from a tensor's data (a boolean mask's indices,
+            # nll_loss's picked classes): a replay could not recompute it and would silently
+            # reuse this call's. Ops that need it declare `Op.derive` instead.
+            self.unsupported(f"{op.name}() with arguments computed from tensor values")
+        self.steps.append(_Step(op, ins, params, tuple(self._new_slot(t) for t in outs),
+                                isinstance(result, tuple)))
         return result
 
     def observe(self, t, value) -> None:
@@ -129,13 +145,72 @@ class _Trace:
             self.problem = what
 
 
-class _Plan:
-    """What replaying needs: the steps, the slots of args/outside tensors and outputs."""
+def _numpy_inside(p) -> bool:
+    """Is there a numpy array or scalar in parameter `p` (a slot's own value aside)?"""
+    if isinstance(p, (np.ndarray, np.generic)):
+        return True
+    if isinstance(p, (tuple, list)):
+        return any(_numpy_inside(q) for q in p)
+    if isinstance(p, slice):
+        return any(_numpy_inside(q) for q in (p.start, p.stop, p.step))
+    return False
 
-    def __init__(self, trace: _Trace, outputs, treedef):
+
+class _Stale(Exception):
+    """A generated backward met a gradient its first run did not see (see NOTE [codegen])."""
+
+
+_INTERPRET = object()  # backwards[pattern]: this pattern runs the interpreter for good
+# kernels the generated code writes as Python operators (ndarray's operators are these ufuncs)
+_OPERATORS = {np.add: ("+", operator.add), np.subtract: ("-", operator.sub),
+              np.multiply: ("*", operator.mul), np.true_divide: ("/", operator.truediv)}
+_plan_ids = itertools.count()
+
+
+def _tuple(items) -> str:
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _as_array(v):
+    """What eager hands a view op: a numpy scalar becomes a 0-d array (Tensor._arr)."""
+    return v if type(v) is np.ndarray else np.array(v)
+
+
+def _compile_source(name: str, src: str, ns: codegen.Namespace):
+    """Compile generated source; linecache keeps it, so tracebacks show the generated lines."""
+    filename = f"<tape.compile {name}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    exec(builtins.compile(src, filename, "exec"), ns.globals)  # noqa: S102 - our own generated code
+    return ns.globals[name.split()[-1]]
+
+
+class _Plan:
+    """What replaying needs: the steps, the slots of args/outside tensors and outputs, and
+    the generated functions that run them.
+
+    NOTE [codegen]
+    A plan is run by generated straight-line Python (`plan.source` shows it). `call` runs
+    the forward: guards on outside tensors and observed values, one line per op, then the
+    one CompiledFunctionBackward record. A pointwise op calls its plain numpy kernel (or
+    its Python operator) when the plan's dtypes allow it and that gives exactly the
+    recorded eager result; otherwise it calls op.forward as eager does. The backward is
+    generated per pattern of which outputs got a gradient, after its first run: that run
+    goes through the interpreter (`_interpret`, eager's own steps), which also notes, per
+    contribution, whether it was None and whether it needs sum_to or a dtype cast (shapes
+    and dtypes are fixed per plan, so these are too). The generated backward then runs
+    only the rules whose outputs got a gradient, inlined where tape/codegen.py can (NOTE
+    [inlining is exact]), and accumulates each slot's gradients in eager's order. A
+    contribution that turns out None (or not None) where the first run saw otherwise
+    raises _Stale, and that pattern goes back to the interpreter for good.
+    """
+
+    def __init__(self, trace: _Trace, outputs, treedef, args, name: str):
         self.n = trace.n
         self.n_args = trace.n_args
         self.steps = trace.steps
+        self.name = f"{name}_{next(_plan_ids)}"
+        self.slot_shapes = [t._data.shape for t in trace.keep]
         # strong references: constants made inside fn live as long as the plan
         self.outside = [(s, t, t._data.shape, t._data.dtype, t._rg) for s, t in trace.outside]
         self.out_slots = tuple(trace.slot_of[id(o)] for o in outputs)
@@ -157,6 +232,9 @@ class _Plan:
         for k, lst in checks.items():
             self.steps[k].checks = tuple(lst)
         self._plan_backward(trace)
+        self.backwards: dict = {}  # pattern of outputs with a gradient -> generated function
+        self.backward_sources: dict = {}
+        self.forward_source = self._build_call(trace, args)
 
     def _plan_backward(self, trace: _Trace) -> None:
         """Which slots need gradients, and each step's rule context (fixed per plan)."""
@@ -167,7 +245,8 @@ class _Plan:
             for s, t in trace.outside:
                 needs_grad[s] = t._rg
         self.grad_slots = needs_grad
-        for step in self.steps:
+        saved, derived = set(), []
+        for k, step in enumerate(self.steps):
             needs = tuple(not isinstance(i, tuple) and needs_grad[i] for i in step.ins)
             step.grad = step.op.backward is not None and any(needs)
             if step.grad:
@@ -178,74 +257,312 @@ class _Plan:
                                     for i in step.ins)
                 for s in step.outs:
                     needs_grad[s] = trace.keep[s]._data.dtype.kind in "fc"
-        self.backward_steps = [st for st in reversed(self.steps) if st.grad]
+                saved.update(p.slot for p in step.params if type(p) is _SlotRef)
+                if step.op.derive is not None:
+                    derived.append(k)
+                for i, which in step.op.save_plan:
+                    if any(needs[w] for w in which):
+                        src = step.outs[0] if i < 0 else step.ins[i]
+                        if type(src) is int:
+                            saved.add(src)
+        self.saved_slots = sorted(saved)  # the values the backward reads
+        self.derived_steps = derived  # steps whose derived params the backward reads
+        self.saved_names = [f"v{s}" for s in self.saved_slots] + [f"d{k}" for k in derived]
         self.sources = [i for i in range(self.n_args) if needs_grad[i]] + [
             s for s, *_ in self.outside if needs_grad[s]]
 
-    # ---- replay ------------------------------------------------------------------------
+    # ---- the generated forward ---------------------------------------------------------
 
-    def forward(self, arrays) -> list:
-        vals = [None] * self.n
-        vals[: self.n_args] = arrays
-        for s, t, shape, dtype, rg in self.outside:
-            if t._data.shape != shape or t._data.dtype != dtype or t._rg != rg:
-                raise _GuardFailed("an outside tensor changed")
-            vals[s] = t._data
-        for s, kind, value in self.arg_checks:
-            _check(vals[s], kind, value)
-        for step in self.steps:
-            args = [i[1] if type(i) is tuple else vals[i] for i in step.ins]
-            params = step.params
-            if step.dynamic:
-                params = tuple(vals[p.slot] if type(p) is _SlotRef else p for p in params)
-            out = step.op.forward(*args, *params)
-            if len(step.outs) == 1:
-                vals[step.outs[0]] = out
+    def _build_call(self, trace: _Trace, args) -> str:
+        ns = codegen.Namespace(_GuardFailed=_GuardFailed, _check=_check, _arr=_as_array,
+                               Record=Record, COMPILED=COMPILED, next_position=next_position,
+                               edge_of=engine.edge_of, _wrap=_wrap, _ref=weakref.ref,
+                               _tape_append=engine.TAPE.append)
+        names, slot = [], 0
+        body = []
+        for a in args:  # non-tensor arguments are part of the plan's key
+            if isinstance(a, Tensor):
+                names.append(f"x{slot}")
+                body.append(f"v{slot} = x{slot}._data")
+                slot += 1
             else:
-                for s, o in zip(step.outs, out):
-                    vals[s] = o
+                names.append("_")
+        for s, t, shape, dtype, rg in self.outside:
+            name = ns.bind(t, "outside")
+            body += [f"v{s} = {name}._data",
+                     f"if v{s}.shape != {shape!r} or v{s}.dtype != {ns.bind(dtype, 'dtype')} "
+                     f"or {name}._rg is not {rg}:",
+                     "    raise _GuardFailed('an outside tensor changed')"]
+        for s, kind, value in self.arg_checks:
+            body.append(f"_check(v{s}, {kind!r}, {ns.expr(value, 'seen')})")
+        for k, step in enumerate(self.steps):
+            body += self._forward_step(ns, trace, k, step)
             for s, kind, value in step.checks:
-                _check(vals[s], kind, value)
-        return vals
+                body.append(f"_check(v{s}, {kind!r}, {ns.expr(value, 'seen')})")
+        body += self._outputs(ns, trace)
+        src = f"def call({', '.join(names)}):\n" + "".join(f"    {line}\n" for line in body)
+        self.call = _compile_source(f"{self.name} call", src, ns)
+        return src
 
-    def backward(self, vals, out_grads, F) -> list:
+    def _forward_step(self, ns, trace: _Trace, k: int, step: _Step) -> list[str]:
+        op = step.op
+        args = []
+        for i in step.ins:
+            if type(i) is tuple:  # eager hands numpy scalars to forward as Python numbers
+                x = i[1]
+                args.append(ns.expr(x.item() if isinstance(x, np.generic) else x, "const"))
+            else:
+                args.append(f"v{i}")
+        lines = []
+        i0 = step.ins[0] if step.ins else None
+        if op.view and type(i0) is int and trace.keep[i0]._data.shape == ():
+            lines.append(f"v{i0} = _arr(v{i0})")
+        call = self._kernel(ns, trace, step, args)
+        if call is None:
+            params = [f"v{p.slot}" if type(p) is _SlotRef else ns.expr(p, "param")
+                      for p in step.params]
+            if op.derive is not None:
+                lines.append(f"d{k} = {ns.bind(op.derive, 'derive')}({_tuple(args)}, "
+                             f"{_tuple(params) if params else '()'})")
+                params = [f"*d{k}"]
+            call = f"{ns.bind(op.forward, op.name)}({', '.join(args + params)})"
+        targets = [f"v{s}" for s in step.outs]
+        target = ", ".join(targets) + ("," if len(targets) == 1 else "") if step.multi \
+            else targets[0]
+        lines.append(f"{target} = {call}")
+        return lines
+
+    def _kernel(self, ns, trace: _Trace, step: _Step, args: list) -> str | None:
+        """The op's plain numpy kernel, if it gives exactly the recorded eager result."""
+        table = step.op.kernel
+        if not table or step.multi or step.dynamic:
+            return None
+        try:
+            kernel = table.get(step.params)
+        except TypeError:  # unhashable params (arrays): no kernel
+            return None
+        out = trace.keep[step.outs[0]]._data
+        if kernel is None or out.dtype.kind not in "fc":
+            return None
+        values = []
+        for i in step.ins:
+            if type(i) is tuple:
+                if type(i[1]) not in (bool, int, float):
+                    return None
+                values.append(i[1])
+            elif trace.keep[i]._data.dtype != out.dtype:
+                return None
+            else:
+                values.append(trace.keep[i]._data)
+        symbol, pyop = _OPERATORS.get(kernel, (None, None))
+        if symbol is not None and len(values) != 2:
+            symbol = None
+        try:
+            with np.errstate(all="ignore"):
+                got = (pyop if symbol else kernel)(*values)
+        except Exception:  # noqa: BLE001 - any failure: call op.forward as eager does
+            return None
+        if (type(got) is not type(out) or got.dtype != out.dtype or got.shape != out.shape
+                or not np.array_equal(got, out, equal_nan=True)):
+            return None
+        if symbol is not None:
+            return f"{args[0]} {symbol} {args[1]}"
+        return f"{ns.bind(kernel, step.op.name)}({', '.join(args)})"
+
+    def _outputs(self, ns, trace: _Trace) -> list[str]:
+        """The output tensors: plain, or carrying the one CompiledFunctionBackward record."""
+        wrap = self.treedef is not None
+        treedef = ns.bind(self.treedef, "treedef") if wrap else None
+        grads = [self.grad_slots[s] for s in self.out_slots]
+        if not self.sources or not any(grads):
+            outs = [f"_wrap(v{s})" for s in self.out_slots]
+            return [f"return {treedef}({_tuple(outs)})" if wrap else f"return {outs[0]}"]
+        outside = {s: t for s, t, *_ in self.outside}
+        srcs = [f"edge_of(x{s})" if s < self.n_args else f"edge_of({ns.bind(outside[s], 'outside')})"
+                for s in self.sources]
+        shapes = tuple(trace.keep[s]._data.shape for s in self.sources)
+        dtypes = tuple(trace.keep[s]._data.dtype for s in self.sources)
+        saved = _tuple(self.saved_names) if self.saved_names else "()"
+        lines = [f"rec = Record(COMPILED, next_position(), {_tuple(srcs)}, "
+                 f"{(True,) * len(srcs)!r}, (({saved}, None, 0),), ({ns.bind(self, 'plan')},), "
+                 f"{ns.expr(shapes, 'shapes')}, {ns.bind(dtypes, 'dtypes')})"]
+        outs = []
+        for i, (s, g) in enumerate(zip(self.out_slots, grads)):
+            lines.append(f"o{i} = _wrap(v{s}, rec, {i}, True)" if g else f"o{i} = _wrap(v{s})")
+            outs.append(f"o{i}")
+        lines += [f"rec.outs = {_tuple(f'_ref({o})' for o in outs)}", "_tape_append(rec)",
+                  f"return {treedef}({_tuple(outs)})" if wrap else "return o0"]
+        return lines
+
+    # ---- the backward ------------------------------------------------------------------
+
+    def backward(self, saved, grads) -> tuple:
         """Gradients for self.sources, given the outputs' gradients (None where none)."""
+        pattern = tuple(g is not None for g in grads)
+        fn = self.backwards.get(pattern)
+        if fn is None:
+            learned: dict = {}
+            result = self._interpret(saved, grads, learned)
+            self.backwards[pattern] = self._build_backward(pattern, learned)
+            return result
+        if fn is not _INTERPRET:
+            try:
+                return fn(saved, *grads)
+            except _Stale:
+                self.backwards[pattern] = _INTERPRET
+        return self._interpret(saved, grads)
+
+    def _interpret(self, saved, out_grads, learned=None) -> tuple:
+        """Eager's backward over the plan; `learned` gets, per (step, input) contribution,
+        None (no gradient) or (needs sum_to, needs a dtype cast)."""
+        F = PRIMS_NP
+        vals = dict(zip(self.saved_slots, saved))
+        derived = dict(zip(self.derived_steps, saved[len(self.saved_slots):]))
         grads: dict[int, object] = {}
         for s, g in zip(self.out_slots, out_grads):
             if g is not None:
                 grads[s] = g if s not in grads else grads[s] + g
-        for step in self.backward_steps:
+        for k in range(len(self.steps) - 1, -1, -1):
+            step = self.steps[k]
+            if not step.grad:
+                continue
             gs = [grads.pop(s, None) for s in step.outs]
             if all(g is None for g in gs):
                 continue
-            if len(gs) == 1:
-                g = gs[0]
-            else:
-                g = tuple(gs)
-            saved = []
+            saved_args = []
             for i, which in step.op.save_plan:
                 if not any(step.needs[w] for w in which):
-                    saved.append(None)
+                    saved_args.append(None)
                 elif i < 0:
-                    saved.append(vals[step.outs[0]])
+                    saved_args.append(vals[step.outs[0]])
                 else:
                     src = step.ins[i]
-                    saved.append(src[1] if type(src) is tuple else vals[src])
-            if step.dynamic:  # rules read ctx.params: give them this call's values
-                ctx = _Ctx(step, tuple(vals[p.slot] if type(p) is _SlotRef else p
-                                       for p in step.params))
-            else:
-                ctx = step
-            in_grads = step.op.backward(F, ctx, g, *saved)
-            for src, gi, shape, dt in zip(step.ins, in_grads, step.shapes, step.dtypes):
-                if gi is None or type(src) is tuple or not self.grad_slots[src]:
+                    saved_args.append(src[1] if type(src) is tuple else vals[src])
+            ctx = _Ctx(step, derived[k]) if step.op.derive is not None else self._ctx(step, vals)
+            in_grads = step.op.backward(F, ctx, gs[0] if not step.multi else tuple(gs),
+                                        *saved_args)
+            for j, (src, gi, shape, dt) in enumerate(zip(step.ins, in_grads, step.shapes,
+                                                         step.dtypes)):
+                if type(src) is tuple or not self.grad_slots[src]:
                     continue
-                if gi.shape != shape:
+                if gi is None:
+                    if learned is not None:
+                        learned[k, j] = None
+                    continue
+                fix = (gi.shape != shape, gi.dtype != dt)
+                if learned is not None:
+                    learned[k, j] = fix
+                if fix[0]:
                     gi = F.sum_to(gi, shape)
-                if gi.dtype != dt:
-                    gi = gi.astype(dt)
+                if fix[1]:
+                    gi = F.to_dtype(gi, dt)
                 grads[src] = gi if src not in grads else grads[src] + gi
-        return [grads.get(s) for s in self.sources]
+        return tuple(grads.get(s) for s in self.sources)
+
+    @staticmethod
+    def _ctx(step: _Step, vals):
+        if not step.dynamic:
+            return step
+        return _Ctx(step, tuple(vals[p.slot] if type(p) is _SlotRef else p for p in step.params))
+
+    def _build_backward(self, pattern: tuple, learned: dict):
+        ns = codegen.Namespace(F=PRIMS_NP, _Stale=_Stale, _Ctx=_Ctx)
+        outs = [f"o{i}" for i in range(len(self.out_slots))]
+        body = [f"{', '.join(self.saved_names)}, = saved"] if self.saved_names else []
+        has: set[int] = set()
+        for o, s, present in zip(outs, self.out_slots, pattern):
+            if present:
+                body.append(f"g{s} = {o}" if s not in has else f"g{s} = g{s} + {o}")
+                has.add(s)
+        for k in range(len(self.steps) - 1, -1, -1):
+            step = self.steps[k]
+            if step.grad and any(s in has for s in step.outs):
+                body += self._backward_step(ns, k, step, has, learned)
+        body.append(f"return {_tuple(f'g{s}' if s in has else 'None' for s in self.sources)}")
+        name = f"backward_{''.join('1' if p else '0' for p in pattern)}"
+        src = f"def {name}(saved, {', '.join(outs)}):\n" + "".join(f"    {b}\n" for b in body)
+        self.backward_sources[pattern] = src
+        return _compile_source(f"{self.name} {name}", src, ns)
+
+    def _backward_step(self, ns, k: int, step: _Step, has: set, learned: dict) -> list[str]:
+        op = step.op
+        lines = [f"# {op.node}"]
+        g = f"g{step.outs[0]}" if not step.multi else \
+            _tuple(f"g{s}" if s in has else "None" for s in step.outs)
+        saved_args = []
+        for i, which in op.save_plan:
+            if not any(step.needs[w] for w in which):
+                saved_args.append("None")
+            elif i < 0:
+                saved_args.append(f"v{step.outs[0]}")
+            else:
+                src = step.ins[i]
+                saved_args.append(ns.expr(src[1], "const") if type(src) is tuple else f"v{src}")
+        ctx = f"c{k}" if step.dynamic else ns.bind(step, f"ctx{k}")
+        elems, pre = (None, None) if op.derive is not None else \
+            self._inline(ns, k, step, g, saved_args, ctx)
+        if elems is None:  # called, not inlined
+            pre = [f"r{k} = {ns.bind(op.backward, 'rule')}(F, {ctx}, {g}, {', '.join(saved_args)})"]
+            elems = [(f"r{k}[{j}]", True) for j in range(len(step.ins))]
+        if op.derive is not None:
+            lines.append(f"{ctx} = _Ctx({ns.bind(step, f'step{k}')}, d{k})")
+        elif step.dynamic and any(ctx in line for line in pre + [e for e, _ in elems]):
+            params = _tuple(f"v{p.slot}" if type(p) is _SlotRef else ns.expr(p, "param")
+                            for p in step.params) if step.params else "()"
+            lines.append(f"{ctx} = _Ctx({ns.bind(step, f'step{k}')}, {params})")
+        lines += pre
+        for j, src in enumerate(step.ins):
+            if type(src) is tuple or not self.grad_slots[src]:
+                continue
+            expr, maybe_none = elems[j] if j < len(elems) else ("None", False)
+            if (k, j) not in learned:
+                continue  # no gradient reached this rule, or it returned none for input j
+            info = learned[k, j]
+            if info is None:  # the first run got None here
+                if expr != "None":
+                    lines.append(f"if {expr} is not None: raise _Stale")
+                continue
+            if maybe_none:
+                lines += [f"t = {expr}", "if t is None: raise _Stale"]
+                expr = "t"
+            if info[0]:
+                expr = f"F.sum_to({expr}, {step.shapes[j]!r})"
+            if info[1]:
+                expr = f"F.to_dtype({expr}, {ns.bind(step.dtypes[j], 'dtype')})"
+            lines.append(f"g{src} = {expr}" if src not in has else f"g{src} = g{src} + {expr}")
+            has.add(src)
+        # a slot's gradient is complete once its producer ran: let big arrays go now
+        dead = [f"g{s}" for s in step.outs if s in has and self.slot_shapes[s] != ()]
+        if dead:
+            lines.append(f"del {', '.join(dead)}")
+        return lines
+
+    def _inline(self, ns, k: int, step: _Step, g: str, saved_args: list, ctx: str):
+        """The rule's gradient expressions as [(source, may be None)], and the statements
+        before them; (None, None) when the rule cannot be inlined."""
+        inl = codegen.Inliner(ns, PRIMS_NP, f"_{k}_")
+        params = ast.Tuple([ast.Name(f"v{p.slot}", ast.Load()) if type(p) is _SlotRef
+                            else ns.node(p, "param") for p in step.params], ast.Load())
+        inl.ctx = {"needs": ast.Constant(step.needs), "shapes": ns.node(step.shapes, "shapes"),
+                   "dtypes": ns.node(step.dtypes, "dtypes"), "params": params}
+        args = [ast.Name(codegen.F_MARK, ast.Load()), ast.Name(codegen.CTX_MARK, ast.Load()),
+                ast.parse(g, mode="eval").body] + [ast.parse(a, mode="eval").body
+                                                   for a in saved_args]
+        stmts: list = []
+        try:
+            result = inl.call(step.op.backward, args, stmts)
+        except codegen.CannotInline:
+            return None, None
+        if isinstance(result, ast.Constant) and isinstance(result.value, tuple):
+            parts = [ast.Constant(v) for v in result.value]
+        elif isinstance(result, ast.Tuple):
+            parts = result.elts
+        else:
+            return None, None
+        pre = [ast.unparse(codegen.unmark(st, "F", ctx)) for st in stmts]
+        elems = [(ast.unparse(codegen.unmark(p, "F", ctx)), not isinstance(
+            p, (ast.BinOp, ast.UnaryOp, ast.Name))) for p in parts]
+        return elems, pre
 
 
 class _Ctx:
@@ -272,19 +589,11 @@ def _check(actual, kind, value) -> None:
         raise _GuardFailed("a value read from a tensor while recording is different now")
 
 
-def _compiled_backward(F, rec, g, *saved):
-    plan, vals = rec.params
-    if F is not engine_prims_np():
+def _compiled_backward(F, rec, g, saved):
+    if F is not PRIMS_NP:
         raise RuntimeError("double backward through a tape.compile'd function is not supported: "
                            "call the function without tape.compile to differentiate twice")
-    grads = g if isinstance(g, tuple) else (g,)
-    return tuple(plan.backward(vals, grads, F))
-
-
-def engine_prims_np():
-    from .api import PRIMS_NP
-
-    return PRIMS_NP
+    return rec.params[0].backward(saved, g if isinstance(g, tuple) else (g,))
 
 
 COMPILED = Op(name="compiled_function", node="CompiledFunctionBackward", forward=None,
@@ -297,10 +606,6 @@ def _flatten(result):
     if isinstance(result, (tuple, list)) and all(isinstance(r, Tensor) for r in result):
         return list(result), type(result)
     raise _Unsupported("a result that is not a tensor or a tuple/list of tensors")
-
-
-def _unflatten(outs, treedef):
-    return outs[0] if treedef is None else treedef(outs)
 
 
 class CompiledFunction:
@@ -319,10 +624,7 @@ class CompiledFunction:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         try:
-            key = (STATE.grad_enabled,) + tuple(
-                (a._data.shape, a._data.dtype, a._rg) if isinstance(a, Tensor) else ("py", a)
-                for a in args)
-            hash(key)
+            key = self._key(args)
         except TypeError:
             self.stats["eager"] += 1
             return self.fn(*args)  # unhashable non-tensor arguments: no plan can key them
@@ -340,6 +642,14 @@ class CompiledFunction:
                     self.plans.clear()
                     return self.fn(*args)
         return self._record(key, args)
+
+    @staticmethod
+    def _key(args) -> tuple:
+        key = (STATE.grad_enabled,) + tuple(
+            (a._data.shape, a._data.dtype, a._rg) if isinstance(a, Tensor) else ("py", a)
+            for a in args)
+        hash(key)
+        return key
 
     def _record(self, key, args):
         if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks:
@@ -362,7 +672,7 @@ class CompiledFunction:
             if problem is not None:
                 raise _Unsupported(problem)
             outs, treedef = _flatten(result)
-            plan = self.plans[key] = _Plan(trace, outs, treedef)
+            plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.fn.__name__)
         except _Unsupported as why:
             warnings.warn(f"tape.compile: {self.fn.__name__} uses {why}, which a replayed plan "
                           "cannot express; running it eagerly", RuntimeWarning, stacklevel=3)
@@ -372,24 +682,21 @@ class CompiledFunction:
         return self._replay(plan, args)
 
     def _replay(self, plan: _Plan, args):
-        arrays = [a._data for a in args if isinstance(a, Tensor)]
-        vals = plan.forward(arrays)
+        out = plan.call(*args)
         self.stats["replayed"] += 1
-        out_arrays = [vals[s] for s in plan.out_slots]
-        if not plan.sources:
-            return _unflatten([_wrap(a) for a in out_arrays], plan.treedef)
-        # one record for the whole function; its inputs are the sources' edges
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        edge_tensors = [tensors[i] for i in plan.sources if i < plan.n_args] + [
-            t for s, t, *_ in plan.outside if s in plan.sources]
-        edges = tuple(engine.edge_of(t) for t in edge_tensors)
-        rec = Record(COMPILED, next_position(), edges, tuple(True for _ in edges), (),
-                     (plan, vals), tuple(t._data.shape for t in edge_tensors),
-                     tuple(t._data.dtype for t in edge_tensors))
-        outs = [_wrap(a, rec, i, a.dtype.kind in "fc") for i, a in enumerate(out_arrays)]
-        rec.outs = tuple(weakref.ref(t) for t in outs)
-        engine.TAPE.append(rec)
-        return _unflatten(outs, plan.treedef)
+        return out
+
+    def source(self, *args) -> str:
+        """The generated Python of the plan these arguments run (recording one if needed):
+        the forward, then each backward generated so far (one per pattern of outputs that
+        got a gradient; the first backward call of a pattern generates it)."""
+        key = self._key(args)
+        if key not in self.plans:
+            self(*args)
+        plan = self.plans.get(key)
+        if plan is None:
+            return f"# {self.fn.__name__} runs eagerly: no plan"
+        return "\n".join([plan.forward_source] + list(plan.backward_sources.values()))
 
 
 def compile(fn=None, **options):  # noqa: A001 - torch's name

@@ -52,7 +52,7 @@ def call(op, inputs: tuple, params: tuple = ()):
     # forward without a list, and the record is built below without a loop
     if n == 2:
         a, b = inputs
-        fast = type(a) is Tensor and type(b) is Tensor and not op.view
+        fast = type(a) is Tensor and type(b) is Tensor and op.direct
         if fast:
             da, db = a._data, b._data
             try:
@@ -62,7 +62,7 @@ def call(op, inputs: tuple, params: tuple = ()):
             requires = a._rg or b._rg
     elif n == 1:
         a = inputs[0]
-        fast = type(a) is Tensor and not op.view
+        fast = type(a) is Tensor and op.direct
         if fast:
             da = a._data
             out = op.forward(da, *params)
@@ -82,6 +82,8 @@ def call(op, inputs: tuple, params: tuple = ()):
                 arrays.append(x.item() if isinstance(x, np.generic) else x)
         if op.view:
             arrays[0] = inputs[0]._arr()
+        if op.derive is not None:
+            params = op.derive(arrays, params)
         try:
             out = op.forward(*arrays, *params)
         except ValueError as exc:
@@ -301,6 +303,8 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
         _check_inplace_allowed(self)
     inputs = (self,) + others
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
+    if op.derive is not None:
+        params = op.derive(arrays, params)
     try:
         out = op.forward(*arrays, *params)
     except ValueError as exc:

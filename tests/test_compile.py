@@ -171,3 +171,189 @@ def test_double_backward_through_compiled_is_refused():
     assert g.tolist() == [3.0, 12.0]
     with pytest.raises(RuntimeError, match="double backward through a tape.compile"):
         tape.autograd.grad(compiled(x), x, create_graph=True)
+
+
+# ---- the generated code: compiled equals eager, exactly, case by case -------------------
+
+W32 = tape.tensor(rng.standard_normal(3), dtype=tape.float32, requires_grad=True)
+
+
+def _chain(x, a):  # W1's shape: 0-d values, scalar kernels and inlined rules
+    y = x
+    for _ in range(3):
+        y = tape.tanh(tape.sin(y * a + x))
+    return y
+
+
+def _broadcast(x, b):  # gradients summed back to the (3,) and (4, 1) inputs
+    return (x * b + b / (x * x + 1.0) - 2.0 * x).exp().log1p()
+
+
+def _multi_output(x):  # a multi-output op (unbind), two of its three outputs used
+    a, _, c = x.unbind(1)
+    return a * 2.0 + c.exp()
+
+
+def _closed_over(x):  # a parameter the function closes over
+    return (x * W32).sum()
+
+
+def _no_grad_op(x, y):  # y needs no gradient; the int result of argmax needs none either
+    return x * y + y.argmax().to(x.dtype), y * 2.0
+
+
+def _where_inside(x):  # a parameter computed inside (where's condition)
+    return tape.where(x > 0, x.sin(), x * 0.5)
+
+
+EXACT = [
+    ("chain", _chain, [(), ()], [True, True]),
+    ("broadcast", _broadcast, [(3,), (4, 1)], [True, True]),
+    ("multi_output", _multi_output, [(2, 3)], [True]),
+    ("closed_over", _closed_over, [(3,)], [True]),
+    ("no_grad_op", _no_grad_op, [(3,), (3,)], [True, False]),
+    ("where_inside", _where_inside, [(4,)], [True]),
+]
+
+
+def _run(fn, arrays, rgs, dtype, grad=True):
+    W32.grad = None
+    xs = [tape.tensor(a, dtype=dtype, requires_grad=rg and grad) for a, rg in zip(arrays, rgs)]
+    if grad:
+        out = fn(*xs)
+    else:
+        with tape.no_grad():
+            out = fn(*xs)
+    outs = out if isinstance(out, tuple) else (out,)
+    used = [o for o in outs if o.requires_grad]
+    if used:
+        tape.autograd.backward([o.sum() for o in used])
+    grads = [None if x.grad is None else x.grad.numpy().copy() for x in xs]
+    return ([o.detach().numpy().copy() for o in outs], [o.requires_grad for o in outs], grads,
+            None if W32.grad is None else W32.grad.numpy().copy())
+
+
+@pytest.mark.parametrize("dtype", [tape.float32, tape.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("grad", [True, False], ids=["grad", "no_grad"])
+@pytest.mark.parametrize("name, fn, shapes, rgs", EXACT, ids=[c[0] for c in EXACT])
+def test_generated_code_equals_eager_exactly(name, fn, shapes, rgs, dtype, grad):
+    compiled = tape.compile(fn)
+    for _ in range(3):  # recording, the first replay (learns), generated replays
+        arrays = [rng.standard_normal(s) for s in shapes]
+        want, got = _run(fn, arrays, rgs, dtype, grad), _run(compiled, arrays, rgs, dtype, grad)
+        for w, g in zip(want[0] + want[2] + [want[3]], got[0] + got[2] + [got[3]]):
+            assert (w is None) == (g is None)
+            if w is not None:
+                assert w.dtype == g.dtype and w.shape == g.shape
+                np.testing.assert_array_equal(g, w)  # same numpy calls: same bits
+        assert want[1] == got[1]  # requires_grad of each output
+    assert compiled.stats["replayed"] == 3 and compiled.stats["eager"] == 0
+
+
+def test_source_shows_generated_forward_and_backward():
+    x = tape.tensor(0.5, requires_grad=True)
+    compiled = tape.compile(lambda x: (x * x).sin())
+    assert "def call(x0):" in compiled.source(x) and "def backward" not in compiled.source(x)
+    compiled(x).backward()
+    src = compiled.source(x)
+    assert "v1 = v0 * v0" in src  # the kernel as an operator, not op.forward
+    assert "def backward_1(saved, o0):" in src
+    assert "g1 = g2 * cos_" in src and "rule_" not in src  # the rules inlined, not called
+
+
+def test_backward_twice_needs_retain_graph_as_eager():
+    compiled = tape.compile(lambda x: (x * x).sum())
+    x = tape.tensor([1.0, 2.0], requires_grad=True)
+    y = compiled(x)
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_a_new_output_gradient_pattern_gets_its_own_backward():
+    compiled = tape.compile(lambda x: (x.sin(), x.cos()))
+    for which in (0, 1, 0, 1):
+        x = tape.tensor([0.3, 0.4], dtype=tape.float64, requires_grad=True)
+        outs = compiled(x)
+        outs[which].sum().backward()
+        want = np.cos([0.3, 0.4]) if which == 0 else -np.sin([0.3, 0.4])
+        np.testing.assert_array_equal(x.grad.numpy(), want)
+    plan = next(iter(compiled.plans.values()))
+    assert sorted(plan.backward_sources) == [(False, True), (True, False)]
+
+
+def test_guards_still_rerecord_after_code_generation():
+    w = tape.tensor([1.0, 2.0], requires_grad=True)
+    compiled = tape.compile(lambda x: x * w if x.sum().item() > 0 else x * 3.0)
+    for _ in range(3):
+        compiled(tape.tensor([1.0, 1.0], requires_grad=True)).sum().backward()
+    assert compiled.stats["recorded"] == 1
+    assert compiled(tape.tensor([-1.0, -1.0])).tolist() == [-3.0, -3.0]  # .item() guard
+    w2 = tape.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    compiled = tape.compile(lambda x: (x * w2).sum())
+    compiled(tape.tensor([1.0, 1.0, 1.0]))
+    w2._data = np.zeros(3, dtype=np.float64)  # the outside tensor's dtype changed
+    assert compiled(tape.tensor([1.0, 1.0, 1.0])).item() == 0.0
+    assert compiled.stats["recorded"] == 2
+
+
+# ---- values a wrapper computes from tensor data (NOTE [values computed outside ops]) -----
+
+
+def _eager_and_compiled(fn, *datas):
+    """fn's value and gradients eagerly and through one tape.compile'd fn, per data."""
+    cfn = tape.compile(fn)
+    out = []
+    for data in datas:
+        got = []
+        for f in (fn, cfn):
+            x = tape.tensor(np.array(data, dtype=np.float64), requires_grad=True)
+            y = f(x)
+            y.backward()
+            got.append((y.item(), x.grad.tolist()))
+        out.append(got)
+    return cfn, out
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("boolean mask", lambda x: (x[x > 0] * 2).sum()),
+    ("max(dim) indices", lambda x: x.reshape(2, 2).max(dim=1).values.sum()),
+    ("logsigmoid buffer", lambda x: tape.nn.functional.logsigmoid(x).sum()),
+])
+def test_values_computed_from_data_outside_ops_fall_back_to_eager(name, fn):
+    # a replay would reuse the first call's mask / indices / buffer: it must not replay
+    with pytest.warns(RuntimeWarning, match="arguments computed from tensor values"):
+        cfn, out = _eager_and_compiled(fn, [1.0, -2.0, 3.0, 0.5], [-1.0, 2.0, 3.0, -4.0],
+                                       [5.0, 6.0, -7.0, 8.0])
+    for eager, compiled in out:
+        assert compiled == eager
+    assert cfn.stats["replayed"] == 0
+
+
+def test_nll_loss_targets_are_derived_again_on_every_replay():
+    import tape.nn.functional as F
+
+    def loss(z, t):
+        return F.cross_entropy(z, t)
+
+    cfn = tape.compile(loss)
+    z0 = np.array([[1.0, 2.0, 3.0], [3.0, 1.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback: the plan replays
+        for t in ([0, 1], [2, 0], [1, 1], [2, 2]):
+            got = []
+            for f in (loss, cfn):
+                z = tape.tensor(z0, requires_grad=True)
+                y = f(z, tape.tensor(t))
+                y.backward()
+                got.append((y.item(), z.grad.numpy().copy()))
+            assert got[0][0] == got[1][0]
+            np.testing.assert_array_equal(got[0][1], got[1][1])
+    assert cfn.stats["replayed"] >= 4 and cfn.stats["eager"] == 0
+    # the targets are checked on replay too: torch's error, not numpy's wrap-around
+    with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+        cfn(tape.tensor(z0, requires_grad=True), tape.tensor([0, 3]))
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):
+        cfn(tape.tensor(z0, requires_grad=True), tape.tensor([-1, 0]))
