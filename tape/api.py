@@ -38,3 +38,4 @@ def _tape_prims() -> types.SimpleNamespace:
 
 
 PRIMS_TAPE = _tape_prims()
+engine.PRIMS_NP, engine.PRIMS_TAPE = PRIMS_NP, PRIMS_TAPE  # playback's two namespaces

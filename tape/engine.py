@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from . import tensor as _tensor_module
 from .grad_mode import STATE
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
@@ -23,6 +24,7 @@ _NEEDS1, _NEEDS2 = (True,), (True, True)
 _FLOAT_SCALAR = {np.float64: True, np.float32: True, np.float16: True}
 # a numpy float scalar's shape and dtype follow from its type: a record of one or two of
 # them reuses these (shapes, dtypes) pairs instead of asking each value (~50 ns a question)
+_ONE = {t: t(1) for t in _FLOAT_SCALAR}
 _SCALAR_META: dict = {}
 for _t in _FLOAT_SCALAR:
     _SCALAR_META[_t] = (((),), (np.dtype(_t),))
@@ -30,6 +32,7 @@ for _t in _FLOAT_SCALAR:
         _SCALAR_META[_t, _u] = (((), ()), (np.dtype(_t), np.dtype(_u)))
 _next_position = next_position
 _tape_append = TAPE.append
+_tensor_module._engine = sys.modules[__name__]  # Tensor.backward calls backward() below
 _SCOPES = TAPE.scopes  # the same list: GradientTape adds and removes in place
 
 ndarray = np.ndarray
@@ -42,6 +45,9 @@ _ref = weakref.ref
 
 
 TRACES: list = []  # tape.compile traces active in any thread (see tape/compiled.py)
+# the primitives namespaces backward rules run on (raw numpy; tape's own, for create_graph),
+# set by tape.api once the op families are loaded
+PRIMS_NP = PRIMS_TAPE = None
 
 
 def call(op, inputs: tuple, params: tuple = ()):
@@ -540,7 +546,10 @@ def _roots(tensors, grads, create):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = np.ones_like(t._data)
+            d = t._data
+            g = _ONE.get(type(d))  # a 0-d float: its own numpy scalar 1 (np.ones_like: ~4 µs)
+            if g is None:
+                g = np.ones_like(d)
         else:
             if not isinstance(g, Tensor):
                 g = np.asarray(g, dtype=t._data.dtype)
@@ -595,8 +604,6 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     gradients are returned) and, with `accumulate`, the only leaves to accumulate into.
     within: if given (with targets), only these records run (a GradientTape's scope).
     """
-    from .api import PRIMS_NP, PRIMS_TAPE
-
     F = PRIMS_TAPE if create else PRIMS_NP
     useful = None if targets is None else _useful_nodes(roots, targets, within)
     captured = {}

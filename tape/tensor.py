@@ -22,6 +22,7 @@ from ._format import tensor_repr
 from .grad_mode import STATE
 
 _new = object.__new__
+_engine = None  # tape.engine (which imports this module) binds itself here when it loads
 ndarray = np.ndarray
 
 
@@ -346,9 +347,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Reverse playback of the tape from this tensor; leaves' `.grad` accumulate."""
-        from .engine import backward
-
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
                  inputs=inputs)
 
     def register_hook(self, hook):
