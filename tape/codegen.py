@@ -30,6 +30,7 @@ import linecache
 import math
 import sys
 import types
+import warnings
 
 import numpy as np
 
@@ -132,7 +133,9 @@ def _trivial(node) -> bool:
 def _fold(node: ast.expr) -> ast.expr:
     """Evaluate `node` now if every operand is a literal constant (exact: same operations)."""
     try:
-        code = compile(ast.fix_missing_locations(ast.Expression(node)), "<fold>", "eval")
+        with warnings.catch_warnings():  # `2 is None` (a substituted param): fine, no warning
+            warnings.simplefilter("ignore", SyntaxWarning)
+            code = compile(ast.fix_missing_locations(ast.Expression(node)), "<fold>", "eval")
         value = eval(code, {"__builtins__": {}})  # noqa: S307 - constants only
     except Exception:  # noqa: BLE001 - e.g. 1 / 0: leave it to run (and raise) at run time
         return node

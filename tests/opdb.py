@@ -110,9 +110,10 @@ class OpInfo:
     gradcheck_eps: float = 1e-6
     gradcheck_tol: tuple = (1e-5, 1e-6)  # (rtol, atol) of finite differences
 
-    def make(self, index: int) -> list[np.ndarray]:
-        """The float64 (or constant) input arrays of sample `index`, seeded by name."""
-        rng = np.random.default_rng(zlib.crc32(f"{self.name}/{index}".encode()))
+    def make(self, index: int, salt: str = "") -> list[np.ndarray]:
+        """The float64 (or constant) input arrays of sample `index`, seeded by name (and
+        `salt`: other values of the same shapes, e.g. for replaying a compiled plan)."""
+        rng = np.random.default_rng(zlib.crc32(f"{self.name}/{index}{salt}".encode()))
         out = []
         for i, a in enumerate(self.samples[index].args):
             if isinstance(a, np.ndarray):
