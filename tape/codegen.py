@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 import itertools
 import linecache
 import math
@@ -85,6 +84,9 @@ class CannotInline(Exception):
 
 F_MARK, CTX_MARK = "__F__", "__ctx__"  # stand-ins for the rule's F and ctx while inlining
 _trees: dict[str, tuple] = {}  # file -> (source, ast, code objects)
+# code object -> (source text, its ast node or why not): a plan of 10,000 steps asks ~10,000
+# times, and a walk of the module's ast costs ~17 ms
+_found: dict = {}
 _NOT_ALLOWED = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
                 ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Starred)
 
@@ -96,6 +98,21 @@ def _source_node(fn):
             or co.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200)):
         raise CannotInline("closure, defaults, *args, generator or coroutine")
     text = "".join(linecache.getlines(co.co_filename))
+    found = _found.get(co)
+    if found is not None and found[0] == text:
+        if isinstance(found[1], CannotInline):
+            raise found[1]
+        return found[1]
+    try:
+        node = _find_source_node(co, text)
+    except CannotInline as why:
+        _found[co] = (text, why)
+        raise
+    _found[co] = (text, node)
+    return node
+
+
+def _find_source_node(co, text):
     cached = _trees.get(co.co_filename)
     if cached is None or cached[0] != text:
         try:  # the whole module: how a name was bound changes the bytecode of its uses
@@ -114,6 +131,18 @@ def _source_node(fn):
             or c.co_consts != co.co_consts or c.co_varnames != co.co_varnames):
         raise CannotInline("the source does not match the loaded code")
     return nodes[0]
+
+
+def _copy_tree(node):
+    """A copy of an ast (nodes, lists; leaves shared): copy.deepcopy's memo and dispatch made
+    it most of the time spent generating a big plan's backward."""
+    if isinstance(node, ast.AST):
+        new = type(node).__new__(type(node))
+        new.__dict__.update({k: _copy_tree(v) for k, v in node.__dict__.items()})
+        return new
+    if isinstance(node, list):
+        return [_copy_tree(v) for v in node]
+    return node  # str, int, None, constants: immutable
 
 
 def _code_objects(code):
@@ -271,7 +300,7 @@ class Inliner:
         """fn(*args) as an expression; statements it needs are appended to `stmts`."""
         if self._depth >= self.MAX_DEPTH:
             raise CannotInline("too deep")
-        node = copy.deepcopy(_source_node(fn))  # the transformer rewrites it in place
+        node = _copy_tree(_source_node(fn))  # the transformer rewrites it in place
         params = [a.arg for a in node.args.args]
         if len(params) != len(args):
             raise CannotInline("argument count")

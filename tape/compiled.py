@@ -26,6 +26,7 @@ import functools
 import itertools
 import linecache
 import operator
+import re
 import warnings
 import weakref
 
@@ -39,6 +40,8 @@ from .recording import Record, next_position
 from .tensor import Tensor, _wrap
 
 MAX_RERECORDS = 8
+MAX_INLINED = 500  # distinct inlinings a generated backward makes (NOTE [inlining templates])
+_SLOT_NAME = re.compile(r"[vg]\d+")
 
 
 class _GuardFailed(Exception):
@@ -470,6 +473,10 @@ class _Plan:
         outs = [f"o{i}" for i in range(len(self.out_slots))]
         body = [f"{', '.join(self.saved_names)}, = saved"] if self.saved_names else []
         has: set[int] = set()
+        # inlining a rule costs ~0.5 ms: steps alike (same rule, context and kinds of
+        # arguments) share one inlining, renamed (NOTE [inlining templates]), and past
+        # MAX_INLINED distinct ones the plan calls its rules
+        self._templates: dict = {}
         for o, s, present in zip(outs, self.out_slots, pattern):
             if present:
                 body.append(f"g{s} = {o}" if s not in has else f"g{s} = g{s} + {o}")
@@ -500,7 +507,7 @@ class _Plan:
                 saved_args.append(ns.expr(src[1], "const") if type(src) is tuple else f"v{src}")
         ctx = f"c{k}" if step.dynamic else ns.bind(step, f"ctx{k}")
         elems, pre = (None, None) if op.derive is not None else \
-            self._inline(ns, k, step, g, saved_args, ctx)
+            self._inline_alike(ns, k, step, g, saved_args, ctx)
         if elems is None:  # called, not inlined
             pre = [f"r{k} = {ns.bind(op.backward, 'rule')}(F, {ctx}, {g}, {', '.join(saved_args)})"]
             elems = [(f"r{k}[{j}]", True) for j in range(len(step.ins))]
@@ -537,7 +544,46 @@ class _Plan:
             lines.append(f"del {', '.join(dead)}")
         return lines
 
-    def _inline(self, ns, k: int, step: _Step, g: str, saved_args: list, ctx: str):
+    def _inline_alike(self, ns, k: int, step: _Step, g: str, saved_args: list, ctx: str):
+        """_inline, through a template shared by alike steps.
+
+        NOTE [inlining templates]
+        A 10,000-op plan has 10,000 rule steps but a handful of kinds; inlining each took a
+        minute. A step whose gradient and saved arguments are plain slot variables is
+        inlined once per (rule, context, argument kinds) with placeholder names, and each
+        alike step gets that source with its own names put in: the inliner's output depends
+        on nothing else (the context's values are part of the key, and dynamic steps, whose
+        params are slot variables, are inlined one by one)."""
+        names = [g] + saved_args
+        plain = [_SLOT_NAME.fullmatch(a) is not None for a in names]
+        try:
+            key = (step.op.backward, step.needs, step.shapes, step.dtypes, step.params,
+                   tuple(None if p else a for p, a in zip(plain, names)))
+            hash(key)
+        except TypeError:
+            key = None
+        if key is None or step.dynamic or not plain[0]:
+            return self._inline(ns, k, step, g, saved_args, ctx)
+        template = self._templates.get(key)
+        if template is None:
+            if len(self._templates) >= MAX_INLINED:
+                return None, None
+            holders = [f"__tape_a{i}__" if p else a for i, (p, a) in enumerate(zip(plain, names))]
+            template = self._templates[key] = self._inline(ns, "__tape_k__", step, holders[0],
+                                                           holders[1:], ctx)
+        elems, pre = template
+        if elems is None:
+            return None, None
+
+        def fill(text):
+            for i in range(len(names) - 1, -1, -1):  # a10 before a1
+                if plain[i]:
+                    text = text.replace(f"__tape_a{i}__", names[i])
+            return text.replace("__tape_k__", str(k))
+
+        return [(fill(e), maybe) for e, maybe in elems], [fill(line) for line in pre]
+
+    def _inline(self, ns, k, step: _Step, g: str, saved_args: list, ctx: str):
         """The rule's gradient expressions as [(source, may be None)], and the statements
         before them; (None, None) when the rule cannot be inlined."""
         inl = codegen.Inliner(ns, PRIMS_NP, f"_{k}_")

@@ -357,3 +357,31 @@ def test_nll_loss_targets_are_derived_again_on_every_replay():
         cfn(tape.tensor(z0, requires_grad=True), tape.tensor([0, 3]))
     with pytest.raises(IndexError, match="Target -1 is out of bounds"):
         cfn(tape.tensor(z0, requires_grad=True), tape.tensor([-1, 0]))
+
+
+def test_alike_steps_share_one_inlining():
+    # NOTE [inlining templates]: 4 rules x 100 steps are inlined 4 times, not 400
+    a = tape.tensor(0.7, dtype=tape.float64, requires_grad=True)
+
+    def chain(x):
+        y = x
+        for _ in range(100):
+            y = tape.tanh(tape.sin(y * a + x))
+        return y
+
+    cfn = tape.compile(chain)
+    x = tape.tensor(0.3, dtype=tape.float64, requires_grad=True)
+    cfn(x).backward()
+    cfn(x).backward()
+    (plan,) = cfn.plans.values()
+    assert len(plan._templates) == 4
+    (src,) = plan.backward_sources.values()
+    assert "rule" not in src and src.count("* (1 - v") == 100  # every tanh inlined
+    x2 = tape.tensor(0.3, dtype=tape.float64, requires_grad=True)
+    a.grad = None
+    chain(x2).backward()
+    eager_a = a.grad.item()
+    a.grad = None
+    x.grad = None
+    cfn(x).backward()
+    assert (x.grad.item(), a.grad.item()) == (x2.grad.item(), eager_a)
