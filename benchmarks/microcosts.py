@@ -30,7 +30,7 @@ import tape
 from tape import engine
 from tape.api import PRIMS_NP
 from tape.grad_mode import STATE
-from tape.recording import TAPE, Record, next_position
+from tape.recording import Record, next_position
 from tape.tensor import _wrap
 
 
@@ -194,7 +194,7 @@ def engine_pieces(number: int = 20_000) -> dict:
         env = {"op": op, "arrays": arrays, "params": params, "rec": rec, "F": PRIMS_NP,
                "inputs": inputs,
                "g": np.float64(1.0), "public": public, "vals": vals, "Record": Record,
-               "TAPE": TAPE, "_wrap": _wrap, "out": res._data, "weakref": weakref,
+               "_wrap": _wrap, "out": res._data, "weakref": weakref,
                "accumulate_grad": accumulate_grad, "x": x, "engine": engine}
         r = {}
 
@@ -221,7 +221,7 @@ def engine_pieces(number: int = 20_000) -> dict:
         put("  Record(...) init", "Record(op, 1, rec.inputs, rec.needs, rec.saved, rec.params, "
             "rec.shapes, rec.dtypes)")
         put("  _wrap (a Tensor)", "_wrap(out, rec, 0, True, None, None)")
-        put("  TAPE.append (incl. weakref.ref)", "TAPE.append(rec)")
+        put("  outs weakref + tuple", "(weakref.ref(rec),)")
         put("  accumulate_grad(leaf), cached", "accumulate_grad(x)")
         put("backward rule alone (numpy)", "op.backward(F, rec, g, *vals)")
         if hasattr(engine, "_run"):
