@@ -115,14 +115,14 @@ def silu(input, inplace=False):
 # torch keeps exp(-|x|) from the forward as `buffer`; the gradient is sigmoid(-x)
 LOG_SIGMOID = op("log_sigmoid", "LogSigmoidBackward0", lambda x, buffer: _log_sigmoid(x),
                  lambda F, ctx, g, self: (g * F.sigmoid(-self),), saves=(("self", (0,)),),
-                 param_names=("buffer",))
+                 param_names=("buffer",), derive=lambda arrays, params: (np.exp(-np.abs(arrays[0])),))
 
 
 @function("logsigmoid", namespace=NN)
 def logsigmoid(input):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|."""
     _require_float(input, "log_sigmoid_cpu")
-    return call(LOG_SIGMOID, (input,), (np.exp(-np.abs(input._data)),))
+    return call(LOG_SIGMOID, (input,), ())
 
 
 # ---- softmax, log_softmax -----------------------------------------------------------------

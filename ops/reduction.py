@@ -247,11 +247,33 @@ def _select_bwd(F, ctx, g):
     return (F.index_put_zeros(shape, tuple(idx), g, g, False),)
 
 
-# the indices are computed first (argmax) and kept, as torch keeps them (_saved_indices)
+def _arg_fwd(find):
+    def forward(a, dim, keepdim):
+        if dim is None:
+            out = np.asarray(find(a.reshape(-1)), dtype=np.int64)
+            return out.reshape((1,) * a.ndim) if keepdim else out
+        if a.ndim == 0:
+            return np.zeros((), dtype=np.int64)
+        return find(a, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
+
+    return forward
+
+
+def _derive_indices(find):
+    """Op.derive: the indices the values come from (argmax/argmin along dim), kept as torch
+    keeps them (_saved_indices); derived per call, so tape.compile replays recompute them."""
+
+    def derive(arrays, params):
+        dim, keepdim = params
+        return (dim, keepdim, find(arrays[0], dim, keepdim))
+
+    return derive
+
+
 MAX_DIM = op("max", "MaxBackward0", _select_fwd, _select_bwd,
-             param_names=("dim", "keepdim", "indices"))
+             param_names=("dim", "keepdim", "indices"), derive=_derive_indices(_arg_fwd(np.argmax)))
 MIN_DIM = op("min", "MinBackward0", _select_fwd, _select_bwd,
-             param_names=("dim", "keepdim", "indices"))
+             param_names=("dim", "keepdim", "indices"), derive=_derive_indices(_arg_fwd(np.argmin)))
 
 
 def _return_type(name):
@@ -273,18 +295,6 @@ def _return_type(name):
 
 
 return_types = {n: _return_type(n) for n in ("max", "min")}
-
-
-def _arg_fwd(find):
-    def forward(a, dim, keepdim):
-        if dim is None:
-            out = np.asarray(find(a.reshape(-1)), dtype=np.int64)
-            return out.reshape((1,) * a.ndim) if keepdim else out
-        if a.ndim == 0:
-            return np.zeros((), dtype=np.int64)
-        return find(a, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
-
-    return forward
 
 
 # never differentiable: registered without a backward, like the comparisons
@@ -333,11 +343,10 @@ def _max_min(name, input, dim, keepdim, other):
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
         _check_nonempty(name, input, (d,))
-    # one argmax pass: its result is the `indices` output (which never requires grad) and
-    # what the backward scatters to
+    # the indices output (which never requires grad) and, derived again by the values op,
+    # what the backward scatters to: changing the output in place cannot change the gradient
     indices = call(ARGMAX if name == "max" else ARGMIN, (input,), (d, keepdim))
-    # a copy: changing the indices output in place must not change the gradient
-    values = call(MAX_DIM if name == "max" else MIN_DIM, (input,), (d, keepdim, np.array(indices._data)))
+    values = call(MAX_DIM if name == "max" else MIN_DIM, (input,), (d, keepdim))
     return return_types[name](values, indices)
 
 

@@ -376,10 +376,11 @@ class _Plan:
         """The output tensors: plain, or carrying the one CompiledFunctionBackward record."""
         wrap = self.treedef is not None
         treedef = ns.bind(self.treedef, "treedef") if wrap else None
+        star = "*" if hasattr(self.treedef, "_fields") else ""  # a named tuple takes fields
         grads = [self.grad_slots[s] for s in self.out_slots]
         if not self.sources or not any(grads):
             outs = [f"_wrap(v{s})" for s in self.out_slots]
-            return [f"return {treedef}({_tuple(outs)})" if wrap else f"return {outs[0]}"]
+            return [f"return {treedef}({star}{_tuple(outs)})" if wrap else f"return {outs[0]}"]
         outside = {s: t for s, t, *_ in self.outside}
         srcs = [f"edge_of(x{s})" if s < self.n_args else f"edge_of({ns.bind(outside[s], 'outside')})"
                 for s in self.sources]
@@ -394,7 +395,7 @@ class _Plan:
             lines.append(f"o{i} = _wrap(v{s}, rec, {i}, True)" if g else f"o{i} = _wrap(v{s})")
             outs.append(f"o{i}")
         lines += [f"rec.outs = {_tuple(f'_ref({o})' for o in outs)}", "_tape_append(rec)",
-                  f"return {treedef}({_tuple(outs)})" if wrap else "return o0"]
+                  f"return {treedef}({star}{_tuple(outs)})" if wrap else "return o0"]
         return lines
 
     # ---- the backward ------------------------------------------------------------------

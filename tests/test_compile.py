@@ -317,19 +317,32 @@ def _eager_and_compiled(fn, *datas):
     return cfn, out
 
 
-@pytest.mark.parametrize("name, fn", [
-    ("boolean mask", lambda x: (x[x > 0] * 2).sum()),
-    ("max(dim) indices", lambda x: x.reshape(2, 2).max(dim=1).values.sum()),
-    ("logsigmoid buffer", lambda x: tape.nn.functional.logsigmoid(x).sum()),
-])
-def test_values_computed_from_data_outside_ops_fall_back_to_eager(name, fn):
-    # a replay would reuse the first call's mask / indices / buffer: it must not replay
-    with pytest.warns(RuntimeWarning, match="arguments computed from tensor values"):
-        cfn, out = _eager_and_compiled(fn, [1.0, -2.0, 3.0, 0.5], [-1.0, 2.0, 3.0, -4.0],
-                                       [5.0, 6.0, -7.0, 8.0])
+DATAS = ([1.0, -2.0, 3.0, 0.5], [-1.0, 2.0, 3.0, -4.0], [5.0, 6.0, -7.0, 8.0])
+
+
+def test_values_computed_from_data_outside_ops_fall_back_to_eager():
+    # a boolean mask's indices are computed by the indexing wrapper: a replay would reuse
+    # the first call's, so the function runs eagerly
+    with pytest.warns(RuntimeWarning, match="index\\(\\) with arguments computed from tensor values"):
+        cfn, out = _eager_and_compiled(lambda x: (x[x > 0] * 2).sum(), *DATAS)
     for eager, compiled in out:
         assert compiled == eager
     assert cfn.stats["replayed"] == 0
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("max(dim) indices", lambda x: x.reshape(2, 2).max(dim=1).values.sum()),
+    ("min(dim) indices", lambda x: (x.reshape(2, 2).min(dim=0).values * 3).sum()),
+    ("logsigmoid buffer", lambda x: tape.nn.functional.logsigmoid(x).sum()),
+])
+def test_derived_params_are_recomputed_on_replay(name, fn):
+    # Op.derive: the indices / buffer are derived from the input on every replay
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfn, out = _eager_and_compiled(fn, *DATAS)
+    for eager, compiled in out:
+        assert compiled == eager
+    assert cfn.stats["replayed"] == len(DATAS) and cfn.stats["eager"] == 0
 
 
 def test_nll_loss_targets_are_derived_again_on_every_replay():
