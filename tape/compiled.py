@@ -13,7 +13,9 @@ A replay must never silently differ from eager (ReverseDiff.jl's known failure).
 keyed by grad mode and the inputs' shapes/dtypes/requires_grad; the outside tensors' shapes,
 dtypes and requires_grad are checked on every call; and every value that left the tape
 while recording (`bool(t)`, `t.item()`, `t.tolist()`, `t.numpy()`...) is recomputed and
-compared during replay. On any mismatch the call runs eagerly while recording a new plan.
+compared during replay; a tensor read as an op's parameter (a mask, an index) is read afresh
+on every replay, and the shapes after it are checked, since they may depend on its values.
+On any mismatch the call runs eagerly while recording a new plan.
 After MAX_RERECORDS re-recordings the function falls back to eager for good, with a
 warning. Things a plan cannot express (in-place ops, random numbers) also fall back.
 """
@@ -61,6 +63,44 @@ class _SlotRef:
         self.slot = slot
 
 
+def _refs_in(p, array_slot):
+    """`p` with every array that is some slot's value, also inside tuples and lists (an
+    index like `x[mask]`), replaced by a _SlotRef to that slot."""
+    if isinstance(p, np.ndarray) and id(p) in array_slot:
+        return _SlotRef(array_slot[id(p)])
+    if type(p) in (tuple, list):
+        return type(p)(_refs_in(q, array_slot) for q in p)
+    return p
+
+
+def _slots_of(p) -> list:
+    """The slots a parameter reads."""
+    if type(p) is _SlotRef:
+        return [p.slot]
+    if type(p) in (tuple, list):
+        return [s for q in p for s in _slots_of(q)]
+    return []
+
+
+def _resolve(p, vals):
+    """The parameter with this call's slot values in place of its _SlotRefs."""
+    if type(p) is _SlotRef:
+        return vals[p.slot]
+    if type(p) in (tuple, list) and _slots_of(p):
+        return type(p)(_resolve(q, vals) for q in p)
+    return p
+
+
+def _param_source(p, ns) -> str:
+    """Source for a parameter: slot variables for _SlotRefs, bound constants otherwise."""
+    if type(p) is _SlotRef:
+        return f"v{p.slot}"
+    if type(p) in (tuple, list) and _slots_of(p):
+        items = [_param_source(q, ns) for q in p]
+        return _tuple(items) if type(p) is tuple else f"[{', '.join(items)}]"
+    return ns.expr(p, "param")
+
+
 class _Step:
     """One planned op: which slots feed it, which it fills, and what its rule needs."""
 
@@ -73,7 +113,7 @@ class _Step:
         self.params = params
         # derive: the op's params are recomputed per call from these (NOTE [values computed
         # outside ops]); the rule then reads them from the call's d<k> tuple
-        self.dynamic = op.derive is not None or any(type(p) is _SlotRef for p in params)
+        self.dynamic = op.derive is not None or any(_slots_of(p) for p in params)
         self.outs = outs  # slot numbers of the outputs
         self.multi = multi  # forward returns a tuple (the rule gets a tuple of gradients)
         self.needs = ()  # per input: does it need a gradient (the ctx.needs of the rule)
@@ -123,9 +163,7 @@ class _Trace:
             STATE.trace = self
         outs = result if isinstance(result, tuple) else (result,)
         # an array parameter that is some slot's value is read from that slot on replay
-        params = tuple(_SlotRef(self.array_slot[id(p)])
-                       if isinstance(p, np.ndarray) and id(p) in self.array_slot else p
-                       for p in params)
+        params = tuple(_refs_in(p, self.array_slot) for p in params)
         if any(_numpy_inside(p) for p in params):
             # NOTE [values computed outside ops] a numpy value among the parameters was made
             # by the op's Python wrapper, e.g. from a tensor's data (a boolean mask's indices,
@@ -260,7 +298,7 @@ class _Plan:
                                     for i in step.ins)
                 for s in step.outs:
                     needs_grad[s] = trace.keep[s]._data.dtype.kind in "fc"
-                saved.update(p.slot for p in step.params if type(p) is _SlotRef)
+                saved.update(s for p in step.params for s in _slots_of(p))
                 if step.op.derive is not None:
                     derived.append(k)
                 for i, which in step.op.save_plan:
@@ -300,6 +338,12 @@ class _Plan:
             body.append(f"_check(v{s}, {kind!r}, {ns.expr(value, 'seen')})")
         for k, step in enumerate(self.steps):
             body += self._forward_step(ns, trace, k, step)
+            if step.dynamic:
+                # an op reading values as parameters (a mask, indices) may give another
+                # shape on other values: every shape after it was planned for this one
+                for s in step.outs:
+                    body += [f"if v{s}.shape != {trace.keep[s]._data.shape!r}:",
+                             "    raise _GuardFailed('a shape that depends on values changed')"]
             for s, kind, value in step.checks:
                 body.append(f"_check(v{s}, {kind!r}, {ns.expr(value, 'seen')})")
         body += self._outputs(ns, trace)
@@ -322,8 +366,7 @@ class _Plan:
             lines.append(f"v{i0} = _arr(v{i0})")
         call = self._kernel(ns, trace, step, args)
         if call is None:
-            params = [f"v{p.slot}" if type(p) is _SlotRef else ns.expr(p, "param")
-                      for p in step.params]
+            params = [_param_source(p, ns) for p in step.params]
             if op.derive is not None:
                 lines.append(f"d{k} = {ns.bind(op.derive, 'derive')}({_tuple(args)}, "
                              f"{_tuple(params) if params else '()'})")
@@ -467,7 +510,7 @@ class _Plan:
     def _ctx(step: _Step, vals):
         if not step.dynamic:
             return step
-        return _Ctx(step, tuple(vals[p.slot] if type(p) is _SlotRef else p for p in step.params))
+        return _Ctx(step, tuple(_resolve(p, vals) for p in step.params))
 
     def _build_backward(self, pattern: tuple, learned: dict):
         ns = codegen.Namespace(F=PRIMS_NP, _Stale=_Stale, _Ctx=_Ctx)
@@ -515,8 +558,7 @@ class _Plan:
         if op.derive is not None:
             lines.append(f"{ctx} = _Ctx({ns.bind(step, f'step{k}')}, d{k})")
         elif step.dynamic and any(ctx in line for line in pre + [e for e, _ in elems]):
-            params = _tuple(f"v{p.slot}" if type(p) is _SlotRef else ns.expr(p, "param")
-                            for p in step.params) if step.params else "()"
+            params = _tuple(_param_source(p, ns) for p in step.params) if step.params else "()"
             lines.append(f"{ctx} = _Ctx({ns.bind(step, f'step{k}')}, {params})")
         lines += pre
         for j, src in enumerate(step.ins):
@@ -588,7 +630,7 @@ class _Plan:
         """The rule's gradient expressions as [(source, may be None)], and the statements
         before them; (None, None) when the rule cannot be inlined."""
         inl = codegen.Inliner(ns, PRIMS_NP, f"_{k}_")
-        params = ast.Tuple([ast.Name(f"v{p.slot}", ast.Load()) if type(p) is _SlotRef
+        params = ast.Tuple([ast.parse(_param_source(p, ns), mode="eval").body if _slots_of(p)
                             else ns.node(p, "param") for p in step.params], ast.Load())
         inl.ctx = {"needs": ast.Constant(step.needs), "shapes": ns.node(step.shapes, "shapes"),
                    "dtypes": ns.node(step.dtypes, "dtypes"), "params": params}

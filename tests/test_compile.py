@@ -320,14 +320,31 @@ def _eager_and_compiled(fn, *datas):
 DATAS = ([1.0, -2.0, 3.0, 0.5], [-1.0, 2.0, 3.0, -4.0], [5.0, 6.0, -7.0, 8.0])
 
 
-def test_values_computed_from_data_outside_ops_fall_back_to_eager():
-    # a boolean mask's indices are computed by the indexing wrapper: a replay would reuse
-    # the first call's, so the function runs eagerly
+def test_numpy_values_a_wrapper_made_fall_back_to_eager():
+    # the index array is made by the indexing wrapper from a Python list: the plan cannot
+    # tell it from one computed out of tensor data, so the function runs eagerly
     with pytest.warns(RuntimeWarning, match="index\\(\\) with arguments computed from tensor values"):
-        cfn, out = _eager_and_compiled(lambda x: (x[x > 0] * 2).sum(), *DATAS)
+        cfn, out = _eager_and_compiled(lambda x: (x[[0, 2, 2]] * x[[1, 1, 3]]).sum(), *DATAS)
     for eager, compiled in out:
         assert compiled == eager
     assert cfn.stats["replayed"] == 0
+
+
+def test_a_boolean_mask_replays_and_rerecords_when_its_count_changes():
+    # the mask is a slot's value, read on every replay; the masked result's shape depends on
+    # the values, so a different count of True re-records (a shape guard), never misreads
+    def fn(x):
+        return (x[x > 0] * 2).sum() + (x * x)[x < 1].sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfn, out = _eager_and_compiled(fn, [1.0, -2.0, 3.0, 0.5], [-1.0, 2.0, 3.0, -4.0],
+                                       [5.0, -6.0, 7.0, -8.0], [-5.0, 6.0, -7.0, -8.0])
+    for eager, compiled in out:
+        assert compiled == eager
+    # counts (3, 2), (2, 2), (2, 2), (1, 3): the second call re-records, the third replays
+    # its plan, the fourth re-records again
+    assert cfn.stats["recorded"] == 3 and cfn.stats["replayed"] == 4
 
 
 @pytest.mark.parametrize("name, fn", [
