@@ -71,7 +71,10 @@ def call(op, inputs: tuple, params: tuple = ()):
         fast = type(a) is Tensor and op.direct
         if fast:
             da = a._data
-            out = op.forward(da, *params)
+            try:
+                out = op.forward(da, *params)
+            except ValueError as exc:
+                raise _shape_error(op, [da], exc) from None
             requires = a._rg
     else:
         fast = False
@@ -88,12 +91,7 @@ def call(op, inputs: tuple, params: tuple = ()):
                 arrays.append(x.item() if isinstance(x, np.generic) else x)
         if op.view:
             arrays[0] = inputs[0]._arr()
-        if op.derive is not None:
-            params = op.derive(arrays, params)
-        try:
-            out = op.forward(*arrays, *params)
-        except ValueError as exc:
-            raise _shape_error(op, arrays, exc) from None
+        out, params = _forward(op, arrays, params)
     if not requires or op.backward is None:
         return _plain_outputs(op, inputs, out)
     if not STATE.fast:  # NOTE [fast flag] in grad_mode.py
@@ -159,6 +157,17 @@ def call(op, inputs: tuple, params: tuple = ()):
     if _SCOPES:
         _tape_append(rec)
     return t
+
+
+def _forward(op, arrays: list, params: tuple):
+    """(result, params): op's forward on arrays, after Op.derive adds the params it computes
+    from them; numpy's broadcasting ValueError becomes torch's error naming the op."""
+    if op.derive is not None:
+        params = op.derive(arrays, params)
+    try:
+        return op.forward(*arrays, *params), params
+    except ValueError as exc:
+        raise _shape_error(op, arrays, exc) from None
 
 
 def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
@@ -309,12 +318,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
         _check_inplace_allowed(self)
     inputs = (self,) + others
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
-    if op.derive is not None:
-        params = op.derive(arrays, params)
-    try:
-        out = op.forward(*arrays, *params)
-    except ValueError as exc:
-        raise _shape_error(op, arrays, exc) from None
+    out, params = _forward(op, arrays, params)
     target = arrays[0]
     out_dtype = np.result_type(out)
     if out_dtype != target.dtype and not np.can_cast(out_dtype, target.dtype, "same_kind"):
@@ -771,14 +775,11 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
         leaf._grad = g if old is None else old + g
     elif old is None:
         dt = leaf._data.dtype
-        if type(g) is ndarray:
-            if (g.dtype == dt and g.base is None and g.flags.writeable
-                    and _getrefcount(g) <= _ARG_ONLY):
-                leaf._grad = _wrap(g)  # nobody else holds it: NOTE [stealing]
-            else:
-                leaf._grad = _wrap(np.array(g, dtype=dt, copy=True))
-        elif type(g) is dt.type:
-            leaf._grad = _wrap(g)  # a numpy scalar is immutable: nothing to copy
+        # taken, not copied: a numpy scalar of the leaf's type (immutable), or an array
+        # nobody else holds (NOTE [stealing])
+        if type(g) is dt.type or (type(g) is ndarray and g.dtype == dt and g.base is None
+                                  and g.flags.writeable and _getrefcount(g) <= _ARG_ONLY):
+            leaf._grad = _wrap(g)
         else:
             leaf._grad = _wrap(np.array(g, dtype=dt, copy=True))
     elif old._rg:
