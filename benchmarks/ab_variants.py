@@ -26,12 +26,14 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_timing  # noqa: E402  (next to this file)
+
 ITERS = 50
 OPS = 4 * ITERS
 
@@ -108,16 +110,8 @@ for _ in range(3 + {n}):
 
 
 def instructions(root: str, pkg: str, n: int) -> int:
-    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
     code = WORKER.format(root=root, pkg=pkg, iters=ITERS, n=n)
-    proc = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
-                           "--cachegrind-out-file=/dev/null", sys.executable, "-c", code],
-                          capture_output=True, text=True, env=env)
-    m = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
-    if proc.returncode != 0 or m is None:
-        raise SystemExit(f"valgrind failed for {pkg}: {proc.stderr[-500:]}")
-    return int(m.group(1).replace(",", ""))
+    return bench_timing.instructions([sys.executable, "-c", code])
 
 
 def main(argv=None) -> int:

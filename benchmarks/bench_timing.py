@@ -118,3 +118,20 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def instructions(argv: list) -> int:
+    """CPU instructions valgrind's cachegrind counts for the process `argv` (BLAS and hash
+    seeds pinned, so repeats agree to well under 1%). Needs `valgrind` on PATH."""
+    import re
+    import subprocess
+
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    proc = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                           "--cachegrind-out-file=/dev/null", *argv],
+                          capture_output=True, text=True, env=env)
+    m = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
+    if proc.returncode != 0 or m is None:
+        raise SystemExit(f"valgrind failed for {argv[-3:]}: {proc.stderr[-500:]}")
+    return int(m.group(1).replace(",", ""))

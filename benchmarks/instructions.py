@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_timing  # noqa: E402  (next to this file)
+
 # per workload: calls counted, what one call is, and the unit the result is reported in
 PLAN = {"W1": (20, 200, "op"), "W2": (20, 1, "step"), "W4": (3, 1, "step")}
 
 
 def run_child(workload: str, backend: str, calls: int) -> None:
     """The measured process: set up, warm up, then `calls` more calls."""
-    sys.path.insert(0, HERE)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -44,12 +44,8 @@ def run_child(workload: str, backend: str, calls: int) -> None:
 
 
 def count(workload: str, backend: str, calls: int) -> int:
-    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    out = subprocess.run(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-         sys.executable, os.path.abspath(__file__), "--child", workload, backend, str(calls)],
-        env=env, capture_output=True, text=True, check=True).stderr
-    return int(re.search(r"I\s+refs:\s+([\d,]+)", out).group(1).replace(",", ""))
+    return bench_timing.instructions(
+        [sys.executable, os.path.abspath(__file__), "--child", workload, backend, str(calls)])
 
 
 def main(argv=None) -> int:
@@ -64,7 +60,6 @@ def main(argv=None) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not on PATH", file=sys.stderr)
         return 2
-    sys.path.insert(0, HERE)
     import bench_workloads as bw
 
     backends = [b for b in args.backends.split(",") if bw.missing(b) is None]
