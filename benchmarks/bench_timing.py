@@ -135,3 +135,19 @@ def instructions(argv: list) -> int:
     if proc.returncode != 0 or m is None:
         raise SystemExit(f"valgrind failed for {argv[-3:]}: {proc.stderr[-500:]}")
     return int(m.group(1).replace(",", ""))
+
+
+def cprofile(run, calls: int, top: int = 25) -> str:
+    """cProfile of `calls` calls of `run`, by own time: the `top` rows, as text."""
+    import cProfile
+    import io
+    import pstats
+
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(calls):
+        run()
+    pr.disable()
+    out = io.StringIO()
+    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import collections
-import cProfile
 import gc
-import io
 import os
-import pstats
 import statistics
 import sys
 import time
@@ -31,6 +28,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import chain  # noqa: E402  (the benchmark next to this file)
+from bench_timing import cprofile  # noqa: E402
 
 import tape  # noqa: E402
 
@@ -51,17 +49,9 @@ def part_cprofile(calls: int = 200, top: int = 25) -> str:
     run = chain.make_runners(chain.has_trig())["tape"]
     for _ in range(20):
         run()
-    pr = cProfile.Profile()
-    pr.enable()
-    for _ in range(calls):
-        run()
-    pr.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(pr, stream=out)
-    stats.sort_stats("tottime").print_stats(top)
     ops = calls * chain.ITERS * chain.OPS_PER_ITER
     head = f"cProfile: {calls} x W1 = {ops} ops; tottime per op = tottime / {ops}\n"
-    return head + out.getvalue()
+    return head + cprofile(run, calls, top)
 
 
 def part_split(blocks: int = 60, reps: int = 5) -> str:

@@ -32,14 +32,11 @@ page is kept) and a chart to docs/images/benchmarks.png, unless --no-write.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime
 import gc
-import io
 import json
 import os
 import platform
-import pstats
 import subprocess
 import sys
 import tempfile
@@ -430,14 +427,7 @@ def profile(key: str, backend: str, size: dict, calls: int) -> str:
     with bt.pinned():
         run = build(backend, size)
         run()
-        pr = cProfile.Profile()
-        pr.enable()
-        for _ in range(calls):
-            run()
-        pr.disable()
-    s = io.StringIO()
-    pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(25)
-    return s.getvalue()
+        return bt.cprofile(run, calls)
 
 
 # ---------------------------------------------------------------------------------------
