@@ -17,26 +17,34 @@ from .shape import (
     reshape,
 )
 
-
-def _bwd_pair(ga, gb):
-    def backward(F, ctx, g, self, other):
-        need_a, need_b = ctx.needs
-        return (ga(F, g, other) if need_a else None, gb(F, g, self) if need_b else None)
-
-    return backward
+# Plain module-level rules (no closures), so tape.compile can inline them (NOTE [inlining
+# is exact] in tape/codegen.py): mm's backward in a compiled plan is then two matmuls.
 
 
-DOT = op("dot", "DotBackward0", np.dot,
-         _bwd_pair(lambda F, g, o: g * o, lambda F, g, s: g * s),
+def _dot_bwd(F, ctx, g, self, tensor):
+    need_self, need_tensor = ctx.needs
+    return (g * tensor if need_self else None, g * self if need_tensor else None)
+
+
+def _mv_bwd(F, ctx, g, self, vec):
+    need_self, need_vec = ctx.needs
+    return (F.outer(g, vec) if need_self else None,
+            F.matmul(F.mT(self), g) if need_vec else None)
+
+
+def _mm_bwd(F, ctx, g, self, mat2):  # also bmm's: the same products over a batch
+    need_self, need_mat2 = ctx.needs
+    return (F.matmul(g, F.mT(mat2)) if need_self else None,
+            F.matmul(F.mT(self), g) if need_mat2 else None)
+
+
+DOT = op("dot", "DotBackward0", np.dot, _dot_bwd,
          inputs=("self", "tensor"), saves=(("self", (1,)), ("tensor", (0,))))
-MV = op("mv", "MvBackward0", np.matmul,
-        _bwd_pair(lambda F, g, v: F.outer(g, v), lambda F, g, m: F.matmul(F.mT(m), g)),
+MV = op("mv", "MvBackward0", np.matmul, _mv_bwd,
         inputs=("self", "vec"), saves=(("self", (1,)), ("vec", (0,))))
-MM = op("mm", "MmBackward0", np.matmul,
-        _bwd_pair(lambda F, g, b: F.matmul(g, F.mT(b)), lambda F, g, a: F.matmul(F.mT(a), g)),
+MM = op("mm", "MmBackward0", np.matmul, _mm_bwd,
         inputs=("self", "mat2"), saves=(("self", (1,)), ("mat2", (0,))))
-BMM = op("bmm", "BmmBackward0", np.matmul,
-         _bwd_pair(lambda F, g, b: F.matmul(g, F.mT(b)), lambda F, g, a: F.matmul(F.mT(a), g)),
+BMM = op("bmm", "BmmBackward0", np.matmul, _mm_bwd,
          inputs=("self", "mat2"), saves=(("self", (1,)), ("mat2", (0,))))
 
 

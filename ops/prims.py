@@ -62,13 +62,12 @@ def permute(x, dims):
     return np.transpose(x, dims)
 
 
-def matmul(a, b):
-    return np.matmul(a, b)
+matmul = np.matmul  # the ufunc itself: no Python frame between a rule and the product
 
 
 def mT(x):
     """Swap the last two dims (matrix transpose of a batch)."""
-    return np.swapaxes(x, -1, -2)
+    return x.swapaxes(-1, -2)  # the method: np.swapaxes adds ~1 us of Python dispatch
 
 
 def outer(a, b):
@@ -158,7 +157,7 @@ def value(x):
 NAMES = tuple(
     n for n, v in list(globals().items()) if callable(v) and not n.startswith("_") and v is not np
     and getattr(v, "__module__", None) == __name__
-)
+) + ("matmul",)  # bound to numpy's own callable above
 
 
 def select(x, dim, index):

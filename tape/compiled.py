@@ -445,7 +445,8 @@ class _Plan:
 
     def backward(self, saved, grads) -> tuple:
         """Gradients for self.sources, given the outputs' gradients (None where none)."""
-        pattern = tuple(g is not None for g in grads)
+        pattern = _ONE_GRAD if len(grads) == 1 and grads[0] is not None else \
+            tuple(g is not None for g in grads)
         fn = self.backwards.get(pattern)
         if fn is None:
             learned: dict = {}
@@ -678,6 +679,9 @@ def _check(actual, kind, value) -> None:
         raise _GuardFailed("a value read from a tensor while recording is different now")
 
 
+_ONE_GRAD = (True,)  # the pattern of a single output with a gradient (the common case)
+
+
 def _compiled_backward(F, rec, g, saved):
     if F is not PRIMS_NP:
         raise RuntimeError("double backward through a tape.compile'd function is not supported: "
@@ -712,12 +716,12 @@ class CompiledFunction:
         if self.eager or kwargs:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
+        key = self._key(args)
         try:
-            key = self._key(args)
+            plan = self.plans.get(key)
         except TypeError:
             self.stats["eager"] += 1
             return self.fn(*args)  # unhashable non-tensor arguments: no plan can key them
-        plan = self.plans.get(key)
         if plan is not None:
             try:
                 return self._replay(plan, args)
@@ -734,11 +738,16 @@ class CompiledFunction:
 
     @staticmethod
     def _key(args) -> tuple:
-        key = (STATE.grad_enabled,) + tuple(
-            (a._data.shape, a._data.dtype, a._rg) if isinstance(a, Tensor) else ("py", a)
-            for a in args)
-        hash(key)
-        return key
+        """What a plan is for: grad mode, and per argument its shape, dtype and
+        requires_grad, or the value of a non-tensor (hashed by the caller's lookup)."""
+        key = [STATE.grad_enabled]
+        for a in args:
+            if type(a) is Tensor or isinstance(a, Tensor):
+                d = a._data
+                key.append((d.shape, d.dtype, a._rg))
+            else:
+                key.append(("py", a))
+        return tuple(key)
 
     def _record(self, key, args):
         if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks:

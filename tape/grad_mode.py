@@ -42,6 +42,16 @@ _SLOW_INPUTS = frozenset({"anomaly", "anomaly_check_forward", "saved_hooks", "in
 STATE = _State()
 
 
+def swap_grad_enabled(value: bool) -> bool:
+    """Set grad mode and return the previous one: what `STATE.grad_enabled = value` does,
+    without the generic __setattr__ (~0.4 µs, and playback does it twice per backward)."""
+    state = STATE
+    prev = state.grad_enabled
+    _set(state, "grad_enabled", value)
+    _set(state, "fast", bool(value) and not state.slow)
+    return prev
+
+
 def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
