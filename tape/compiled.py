@@ -15,8 +15,10 @@ dtypes and requires_grad are checked on every call; and every value that left th
 while recording (`bool(t)`, `t.item()`, `t.tolist()`, `t.numpy()`...) is recomputed and
 compared during replay; a tensor read as an op's parameter (a mask, an index) is read afresh
 on every replay, and the shapes after it are checked, since they may depend on its values.
-On any mismatch the call runs eagerly while recording a new plan.
-After MAX_RERECORDS re-recordings the function falls back to eager for good, with a
+Python values the function reads from its globals and closure cells are guarded too
+(NOTE [python state guards] in tape/python_guards.py): `x * scale` with a global `scale`
+re-records when `scale` changes. On any mismatch the call runs eagerly while recording a
+new plan. After MAX_RERECORDS re-recordings the function falls back to eager for good, with a
 warning. Things a plan cannot express (in-place ops, random numbers) also fall back.
 """
 
@@ -38,6 +40,7 @@ from . import codegen, creation, engine
 from .api import PRIMS_NP
 from .grad_mode import STATE
 from .ops.registry import Op
+from .python_guards import checker, first_changed, python_guards
 from .recording import Record, next_position
 from .tensor import Tensor, _wrap
 
@@ -724,6 +727,9 @@ class CompiledFunction:
             return self.fn(*args)  # unhashable non-tensor arguments: no plan can key them
         if plan is not None:
             try:
+                changed = plan.python_check()  # NOTE [python state guards]
+                if changed is not None:
+                    raise _GuardFailed(f"{changed.where} changed")
                 return self._replay(plan, args)
             except _GuardFailed as why:
                 self.rerecords += 1
@@ -754,6 +760,7 @@ class CompiledFunction:
             self.stats["eager"] += 1
             return self.fn(*args)  # nested compile, anomaly mode, saved hooks: stay eager
         trace = _Trace(args)
+        guards = python_guards(self.fn)  # the Python values fn reads, before it runs
         rng_before = creation._rng[0].bit_generator.state
         engine.TRACES.append(trace)
         STATE.trace = trace
@@ -766,11 +773,16 @@ class CompiledFunction:
         problem = trace.problem
         if problem is None and creation._rng[0].bit_generator.state != rng_before:
             problem = "random numbers"
+        if problem is None:
+            changed = first_changed(guards)
+            if changed is not None:
+                problem = f"{changed.where}, which changes while it runs"
         try:
             if problem is not None:
                 raise _Unsupported(problem)
             outs, treedef = _flatten(result)
             plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.fn.__name__)
+            plan.python_check = checker(guards)
         except _Unsupported as why:
             warnings.warn(f"tape.compile: {self.fn.__name__} uses {why}, which a replayed plan "
                           "cannot express; running it eagerly", RuntimeWarning, stacklevel=3)

@@ -1,5 +1,6 @@
 """tape.compile: replaying a recorded plan equals eager, guards included."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -415,3 +416,96 @@ def test_alike_steps_share_one_inlining():
     x.grad = None
     cfn(x).backward()
     assert (x.grad.item(), a.grad.item()) == (x2.grad.item(), eager_a)
+
+
+# ---- NOTE [python state guards]: Python values the function reads ----------------------
+
+SCALE = 2.0
+OFFSETS = [1.0, 2.0]
+
+
+def _scaled(x):
+    return x * SCALE + OFFSETS[1]
+
+
+def _helper_reads_global(x):
+    return _scaled(x).sum()
+
+
+class _Affine:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, x):
+        return x * self.scale
+
+
+def _values(fn, x):
+    return [fn(x).detach().numpy().copy() for _ in range(2)]
+
+
+def test_a_changed_global_rerecords_instead_of_replaying_the_old_value(monkeypatch):
+    f = tape.compile(_scaled)
+    x = tape.tensor([1.0, 2.0])
+    assert [v.tolist() for v in _values(f, x)] == [[4.0, 6.0]] * 2
+    monkeypatch.setattr(sys.modules[__name__], "SCALE", 3.0)
+    assert [v.tolist() for v in _values(f, x)] == [[5.0, 8.0]] * 2  # eager: 3x + 2
+    assert f.stats["recorded"] == 2 and f.stats["eager"] == 0
+
+
+def test_a_list_changed_in_place_rerecords():
+    f = tape.compile(_scaled)
+    x = tape.tensor([1.0, 2.0])
+    _values(f, x)
+    OFFSETS[1] = 10.0  # the same list object, new contents
+    try:
+        assert _values(f, x)[1].tolist() == [12.0, 14.0]
+    finally:
+        OFFSETS[1] = 2.0
+    assert f.stats["recorded"] == 2
+
+
+def test_a_global_read_by_a_helper_function_is_guarded(monkeypatch):
+    f = tape.compile(_helper_reads_global)
+    x = tape.tensor([1.0, 2.0])
+    assert _values(f, x)[1].item() == 10.0
+    monkeypatch.setattr(sys.modules[__name__], "SCALE", -1.0)
+    assert _values(f, x)[1].item() == _helper_reads_global(x).item() == 1.0
+
+
+def test_closure_variables_and_a_bound_methods_attributes_are_guarded():
+    k = 2.0
+    f = tape.compile(lambda x: x * k)
+    x = tape.tensor([1.0, 3.0])
+    assert _values(f, x)[1].tolist() == [2.0, 6.0]
+    k = 5.0
+    assert _values(f, x)[1].tolist() == [5.0, 15.0]
+    m = _Affine(2.0)
+    g = tape.compile(m.forward)
+    assert _values(g, x)[1].tolist() == [2.0, 6.0]
+    m.scale = 0.5
+    assert _values(g, x)[1].tolist() == [0.5, 1.5]
+
+
+def test_an_outside_tensor_rebound_to_another_is_not_replayed(monkeypatch):
+    f = tape.compile(mlp)
+    x = tape.tensor(rng.standard_normal((2, 4)))
+    before = f(x).item()
+    other = tape.tensor(W2.detach().numpy() * 2, requires_grad=True)
+    monkeypatch.setattr(sys.modules[__name__], "W2", other)
+    assert f(x).item() == pytest.approx(mlp(x).item(), rel=1e-12)
+    assert f(x).item() != pytest.approx(before)
+
+
+def test_a_function_that_changes_what_it_reads_runs_eagerly():
+    state = {"calls": 0}
+
+    def counting(x):
+        state["calls"] += 1
+        return x * state["calls"]
+
+    f = tape.compile(counting)
+    x = tape.tensor([1.0])
+    with pytest.warns(RuntimeWarning, match="closure variable 'state'.*changes while it runs"):
+        first = f(x).item()
+    assert (first, f(x).item(), f(x).item()) == (1.0, 2.0, 3.0)  # as eager: never replayed

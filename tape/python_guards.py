@@ -1,0 +1,184 @@
+"""Guards on the Python values a compiled function reads: its globals and closure cells.
+
+NOTE [python state guards]
+A plan bakes in every Python value the recorded call gave to an op: `x * scale` replays
+with the recorded `scale`. If `scale` is a global or a closure variable that changes
+between calls, a replay would silently compute with the old value (torch.compile guards on
+such reads too). So at recording time we list where the function can read Python values
+from: its closure cells and the globals its code names (nested lambdas and comprehensions
+included), then the same for the Python functions found there (helpers it calls, to a
+small depth), and for a bound method the attributes of its instance that the method's
+code names. Each place keeps its value at recording time; every call checks them before
+replaying, and any difference re-records:
+
+- numbers, strings, None, numpy scalars, and tuples of them: by type and value;
+- lists and dicts of such values (up to MAX_CONTAINER items): by a copy of their contents,
+  since they can change in place;
+- anything else (tensors, functions, modules, other objects): by identity. An object's
+  own attributes are not guarded (only a bound method's instance, one level deep), nor
+  are values read through calls into libraries (tape, numpy and the standard library are
+  not followed).
+
+A value that changes while the recording call runs (the function updates a counter it
+reads) cannot be replayed at all: the caller then runs the function eagerly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+import numpy as np
+
+MAX_DEPTH = 3  # helper functions followed from the compiled function
+MAX_CONTAINER = 64  # items of a list or dict guarded by value
+_SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
+_MISSING = object()
+# modules whose functions are not followed: their globals are not the user's state
+_LIBRARY_PREFIXES = ("tape", "numpy", "builtins", "functools", "operator", "math")
+
+
+class Guard:
+    """One place a Python value is read from, and the value it held when recorded."""
+
+    __slots__ = ("where", "namespace", "key", "obj", "kind", "expected")
+
+    def __init__(self, where: str, namespace, key, value):
+        self.where = where  # for messages: "the global 'scale'"
+        self.namespace = namespace  # a dict (globals, an instance's __dict__) or a cell
+        self.key = key  # the name in the dict; None for a cell
+        self.obj = value
+        # "identity": the same object; "value": an equal immutable value; "contents": a
+        # list or dict whose items are equal (the same object may have changed in place)
+        self.kind, self.expected = _snapshot(value)
+
+    def read(self):
+        if self.key is None:
+            try:
+                return self.namespace.cell_contents
+            except ValueError:  # an empty cell
+                return _MISSING
+        return self.namespace.get(self.key, _MISSING)
+
+    def holds(self) -> bool:
+        value = self.read()
+        if self.kind == "identity":
+            return value is self.obj
+        if self.kind == "value" and value is self.obj:
+            return True
+        return _snapshot(value) == (self.kind, self.expected)
+
+
+def _guardable_scalar(value) -> bool:
+    if isinstance(value, _SCALARS):
+        return not isinstance(value, np.generic) or value.dtype.kind in "biufcSU"
+    if type(value) is tuple:
+        return all(_guardable_scalar(v) for v in value)
+    return False
+
+
+def _snapshot(value):
+    """(kind, what to compare against): the value, a copy of a container, or the object."""
+    if value is _MISSING:
+        return "identity", value
+    if _guardable_scalar(value):
+        return "value", (type(value), value)
+    if type(value) is list and len(value) <= MAX_CONTAINER and all(map(_guardable_scalar, value)):
+        return "contents", (list, [(type(v), v) for v in value])
+    if (type(value) is dict and len(value) <= MAX_CONTAINER
+            and all(_guardable_scalar(k) and _guardable_scalar(v) for k, v in value.items())):
+        return "contents", (dict, {k: (type(v), v) for k, v in value.items()})
+    return "identity", value
+
+
+def _names(code: types.CodeType) -> set:
+    """Every global or attribute name `code` reads, nested code objects included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _followed(fn) -> bool:
+    module = getattr(fn, "__module__", None) or ""
+    return isinstance(fn, types.FunctionType) and not module.startswith(_LIBRARY_PREFIXES)
+
+
+def python_guards(fn) -> list[Guard]:
+    """The guards for `fn` (a function, a bound method or a callable object), values now."""
+    guards: list[Guard] = []
+    seen: set = set()
+
+    def visit(f, depth: int) -> None:
+        self_obj = None
+        if isinstance(f, types.MethodType):
+            self_obj, f = f.__self__, f.__func__
+        elif not isinstance(f, types.FunctionType) and callable(f):
+            call = inspect.getattr_static(type(f), "__call__", None)  # the class's own
+            if isinstance(call, types.FunctionType):
+                self_obj, f = f, call
+        if not isinstance(f, types.FunctionType) or id(f.__code__) in seen:
+            return
+        seen.add(id(f.__code__))
+        code = f.__code__
+        found = []
+        for name, cell in zip(code.co_freevars, f.__closure__ or ()):
+            g = Guard(f"the closure variable '{name}' of {code.co_name}", cell, None,
+                      _read_cell(cell))
+            found.append(g)
+        names = _names(code)
+        for name in sorted(names):
+            if name in f.__globals__:
+                found.append(Guard(f"the global '{name}' read by {code.co_name}", f.__globals__,
+                                   name, f.__globals__[name]))
+        attrs = getattr(self_obj, "__dict__", None) if self_obj is not None else None
+        if isinstance(attrs, dict):
+            for name in sorted(names):
+                if name in attrs:
+                    found.append(Guard(f"the attribute '{name}' of {type(self_obj).__name__}",
+                                       attrs, name, attrs[name]))
+        guards.extend(found)
+        if depth < MAX_DEPTH:
+            for g in found:
+                if g.kind == "identity" and (_followed(g.expected)
+                                             or isinstance(g.expected, types.MethodType)):
+                    visit(g.expected, depth + 1)
+
+    visit(fn, 0)
+    return guards
+
+
+def _read_cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+def first_changed(guards: list[Guard]) -> Guard | None:
+    """The first guard whose place no longer holds its recorded value, or None."""
+    for g in guards:
+        if not g.holds():
+            return g
+    return None
+
+
+def checker(guards: list[Guard]):
+    """`first_changed(guards)` as one generated function: an identity test per guard (the
+    common case: the very object is still there), the full comparison only when it fails."""
+    ns: dict = {"_first_changed": first_changed, "_guards": guards, "_MISSING": _MISSING}
+    lines = ["def check():", "    try:", "        pass"]
+    for i, g in enumerate(guards):
+        ns[f"n{i}"], ns[f"e{i}"], ns[f"g{i}"] = g.namespace, g.obj, g
+        read = f"n{i}.cell_contents" if g.key is None else f"n{i}.get({g.key!r}, _MISSING)"
+        if g.kind == "identity":
+            lines.append(f"        if {read} is not e{i}: return g{i}")
+        elif g.kind == "value":
+            lines.append(f"        if {read} is not e{i} and not g{i}.holds(): return g{i}")
+        else:
+            lines.append(f"        if not g{i}.holds(): return g{i}")
+    lines += ["    except ValueError:  # a cell emptied since", "        return _first_changed(_guards)",
+              "    return None"]
+    exec(compile("\n".join(lines), "<tape.compile guards>", "exec"), ns)  # noqa: S102
+    return ns["check"]
