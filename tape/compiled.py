@@ -108,7 +108,7 @@ class _Step:
     """One planned op: which slots feed it, which it fills, and what its rule needs."""
 
     __slots__ = ("op", "ins", "params", "outs", "needs", "shapes", "dtypes", "grad", "checks",
-                 "dynamic", "multi")
+                 "dynamic", "multi", "cast")
 
     def __init__(self, op, ins, params, outs, multi):
         self.op = op
@@ -124,6 +124,7 @@ class _Step:
         self.dtypes = ()
         self.grad = False  # does this step take part in the backward
         self.checks = ()  # (slot, kind, value): observations to re-check after this step
+        self.cast = None  # an in-place op's: the dtype its target keeps (NOTE [in-place ops])
 
 
 class _Trace:
@@ -137,6 +138,9 @@ class _Trace:
         self.steps: list[_Step] = []
         self.outside: list[tuple[int, Tensor]] = []  # (slot, tensor) used from outside fn
         self.observed: list = []  # (slot, kind, value)
+        # slots whose tensor an in-place op changed later: their recorded values are not
+        # theirs any more (the tensor holds a later value)
+        self.clobbered: set[int] = set()
         self.problem = None
         for a in args:
             if isinstance(a, Tensor):
@@ -177,6 +181,52 @@ class _Trace:
                                 isinstance(result, tuple)))
         return result
 
+    def call_inplace(self, op, target, others, params):
+        """NOTE [in-place ops in a plan]
+        `t.op_(x)` is planned as the out-of-place `t' = op(t, x)`, cast to t's dtype, after
+        which the tensor t stands for the new slot t'; the old slot keeps its own array. That
+        is eager's computation exactly when nothing else can see the write: t was made
+        inside the function (not an argument or an outside tensor), it is not a view, no
+        other value shares its memory, and no earlier op saved it for its backward (eager's
+        backward would raise on that). Otherwise the function runs eagerly."""
+        old = self.slot_of.get(id(target))
+        ins = (old,) + tuple(self._slot(x) if isinstance(x, Tensor) else ("const", x)
+                             for x in others)
+        why = self._inplace_problem(op, target, old)
+        STATE.trace = None
+        try:
+            result = engine.call_inplace(op, target, others, params)
+        finally:
+            STATE.trace = self
+        params = tuple(_refs_in(p, self.array_slot) for p in params)
+        if why is None and any(_numpy_inside(p) for p in params):
+            why = f"{op.name.rstrip('_')}_() with arguments computed from tensor values"
+        if why is not None:
+            self.unsupported(why)
+            return result
+        self.clobbered.add(old)
+        step = _Step(op, ins, params, (self._new_slot(target),), False)
+        step.cast = target._data.dtype
+        self.steps.append(step)
+        return result
+
+    def _inplace_problem(self, op, target, old) -> str | None:
+        name = f"the in-place op {op.name.rstrip('_')}_"  # (copy_'s own name ends in _)
+        if op.view or op.outputs != 1:
+            return name
+        if old is None or old < self.n_args or any(s == old for s, _ in self.outside):
+            return f"{name} on a tensor from outside the function"
+        if target._base is not None:
+            return f"{name} on a view"
+        data = target._data
+        if any(t is not target and np.may_share_memory(t._data, data) for t in self.keep):
+            return f"{name} on a tensor that another value shares memory with"
+        for step in self.steps:
+            for i, _ in step.op.save_plan:
+                if (step.outs[0] if i < 0 else step.ins[i]) == old:
+                    return f"{name} on a value {step.op.name}() saved for its gradient"
+        return None
+
     def observe(self, t, value) -> None:
         s = self.slot_of.get(id(t))
         if s is None:
@@ -214,6 +264,11 @@ _plan_ids = itertools.count()
 def _tuple(items) -> str:
     items = list(items)
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _as_dtype(v, dtype):
+    """An in-place op's result as its target holds it (eager copies it in, casting)."""
+    return v if v.dtype == dtype else v.astype(dtype)
 
 
 def _as_array(v):
@@ -319,6 +374,7 @@ class _Plan:
 
     def _build_call(self, trace: _Trace, args) -> str:
         ns = codegen.Namespace(_GuardFailed=_GuardFailed, _check=_check, _arr=_as_array,
+                               _as_dtype=_as_dtype,
                                Record=Record, COMPILED=COMPILED, next_position=next_position,
                                edge_of=engine.edge_of, _wrap=_wrap, _ref=weakref.ref,
                                _tape_append=engine.TAPE.append)
@@ -375,6 +431,8 @@ class _Plan:
                              f"{_tuple(params) if params else '()'})")
                 params = [f"*d{k}"]
             call = f"{ns.bind(op.forward, op.name)}({', '.join(args + params)})"
+        if step.cast is not None:  # eager writes the result into the target's dtype
+            call = f"_as_dtype({call}, {ns.bind(step.cast, 'dtype')})"
         targets = [f"v{s}" for s in step.outs]
         target = ", ".join(targets) + ("," if len(targets) == 1 else "") if step.multi \
             else targets[0]
@@ -384,8 +442,10 @@ class _Plan:
     def _kernel(self, ns, trace: _Trace, step: _Step, args: list) -> str | None:
         """The op's plain numpy kernel, if it gives exactly the recorded eager result."""
         table = step.op.kernel
-        if not table or step.multi or step.dynamic:
+        if not table or step.multi or step.dynamic or step.cast is not None:
             return None
+        if any(type(i) is int and i in trace.clobbered for i in step.ins + step.outs):
+            return None  # the recorded values to check the kernel against are gone
         try:
             kernel = table.get(step.params)
         except TypeError:  # unhashable params (arrays): no kernel

@@ -313,7 +313,7 @@ def _shape_error(op, arrays, exc: ValueError) -> Exception:
 
 def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     if TRACES and STATE.trace is not None:
-        STATE.trace.unsupported(f"the in-place op {op.name}_")
+        return STATE.trace.call_inplace(op, self, others, params)  # runs this again, untraced
     enabled = STATE.grad_enabled
     if enabled and self._rg:
         _check_inplace_allowed(self)

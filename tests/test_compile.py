@@ -131,16 +131,53 @@ def test_where_condition_computed_inside_is_replayed():
         assert x.grad.tolist() == [1.0 if e > 0 else 0.5 for e in v]
 
 
-def test_in_place_ops_fall_back_to_eager_with_a_warning():
+def test_in_place_ops_on_values_made_inside_replay_as_eager_computes_them():
+    # NOTE [in-place ops in a plan]
     def inplace(x):
-        y = x * 1
-        y += 1
-        return y
+        h = x @ W1
+        h += B1
+        h.mul_(0.5)
+        h.relu_()
+        return (h * h).sum()
 
     compiled = tape.compile(inplace)
-    with pytest.warns(RuntimeWarning, match="in-place op add_"):
-        out = compiled(tape.tensor([1.0, 2.0], requires_grad=True))
-    assert out.tolist() == [2.0, 3.0] and compiled.eager
+    for _ in range(3):
+        arrays = [rng.standard_normal((3, 4))]
+        want, got = _grads(inplace, arrays), _grads(compiled, arrays)
+        for a, b in zip(want[0] + want[1] + want[2], got[0] + got[1] + got[2]):
+            np.testing.assert_array_equal(b, a)
+    assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
+    assert "_as_dtype(mul_" in compiled.source(tape.tensor(arrays[0], requires_grad=True))
+
+
+def test_an_in_place_op_casts_into_its_targets_dtype_on_replay():
+    def f(x, y):
+        h = x * 1
+        h += y  # float32 += float64: the result is float32, as eager
+        return h
+
+    compiled = tape.compile(f)
+    for k in range(3):
+        x = tape.tensor(np.arange(3.0, dtype=np.float32) + k)
+        y = tape.tensor(np.full(3, 0.1) * k)
+        got, want = compiled(x, y), f(x, y)
+        assert got.dtype == want.dtype == tape.float32
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert compiled.stats["replayed"] == 3
+
+
+@pytest.mark.parametrize("body, reason", [
+    (lambda x: x.add_(1), "add_ on a tensor from outside the function"),
+    (lambda x: (x * 1)[0].mul_(2), "mul_ on a view"),
+    (lambda x: (lambda y: (y[0], y.add_(1)))(x * 1)[1], "add_ on a tensor that another value shares memory"),
+    (lambda x: (lambda y: (y.exp_(), y)[1])(x.exp()), r"exp_ on a value exp\(\) saved for its gradient"),
+], ids=["argument", "view", "aliased", "saved"])
+def test_in_place_ops_eager_would_treat_differently_fall_back_with_a_warning(body, reason):
+    compiled = tape.compile(body)
+    x = tape.tensor([1.0, 2.0])
+    with pytest.warns(RuntimeWarning, match=reason):
+        out = compiled(x * 1)
+    assert compiled.eager and out.tolist() == body(x * 1).tolist()
 
 
 def test_random_numbers_fall_back_to_eager():

@@ -536,16 +536,10 @@ def _eager_or_error(f, entry, index, arrays):
         return ("raises", type(exc))
 
 
-@pytest.mark.parametrize("entry, index", CASES)
-def test_compiled_equals_eager(entry, index):
-    kwargs = entry.samples[index].kwargs
-
-    def f(*ins):
-        return entry.fn(tape, *ins, **kwargs)
-
+def _compare_compiled(f, entry, index):
+    """Three calls of tape.compile(f) against eager f: the recording, then two replays on
+    other values of the same shapes, where a value baked into the plan would show."""
     compiled = tape.compile(f)
-    # the first call records; the next two replay on other values of the same shapes, where a
-    # value baked into the plan (a mask, picked indices) would show
     for salt in ("", "/replay", "/replay again"):
         arrays = entry.make(index, salt)
         eager, got = (_eager_or_error(g, entry, index, arrays) for g in (f, compiled))
@@ -559,3 +553,31 @@ def test_compiled_equals_eager(entry, index):
                 if a is not None:
                     assert a.dtype == b.dtype and a.shape == b.shape, kind
                     np.testing.assert_array_equal(a, b, err_msg=f"{kind}, values{salt or ' (recording)'}")
+    return compiled
+
+
+@pytest.mark.parametrize("entry, index", INPLACE_CASES)
+def test_compiled_inplace_equals_eager(entry, index):
+    """NOTE [in-place ops in a plan]: an in-place op on a tensor made inside the function
+    replays as its out-of-place op, with eager's values and gradients."""
+    kwargs = entry.samples[index].kwargs
+
+    def f(*ins):
+        return entry.inplace(tape, ins[0].clone(), *ins[1:], **kwargs)
+
+    compiled = _compare_compiled(f, entry, index)
+    out_of_place = tape.compile(lambda *ins: entry.fn(tape, *ins, **kwargs))
+    _eager_or_error(out_of_place, entry, index, entry.make(index))
+    if not out_of_place.eager:  # (a 0-d mask, say, keeps both eager)
+        assert not compiled.eager and compiled.stats["replayed"] == 3, \
+            "the in-place op should replay as the op does"
+
+
+@pytest.mark.parametrize("entry, index", CASES)
+def test_compiled_equals_eager(entry, index):
+    kwargs = entry.samples[index].kwargs
+
+    def f(*ins):
+        return entry.fn(tape, *ins, **kwargs)
+
+    _compare_compiled(f, entry, index)
