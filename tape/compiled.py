@@ -774,6 +774,8 @@ class CompiledFunction:
         self.eager = False  # fell back for good
         self.stats = {"recorded": 0, "replayed": 0, "eager": 0}
         functools.update_wrapper(self, fn)
+        # for messages: a callable object or a partial has no __name__ of its own
+        self.name = getattr(fn, "__name__", None) or type(fn).__name__
 
     def __call__(self, *args, **kwargs):
         if self.eager or kwargs:
@@ -794,7 +796,7 @@ class CompiledFunction:
             except _GuardFailed as why:
                 self.rerecords += 1
                 if self.rerecords > MAX_RERECORDS:
-                    warnings.warn(f"tape.compile: {self.fn.__name__} was re-recorded "
+                    warnings.warn(f"tape.compile: {self.name} was re-recorded "
                                   f"{MAX_RERECORDS} times ({why}); running it eagerly from now on",
                                   RuntimeWarning, stacklevel=2)
                     self.eager = True
@@ -841,10 +843,10 @@ class CompiledFunction:
             if problem is not None:
                 raise _Unsupported(problem)
             outs, treedef = _flatten(result)
-            plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.fn.__name__)
+            plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.name)
             plan.python_check = checker(guards)
         except _Unsupported as why:
-            warnings.warn(f"tape.compile: {self.fn.__name__} uses {why}, which a replayed plan "
+            warnings.warn(f"tape.compile: {self.name} uses {why}, which a replayed plan "
                           "cannot express; running it eagerly", RuntimeWarning, stacklevel=3)
             self.eager = True
             return result
@@ -865,7 +867,7 @@ class CompiledFunction:
             self(*args)
         plan = self.plans.get(key)
         if plan is None:
-            return f"# {self.fn.__name__} runs eagerly: no plan"
+            return f"# {self.name} runs eagerly: no plan"
         return "\n".join([plan.forward_source] + list(plan.backward_sources.values()))
 
 

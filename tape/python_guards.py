@@ -7,15 +7,17 @@ between calls, a replay would silently compute with the old value (torch.compile
 such reads too). So at recording time we list where the function can read Python values
 from: its closure cells and the globals its code names (nested lambdas and comprehensions
 included), then the same for the Python functions found there (helpers it calls, to a
-small depth), and for a bound method the attributes of its instance that the method's
-code names. Each place keeps its value at recording time; every call checks them before
-replaying, and any difference re-records:
+small depth), and for a bound method or a callable object the attributes of its instance
+that its code names (and the methods it calls on that instance). Each place keeps its
+value at recording time; every call checks them before replaying, and any difference
+re-records:
 
 - numbers, strings, None, numpy scalars, and tuples of them: by type and value;
 - lists and dicts of such values (up to MAX_CONTAINER items): by a copy of their contents,
   since they can change in place;
 - anything else (tensors, functions, modules, other objects): by identity. An object's
-  own attributes are not guarded (only a bound method's instance, one level deep), nor
+  own attributes are not guarded (only the instance of a bound method or callable object,
+  one level deep), nor
   are values read through calls into libraries (tape, numpy and the standard library are
   not followed).
 
@@ -25,6 +27,7 @@ reads) cannot be replayed at all: the caller then runs the function eagerly.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 
@@ -110,8 +113,10 @@ def python_guards(fn) -> list[Guard]:
     guards: list[Guard] = []
     seen: set = set()
 
-    def visit(f, depth: int) -> None:
-        self_obj = None
+    def visit(f, depth: int, self_obj=None) -> None:
+        if isinstance(f, functools.partial):  # its arguments are fixed; its function is not
+            visit(f.func, depth)
+            return
         if isinstance(f, types.MethodType):
             self_obj, f = f.__self__, f.__func__
         elif not isinstance(f, types.FunctionType) and callable(f):
@@ -141,9 +146,14 @@ def python_guards(fn) -> list[Guard]:
         guards.extend(found)
         if depth < MAX_DEPTH:
             for g in found:
-                if g.kind == "identity" and (_followed(g.expected)
-                                             or isinstance(g.expected, types.MethodType)):
-                    visit(g.expected, depth + 1)
+                if g.kind == "identity" and (_followed(g.obj) or isinstance(
+                        g.obj, (types.MethodType, functools.partial))):
+                    visit(g.obj, depth + 1)
+            if self_obj is not None:  # methods it calls on its instance (self.forward(x))
+                for name in sorted(names):
+                    method = inspect.getattr_static(type(self_obj), name, None)
+                    if _followed(method):
+                        visit(method, depth + 1, self_obj)
 
     visit(fn, 0)
     return guards

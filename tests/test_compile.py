@@ -1,5 +1,6 @@
 """tape.compile: replaying a recorded plan equals eager, guards included."""
 
+import functools
 import sys
 import warnings
 
@@ -546,3 +547,28 @@ def test_a_function_that_changes_what_it_reads_runs_eagerly():
     with pytest.warns(RuntimeWarning, match="closure variable 'state'.*changes while it runs"):
         first = f(x).item()
     assert (first, f(x).item(), f(x).item()) == (1.0, 2.0, 3.0)  # as eager: never replayed
+
+
+class _Model:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        return x * self.scale + SCALE
+
+
+def test_a_callable_objects_attributes_and_partial_functions_are_guarded(monkeypatch):
+    model = _Model(2.0)
+    f = tape.compile(model)
+    x = tape.tensor([1.0, 3.0])
+    assert _values(f, x)[1].tolist() == [4.0, 8.0]
+    model.scale = 3.0  # read by the method __call__ calls
+    assert _values(f, x)[1].tolist() == [5.0, 11.0]
+    g = tape.compile(functools.partial(_scaled))
+    assert _values(g, x)[1].tolist() == [4.0, 8.0]
+    monkeypatch.setattr(sys.modules[__name__], "SCALE", 1.0)
+    assert _values(g, x)[1].tolist() == [3.0, 5.0]
+    assert _values(f, x)[1].tolist() == [4.0, 10.0]
