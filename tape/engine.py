@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 from . import tensor as _tensor_module
+from .grad_mode import NOT_FAST as _NOT_FAST
 from .grad_mode import STATE
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
@@ -95,7 +96,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         out, params = _forward(op, arrays, params)
     if not requires or op.backward is None:
         return _plain_outputs(op, inputs, out)
-    if not STATE.fast:  # NOTE [fast flag] in grad_mode.py
+    if _NOT_FAST[0] and not STATE.fast:  # NOTE [fast flag], [threads not fast] in grad_mode.py
         if not STATE.grad_enabled:
             return _plain_outputs(op, inputs, out)
         return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
@@ -145,7 +146,11 @@ def call(op, inputs: tuple, params: tuple = ()):
         saved = tuple(saved)
     else:
         saved = ()
-    rec = Record(op, _next_position(), edges, needs, saved, params, shapes, dtypes)
+    # Record(...) without its __init__ call (as _wrap builds a Tensor): every field is set
+    rec = _new(Record)
+    rec.op, rec.pos, rec.inputs, rec.needs, rec.saved = op, _next_position(), edges, needs, saved
+    rec.params, rec.shapes, rec.dtypes = params, shapes, dtypes
+    rec.node = rec.extra = None
     t = _new(Tensor)
     t._data = out
     rg = _FLOAT_SCALAR.get(type(out))
@@ -618,6 +623,9 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     for (node, idx), g in roots:
         _send(bufs, heap, node, idx, g)
     prev = _swap_grad_enabled(create)
+    # the fast path's conditions that hold for the whole playback (anomaly mode is read
+    # once: a hook switching it on takes effect from the next backward)
+    plain = not create and not STATE.anomaly
     try:
         while heap:
             node = _heappop(heap)[1]
@@ -636,7 +644,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
             elif rec.extra is not None:
                 grads = _before_node(rec, grads, create)
             saved = rec.saved
-            if not create and rec.extra is None and saved is not FREED and not STATE.anomaly:
+            if plain and rec.extra is None and saved is not FREED:
                 # NOTE [playback fast path] _run's common case inline: no create_graph, no
                 # hooks on this node, no anomaly mode (packed values still unpack, and a
                 # changed version still raises, through unpack_saved)

@@ -29,17 +29,33 @@ class _State(threading.local):
     def __setattr__(self, name, value):
         _set(self, name, value)
         if name == "grad_enabled":  # every backward() sets it twice: kept cheap
-            _set(self, "fast", bool(value) and not self.slow)
+            _set_fast(self, bool(value) and not self.slow)
         elif name in _SLOW_INPUTS:
             slow = bool(self.anomaly or self.anomaly_check_forward or self.saved_hooks
                         or self.inference)
             _set(self, "slow", slow)
-            _set(self, "fast", bool(self.grad_enabled) and not slow)
+            _set_fast(self, bool(self.grad_enabled) and not slow)
 
 
 _set = threading.local.__setattr__
 _SLOW_INPUTS = frozenset({"anomaly", "anomaly_check_forward", "saved_hooks", "inference"})
 STATE = _State()
+
+# NOTE [threads not fast]
+# Reading a thread-local attribute costs as much as a dozen plain statements (~600
+# instructions on CPython 3.11), once per recorded op. So the engine reads a count first:
+# how many threads have `fast` off right now. At 0 every thread, this one included, is in
+# the common mode and `STATE.fast` need not be read. Only a thread changing its own flag
+# changes the count (under a lock); a new thread starts with `fast` on, as the count assumes.
+NOT_FAST = [0]
+_not_fast_lock = threading.Lock()
+
+
+def _set_fast(state: _State, fast: bool) -> None:
+    if state.fast is not fast:
+        with _not_fast_lock:
+            NOT_FAST[0] += -1 if fast else 1
+        _set(state, "fast", fast)
 
 
 def swap_grad_enabled(value: bool) -> bool:
@@ -48,7 +64,7 @@ def swap_grad_enabled(value: bool) -> bool:
     state = STATE
     prev = state.grad_enabled
     _set(state, "grad_enabled", value)
-    _set(state, "fast", bool(value) and not state.slow)
+    _set_fast(state, bool(value) and not state.slow)
     return prev
 
 

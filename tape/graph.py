@@ -156,11 +156,13 @@ class AccumulateGrad(Node):
 
 def accumulate_grad(leaf) -> AccumulateGrad:
     """The leaf's AccumulateGrad: one object while any record uses it (weakly cached)."""
-    x = leaf._extras()
-    acc = x.acc() if x.acc is not None else None
-    if acc is None:
-        acc = AccumulateGrad(leaf)
-        x.acc = weakref.ref(acc)
+    x = leaf._x
+    if x is not None and x.acc is not None:  # every recorded op with a leaf input asks
+        acc = x.acc()
+        if acc is not None:
+            return acc
+    acc = AccumulateGrad(leaf)
+    leaf._extras().acc = weakref.ref(acc)
     return acc
 
 

@@ -26,7 +26,10 @@ next_position = itertools.count().__next__  # atomic under the GIL: safe across 
 
 @attrs.define(eq=False, slots=True, weakref_slot=True)
 class Record:
-    """One recorded op: what ran, on what, and what its backward will need."""
+    """One recorded op: what ran, on what, and what its backward will need.
+
+    The engine's hot path (engine.call) sets every field itself instead of calling
+    __init__ (a Python call per op): a new field must be set there too."""
 
     op: Any  # ops.registry.Op
     pos: int
