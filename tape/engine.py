@@ -64,7 +64,8 @@ def call(op, inputs: tuple, params: tuple = ()):
         if fast:
             da, db = a._data, b._data
             try:
-                out = op.forward(da, db, *params)
+                # (a call with *params builds an argument tuple even when params is empty)
+                out = op.forward(da, db, *params) if params else op.forward(da, db)
             except ValueError as exc:
                 raise _shape_error(op, [da, db], exc) from None
             requires = a._rg or b._rg
@@ -74,7 +75,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         if fast:
             da = a._data
             try:
-                out = op.forward(da, *params)
+                out = op.forward(da, *params) if params else op.forward(da)
             except ValueError as exc:
                 raise _shape_error(op, [da], exc) from None
             requires = a._rg
@@ -648,23 +649,26 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 # NOTE [playback fast path] _run's common case inline: no create_graph, no
                 # hooks on this node, no anomaly mode (packed values still unpack, and a
                 # changed version still raises, through unpack_saved)
-                vals = []
-                for entry in saved:
-                    if entry is None:
-                        vals.append(None)
-                        continue
-                    value, vc, version = entry
-                    tv = type(value)
-                    if (vc is not None and vc[0] != version) or tv is _Packed:
-                        value = unpack_saved(rec, entry, len(vals), False)  # raises / unpacks
-                    elif tv is Tensor:
-                        value = value._data
-                    vals.append(value)
-                in_grads = rec.op.backward(
-                    F, rec, grads[0] if len(grads) == 1 and rec.op.outputs == 1 else tuple(grads),
-                    *vals)
-                if not retain and saved:
-                    rec.saved = FREED
+                op = rec.op
+                g = grads[0] if len(grads) == 1 and op.outputs == 1 else tuple(grads)
+                if not saved:  # (a call with *vals builds an argument tuple)
+                    in_grads = op.backward(F, rec, g)
+                else:
+                    vals = []
+                    for entry in saved:
+                        if entry is None:
+                            vals.append(None)
+                            continue
+                        value, vc, version = entry
+                        tv = type(value)
+                        if (vc is not None and vc[0] != version) or tv is _Packed:
+                            value = unpack_saved(rec, entry, len(vals), False)  # raises / unpacks
+                        elif tv is Tensor:
+                            value = value._data
+                        vals.append(value)
+                    in_grads = op.backward(F, rec, g, *vals)
+                    if not retain:
+                        rec.saved = FREED
             else:
                 in_grads = _run(rec, grads, F, retain, create)
             for e, gi, shape, dt in zip(rec.inputs, in_grads, rec.shapes, rec.dtypes):
@@ -687,7 +691,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                     b[idx] = gi
                 else:
                     b[idx] = _accumulate(b[idx], gi)
-            in_grads = gi = None  # let go: a leaf's sink may take these arrays (NOTE [stealing])
+            in_grads = gi = g = None  # let go: a leaf's sink may take these arrays (NOTE [stealing])
     finally:
         _swap_grad_enabled(prev)
     return captured
