@@ -13,8 +13,9 @@ value at recording time; every call checks them before replaying, and any differ
 re-records:
 
 - numbers, strings, None, numpy scalars, and tuples of them: by type and value;
-- lists and dicts of such values (up to MAX_CONTAINER items): by a copy of their contents,
-  since they can change in place;
+- lists and dicts (up to MAX_CONTAINER items): by a copy of their contents, since they can
+  change in place: scalar items by value, other items (a list of parameter tensors) by
+  identity;
 - anything else (tensors, functions, modules, other objects): by identity. An object's
   own attributes are not guarded (only the instance of a bound method or callable object,
   one level deep), nor
@@ -86,12 +87,30 @@ def _snapshot(value):
         return "identity", value
     if _guardable_scalar(value):
         return "value", (type(value), value)
-    if type(value) is list and len(value) <= MAX_CONTAINER and all(map(_guardable_scalar, value)):
-        return "contents", (list, [(type(v), v) for v in value])
+    if type(value) is list and len(value) <= MAX_CONTAINER:
+        return "contents", (list, [_item(v) for v in value])
     if (type(value) is dict and len(value) <= MAX_CONTAINER
-            and all(_guardable_scalar(k) and _guardable_scalar(v) for k, v in value.items())):
-        return "contents", (dict, {k: (type(v), v) for k, v in value.items()})
+            and all(_guardable_scalar(k) for k in value)):
+        return "contents", (dict, {k: _item(v) for k, v in value.items()})
     return "identity", value
+
+
+def _item(value):
+    """A container item as compared: a scalar by type and value, anything else by identity."""
+    return (type(value), value) if _guardable_scalar(value) else _Same(value)
+
+
+class _Same:
+    """Equal to another _Same of the very same object (a tensor's == would compare values)."""
+
+    __slots__ = ("obj",)
+    __hash__ = None
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return type(other) is _Same and other.obj is self.obj
 
 
 def _names(code: types.CodeType) -> set:

@@ -572,3 +572,13 @@ def test_a_callable_objects_attributes_and_partial_functions_are_guarded(monkeyp
     monkeypatch.setattr(sys.modules[__name__], "SCALE", 1.0)
     assert _values(g, x)[1].tolist() == [3.0, 5.0]
     assert _values(f, x)[1].tolist() == [4.0, 10.0]
+
+
+def test_a_list_of_tensors_with_an_entry_replaced_rerecords():
+    params = [tape.tensor([1.0, 2.0]), tape.tensor([3.0, 4.0])]
+    f = tape.compile(lambda x: x * params[0] + params[1])
+    x = tape.tensor([1.0, 1.0])
+    assert _values(f, x)[1].tolist() == [4.0, 6.0]
+    params[1] = tape.tensor([0.0, 0.0])  # the same list, another tensor in it
+    assert _values(f, x)[1].tolist() == [1.0, 2.0]
+    assert f.stats["recorded"] == 2
