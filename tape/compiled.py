@@ -19,7 +19,7 @@ Python values the function reads from its globals and closure cells are guarded 
 (NOTE [python state guards] in tape/python_guards.py): `x * scale` with a global `scale`
 re-records when `scale` changes. On any mismatch the call runs eagerly while recording a
 new plan. After MAX_RERECORDS re-recordings the function falls back to eager for good, with a
-warning. Things a plan cannot express (in-place ops, random numbers) also fall back.
+warning. Things a plan cannot express (random numbers, in-place ops others can see) fall back.
 """
 
 from __future__ import annotations
@@ -209,6 +209,18 @@ class _Trace:
         step.cast = target._data.dtype
         self.steps.append(step)
         return result
+
+    def alias(self, src, make):
+        """`detach()` or `.data` inside the function: a step that hands on the same values
+        (eager's `_arr()` of them) and takes no part in the backward."""
+        s = self._slot(src)
+        STATE.trace = None
+        try:
+            out = make()
+        finally:
+            STATE.trace = self
+        self.steps.append(_Step(_ALIAS, (s,), (), (self._new_slot(out),), False))
+        return out
 
     def _inplace_problem(self, op, target, old) -> str | None:
         name = f"the in-place op {op.name.rstrip('_')}_"  # (copy_'s own name ends in _)
@@ -752,6 +764,8 @@ def _compiled_backward(F, rec, g, saved):
     return rec.params[0].backward(saved, g if isinstance(g, tuple) else (g,))
 
 
+# detach() / .data in a plan: the values again, with no backward rule (so no gradient)
+_ALIAS = Op(name="detach", node="(detach)", forward=_as_array)
 COMPILED = Op(name="compiled_function", node="CompiledFunctionBackward", forward=None,
               backward=_compiled_backward, inputs=("inputs",))
 

@@ -170,8 +170,8 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same storage, detached from the graph (no version-counter sharing, as torch)."""
-        if STATE.trace is not None:
-            STATE.trace.unsupported(".data")
+        if STATE.trace is not None:  # the plan reads the same values, cut from the graph
+            return STATE.trace.alias(self, lambda: _wrap(self._arr(), dtype_check=False))
         return _wrap(self._arr(), dtype_check=False)
 
     @data.setter
@@ -182,8 +182,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A leaf that shares this tensor's storage and version counter, outside the graph."""
-        if STATE.trace is not None:
-            STATE.trace.unsupported("detach()")
+        if STATE.trace is not None:  # the plan reads the same values, cut from the graph
+            return STATE.trace.alias(self, lambda: _wrap(self._arr(), vc=self._vc))
         return _wrap(self._arr(), vc=self._vc)
 
     def detach_(self) -> Tensor:

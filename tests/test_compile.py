@@ -582,3 +582,19 @@ def test_a_list_of_tensors_with_an_entry_replaced_rerecords():
     params[1] = tape.tensor([0.0, 0.0])  # the same list, another tensor in it
     assert _values(f, x)[1].tolist() == [1.0, 2.0]
     assert f.stats["recorded"] == 2
+
+
+def test_detach_and_data_replay_without_a_gradient_through_them():
+    def f(x):
+        y = x * x
+        return (y - y.detach() + x.data * 2).sum() + (x.exp().detach() * x).sum()
+
+    compiled = tape.compile(f)
+    for _ in range(3):
+        arrays = [rng.standard_normal(4)]
+        want, got = _grads(f, arrays), _grads(compiled, arrays)
+        for a, b in zip(want[0] + want[1], got[0] + got[1]):
+            np.testing.assert_array_equal(b, a)
+        x = arrays[0]  # d/dx: 2x (y's own path) + exp(x) (the detached factor)
+        np.testing.assert_allclose(got[1][0], 2 * x + np.exp(x), rtol=1e-12)
+    assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
