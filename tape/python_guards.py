@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import sysconfig
 import types
 
 import numpy as np
@@ -38,8 +40,10 @@ MAX_DEPTH = 3  # helper functions followed from the compiled function
 MAX_CONTAINER = 64  # items of a list or dict guarded by value
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
 _MISSING = object()
-# modules whose functions are not followed: their globals are not the user's state
-_LIBRARY_PREFIXES = ("tape", "numpy", "builtins", "functools", "operator", "math")
+# whose functions are not followed (their globals are not the user's state): these
+# packages, and the standard library's own files
+_LIBRARIES = ("tape", "numpy")
+_STDLIB = tuple({os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib")})
 
 
 class Guard:
@@ -123,8 +127,13 @@ def _names(code: types.CodeType) -> set:
 
 
 def _followed(fn) -> bool:
-    module = getattr(fn, "__module__", None) or ""
-    return isinstance(fn, types.FunctionType) and not module.startswith(_LIBRARY_PREFIXES)
+    """Is `fn` a Python function of the user's (not tape's, numpy's or the stdlib's)?"""
+    if not isinstance(fn, types.FunctionType):
+        return False
+    package = (getattr(fn, "__module__", None) or "").partition(".")[0]
+    path = fn.__code__.co_filename
+    stdlib = path.startswith(_STDLIB) and "-packages" not in path  # (site-/dist-packages)
+    return package not in _LIBRARIES and not stdlib
 
 
 def python_guards(fn) -> list[Guard]:

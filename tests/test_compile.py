@@ -598,3 +598,17 @@ def test_detach_and_data_replay_without_a_gradient_through_them():
         x = arrays[0]  # d/dx: 2x (y's own path) + exp(x) (the detached factor)
         np.testing.assert_allclose(got[1][0], 2 * x + np.exp(x), rtol=1e-12)
     assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
+
+
+def test_helpers_are_followed_unless_they_belong_to_tape_numpy_or_the_standard_library():
+    import statistics
+
+    from tape.python_guards import _followed
+
+    def helper(x):
+        return x * SCALE
+
+    assert _followed(helper) and _followed(_scaled)
+    helper.__module__ = "tapestry.layers"  # a user package whose name starts with "tape"
+    assert _followed(helper)
+    assert not any(_followed(f) for f in (tape.compile, np.linalg.norm, statistics.mean))
