@@ -193,6 +193,10 @@ class _Trace:
         ins = (old,) + tuple(self._slot(x) if isinstance(x, Tensor) else ("const", x)
                              for x in others)
         why = self._inplace_problem(op, target, old)
+        if why is None and any(isinstance(o, Tensor) and np.may_share_memory(o._data, target._data)
+                               for o in others):
+            # x.mul_(x): eager saves the operand before the write, and its backward raises
+            why = f"the in-place op {op.name.rstrip('_')}_ with its target as an operand"
         STATE.trace = None
         try:
             result = engine.call_inplace(op, target, others, params)
