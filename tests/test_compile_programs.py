@@ -1,7 +1,8 @@
 """tape.compile on generated programs: a replay never differs from eager (NOTE [guards]).
 
-Each program is a short random sequence of out-of-place ops, in-place ops, views and
-detach() over values made inside the function, its argument and a parameter it closes
+Each program is a short random sequence of out-of-place ops, in-place ops, views,
+detach(), boolean masks, a branch on a value and a Python global that changes between
+calls, over values made inside the function, its argument and a parameter it closes
 over. Whatever a program does (replay, re-record, fall back to eager, raise in the forward
 or in the backward), the compiled function must give eager's outputs, gradients and
 exception types, call after call on new values.
@@ -31,7 +32,11 @@ step = st.one_of(
     st.tuples(st.just("scale_"), st.floats(-2, 2, allow_nan=False), st.integers(0, 30)),
     st.tuples(st.just("view"), st.integers(0, 30)),
     st.tuples(st.just("detach"), st.integers(0, 30)),
+    st.tuples(st.just("mask"), st.integers(0, 30)),  # a shape that depends on values
+    st.tuples(st.just("branch"), st.integers(0, 30)),  # control flow on a value
+    st.tuples(st.just("global"), st.integers(0, 30)),  # a Python value changed between calls
 )
+FACTOR = [1.5]  # read by the "global" step; the test changes it between calls
 
 
 def _target(values, k):
@@ -58,6 +63,14 @@ def make_program(steps, param):
                 _target(values, s[2]).mul_(s[1])
             elif kind == "view":
                 values.append(values[s[1] % len(values)][1:])
+            elif kind == "mask":
+                v = values[s[1] % len(values)]
+                values.append(v[v > 0])
+            elif kind == "branch":
+                v = values[s[1] % len(values)]
+                values.append(v * 2.0 if v.sum().item() > 0 else v.exp())
+            elif kind == "global":
+                values.append(values[s[1] % len(values)] * FACTOR[0])
             else:
                 values.append(values[s[1] % len(values)].detach())
         return sum((v.sum() for v in values[2:]), values[0].sum() * 0.0)
@@ -105,7 +118,8 @@ def test_a_compiled_program_equals_eager_call_after_call(steps, seed):
     param = tape.tensor(rng.uniform(-1, 1, 4), requires_grad=True)
     program = make_program(steps, param)
     compiled = tape.compile(program)
-    for _ in range(3):
+    for call in range(3):
+        FACTOR[0] = 1.5 if call < 2 else -0.5
         x_values, param_values = rng.uniform(-1, 1, 4), rng.uniform(-1, 1, 4)
         want = outcome(program, x_values, param, param_values)
         got = outcome(compiled, x_values, param, param_values)
