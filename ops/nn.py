@@ -23,7 +23,7 @@ from .indexing import MASKED_FILL  # masked_fill_(mask, number): torch's label-s
 from .prims import erf as _erf
 from .prims import log_sigmoid as _log_sigmoid
 from .prims import sigmoid as _sigmoid
-from .registry import call, call_inplace, function, op
+from .registry import call, call_inplace, function, op, param_array
 
 NN = "nn.functional"
 
@@ -437,13 +437,13 @@ NLL2D = op("nll_loss2d", "NllLoss2DBackward0", _nll_fwd, _nll_bwd, saves=(("self
 
 
 def _nll_call(OP, input, target, weight, red, ignore_index):
-    t = target._data
+    t = param_array(target)
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.torch_name}")
     if weight is not None and weight.dtype != input.dtype:
         raise RuntimeError(
             f"expected scalar type {input.dtype.torch_name} but found {weight.dtype.torch_name}")
-    return call(OP, (input,), (t, None if weight is None else weight._data, red, ignore_index))
+    return call(OP, (input,), (t, None if weight is None else param_array(weight), red, ignore_index))
 
 
 def _nll_loss(input, target, weight, red, ignore_index):
@@ -670,11 +670,11 @@ def binary_cross_entropy_with_logits_(input, target, weight=None, pos_weight=Non
     pw = None
     if pos_weight is not None:
         _fits_into(out_shape, tuple(np.broadcast_shapes(tuple(pos_weight.shape), tuple(target.shape))))
-        pw = pos_weight._data
+        pw = param_array(pos_weight)
     w = None
     if weight is not None:
         _fits_into(out_shape, tuple(weight.shape))
-        w = weight._data
+        w = param_array(weight)
     return call(BCE_LOGITS, (input, target), (w, pw, int(reduction)))
 
 

@@ -130,6 +130,13 @@ def call_inplace(op: Op, self, others: tuple, params: tuple = ()):
     return _engine.call_inplace(op, self, others, params)
 
 
+def param_array(t):
+    """`t._data` for a tensor an op takes as a parameter, not as an input edge (nll_loss's
+    target and class weights): through this, tape.compile knows the array is that tensor's
+    and reads it afresh on every replay (NOTE [values computed outside ops])."""
+    return _engine.param_array(t)
+
+
 class _Unbound:
     def __getattr__(self, name):
         raise RuntimeError("tape.ops is used through `import tape`; the engine is not loaded")
@@ -141,6 +148,6 @@ _engine: Any = _Unbound()
 def bind_engine(engine) -> None:
     """Called by tape before the op families are imported: `call` and `call_inplace` become
     the engine's own functions (families import them from here)."""
-    global _engine, call, call_inplace
+    global _engine, call, call_inplace, param_array
     _engine = engine
-    call, call_inplace = engine.call, engine.call_inplace
+    call, call_inplace, param_array = engine.call, engine.call_inplace, engine.param_array

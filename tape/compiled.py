@@ -214,6 +214,11 @@ class _Trace:
         self.steps.append(step)
         return result
 
+    def param(self, t) -> None:
+        """A tensor whose array an op takes as a parameter: give it a slot (an outside one if
+        the function did not make it), so the array maps to that slot on replay."""
+        self._slot(t)
+
     def alias(self, src, make):
         """`detach()` or `.data` inside the function: a step that hands on the same values
         (eager's `_arr()` of them) and takes no part in the backward."""

@@ -166,6 +166,13 @@ def call(op, inputs: tuple, params: tuple = ()):
     return t
 
 
+def param_array(t):
+    """A tensor's array given to an op as a parameter (ops.registry.param_array)."""
+    if TRACES and STATE.trace is not None:
+        STATE.trace.param(t)
+    return t._data
+
+
 def _forward(op, arrays: list, params: tuple):
     """(result, params): op's forward on arrays, after Op.derive adds the params it computes
     from them; numpy's broadcasting ValueError becomes torch's error naming the op."""

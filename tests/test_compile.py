@@ -612,3 +612,31 @@ def test_helpers_are_followed_unless_they_belong_to_tape_numpy_or_the_standard_l
     helper.__module__ = "tapestry.layers"  # a user package whose name starts with "tape"
     assert _followed(helper)
     assert not any(_followed(f) for f in (tape.compile, np.linalg.norm, statistics.mean))
+
+
+def test_tensors_an_op_takes_as_parameters_replay_and_are_read_afresh():
+    import tape.nn.functional as F
+
+    weight = tape.tensor([1.0, 2.0, 0.5], dtype=tape.float64)
+    losses = {
+        "outside": lambda z, y: F.cross_entropy(z, y, weight=weight),
+        "made inside": lambda z, y: F.cross_entropy(
+            z, y, weight=tape.tensor([1.0, 2.0, 0.5], dtype=tape.float64)),
+        "bce pos_weight": lambda z, y: F.binary_cross_entropy_with_logits(
+            z, (y == 1).to(tape.float64).unsqueeze(1).expand(-1, 3), pos_weight=weight),
+    }
+    for name, loss in losses.items():
+        compiled = tape.compile(loss)
+        for call in range(4):
+            if call == 3:
+                with tape.no_grad():
+                    weight.mul_(2.0)  # the same tensor, new values: read on the replay
+            z = rng.standard_normal((4, 3))
+            y = tape.tensor(rng.integers(0, 3, 4))
+            za, zb = tape.tensor(z, requires_grad=True), tape.tensor(z, requires_grad=True)
+            got, want = compiled(za, y), loss(zb, y)
+            got.backward()
+            want.backward()
+            assert got.item() == want.item(), name
+            np.testing.assert_array_equal(za.grad.numpy(), zb.grad.numpy())
+        assert compiled.stats == {"recorded": 1, "replayed": 4, "eager": 0}, name
