@@ -161,21 +161,34 @@ class _Trace:
             self.outside.append((s, t))
         return s
 
-    def call(self, op, inputs, params):
-        ins = tuple(self._slot(x) if isinstance(x, Tensor) else ("const", x) for x in inputs)
+    def _ins(self, inputs) -> tuple:
+        """Per input: its slot, or ("const", value) for a non-tensor."""
+        return tuple(self._slot(x) if isinstance(x, Tensor) else ("const", x) for x in inputs)
+
+    def _untraced(self, run, *args):
+        """`run(*args)` with this trace off (the engine's own call, which records nothing here)."""
         STATE.trace = None
         try:
-            result = engine.call(op, inputs, params)
+            return run(*args)
         finally:
             STATE.trace = self
-        outs = result if isinstance(result, tuple) else (result,)
-        # an array parameter that is some slot's value is read from that slot on replay
+
+    def _params(self, params) -> tuple:
+        """The params with every array that is some slot's value as a _SlotRef to that slot
+        (read from the slot on replay), and whether any other numpy value is left.
+
+        NOTE [values computed outside ops] such a value was made by the op's Python wrapper,
+        e.g. from a tensor's data (a boolean mask's indices): a replay could not recompute it
+        and would silently reuse this call's. Ops that need one declare `Op.derive` instead."""
         params = tuple(_refs_in(p, self.array_slot) for p in params)
-        if any(_numpy_inside(p) for p in params):
-            # NOTE [values computed outside ops] a numpy value among the parameters was made
-            # by the op's Python wrapper, e.g. from a tensor's data (a boolean mask's indices,
-            # nll_loss's picked classes): a replay could not recompute it and would silently
-            # reuse this call's. Ops that need it declare `Op.derive` instead.
+        return params, any(_numpy_inside(p) for p in params)
+
+    def call(self, op, inputs, params):
+        ins = self._ins(inputs)
+        result = self._untraced(engine.call, op, inputs, params)
+        outs = result if isinstance(result, tuple) else (result,)
+        params, outside_values = self._params(params)
+        if outside_values:
             self.unsupported(f"{op.name}() with arguments computed from tensor values")
         self.steps.append(_Step(op, ins, params, tuple(self._new_slot(t) for t in outs),
                                 isinstance(result, tuple)))
@@ -187,23 +200,15 @@ class _Trace:
         which the tensor t stands for the new slot t'; the old slot keeps its own array. That
         is eager's computation exactly when nothing else can see the write: t was made
         inside the function (not an argument or an outside tensor), it is not a view, no
-        other value shares its memory, and no earlier op saved it for its backward (eager's
-        backward would raise on that). Otherwise the function runs eagerly."""
+        other value shares its memory (the op's other operands included), and no earlier op
+        saved it for its backward (eager's backward would raise on that). Otherwise the
+        function runs eagerly."""
         old = self.slot_of.get(id(target))
-        ins = (old,) + tuple(self._slot(x) if isinstance(x, Tensor) else ("const", x)
-                             for x in others)
-        why = self._inplace_problem(op, target, old)
-        if why is None and any(isinstance(o, Tensor) and np.may_share_memory(o._data, target._data)
-                               for o in others):
-            # x.mul_(x): eager saves the operand before the write, and its backward raises
-            why = f"the in-place op {op.name.rstrip('_')}_ with its target as an operand"
-        STATE.trace = None
-        try:
-            result = engine.call_inplace(op, target, others, params)
-        finally:
-            STATE.trace = self
-        params = tuple(_refs_in(p, self.array_slot) for p in params)
-        if why is None and any(_numpy_inside(p) for p in params):
+        ins = (old,) + self._ins(others)
+        why = self._inplace_problem(op, target, others, old)
+        result = self._untraced(engine.call_inplace, op, target, others, params)
+        params, outside_values = self._params(params)
+        if why is None and outside_values:
             why = f"{op.name.rstrip('_')}_() with arguments computed from tensor values"
         if why is not None:
             self.unsupported(why)
@@ -219,19 +224,12 @@ class _Trace:
         the function did not make it), so the array maps to that slot on replay."""
         self._slot(t)
 
-    def alias(self, src, make):
-        """`detach()` or `.data` inside the function: a step that hands on the same values
-        (eager's `_arr()` of them) and takes no part in the backward."""
-        s = self._slot(src)
-        STATE.trace = None
-        try:
-            out = make()
-        finally:
-            STATE.trace = self
-        self.steps.append(_Step(_ALIAS, (s,), (), (self._new_slot(out),), False))
-        return out
+    def alias(self, src, out) -> None:
+        """`detach()` or `.data` inside the function (`out`, made from `src`): a step that
+        hands on the same values (eager's `_arr()` of them) and takes no part in the backward."""
+        self.steps.append(_Step(_ALIAS, (self._slot(src),), (), (self._new_slot(out),), False))
 
-    def _inplace_problem(self, op, target, old) -> str | None:
+    def _inplace_problem(self, op, target, others, old) -> str | None:
         name = f"the in-place op {op.name.rstrip('_')}_"  # (copy_'s own name ends in _)
         if op.view or op.outputs != 1:
             return name
@@ -242,6 +240,9 @@ class _Trace:
         data = target._data
         if any(t is not target and np.may_share_memory(t._data, data) for t in self.keep):
             return f"{name} on a tensor that another value shares memory with"
+        if any(isinstance(o, Tensor) and np.may_share_memory(o._data, data) for o in others):
+            # x.mul_(x): eager saves the operand before the write, and its backward raises
+            return f"{name} with its target as an operand"
         for step in self.steps:
             for i, _ in step.op.save_plan:
                 if (step.outs[0] if i < 0 else step.ins[i]) == old:
@@ -325,7 +326,9 @@ class _Plan:
     raises _Stale, and that pattern goes back to the interpreter for good.
     """
 
-    def __init__(self, trace: _Trace, outputs, treedef, args, name: str):
+    def __init__(self, trace: _Trace, outputs, treedef, args, name: str, guards: list):
+        # NOTE [python state guards]: the Python values fn read, checked before each replay
+        self.python_check = checker(guards)
         self.n = trace.n
         self.n_args = trace.n_args
         self.steps = trace.steps
@@ -866,8 +869,7 @@ class CompiledFunction:
             if problem is not None:
                 raise _Unsupported(problem)
             outs, treedef = _flatten(result)
-            plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.name)
-            plan.python_check = checker(guards)
+            plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.name, guards)
         except _Unsupported as why:
             warnings.warn(f"tape.compile: {self.name} uses {why}, which a replayed plan "
                           "cannot express; running it eagerly", RuntimeWarning, stacklevel=3)

@@ -18,9 +18,8 @@ re-records:
   identity;
 - anything else (tensors, functions, modules, other objects): by identity. An object's
   own attributes are not guarded (only the instance of a bound method or callable object,
-  one level deep), nor
-  are values read through calls into libraries (tape, numpy and the standard library are
-  not followed).
+  one level deep), nor are values read through calls into libraries (tape, numpy and the
+  standard library are not followed).
 
 A value that changes while the recording call runs (the function updates a counter it
 reads) cannot be replayed at all: the caller then runs the function eagerly.
@@ -51,11 +50,11 @@ class Guard:
 
     __slots__ = ("where", "namespace", "key", "obj", "kind", "expected")
 
-    def __init__(self, where: str, namespace, key, value):
+    def __init__(self, where: str, namespace, key=None):
         self.where = where  # for messages: "the global 'scale'"
         self.namespace = namespace  # a dict (globals, an instance's __dict__) or a cell
         self.key = key  # the name in the dict; None for a cell
-        self.obj = value
+        self.obj = value = self.read()
         # "identity": the same object; "value": an equal immutable value; "contents": a
         # list or dict whose items are equal (the same object may have changed in place)
         self.kind, self.expected = _snapshot(value)
@@ -87,8 +86,6 @@ def _guardable_scalar(value) -> bool:
 
 def _snapshot(value):
     """(kind, what to compare against): the value, a copy of a container, or the object."""
-    if value is _MISSING:
-        return "identity", value
     if _guardable_scalar(value):
         return "value", (type(value), value)
     if type(value) is list and len(value) <= MAX_CONTAINER:
@@ -155,22 +152,15 @@ def python_guards(fn) -> list[Guard]:
             return
         seen.add(id(f.__code__))
         code = f.__code__
-        found = []
-        for name, cell in zip(code.co_freevars, f.__closure__ or ()):
-            g = Guard(f"the closure variable '{name}' of {code.co_name}", cell, None,
-                      _read_cell(cell))
-            found.append(g)
-        names = _names(code)
-        for name in sorted(names):
-            if name in f.__globals__:
-                found.append(Guard(f"the global '{name}' read by {code.co_name}", f.__globals__,
-                                   name, f.__globals__[name]))
+        found = [Guard(f"the closure variable '{name}' of {code.co_name}", cell)
+                 for name, cell in zip(code.co_freevars, f.__closure__ or ())]
+        names = sorted(_names(code))
+        found += [Guard(f"the global '{name}' read by {code.co_name}", f.__globals__, name)
+                  for name in names if name in f.__globals__]
         attrs = getattr(self_obj, "__dict__", None) if self_obj is not None else None
         if isinstance(attrs, dict):
-            for name in sorted(names):
-                if name in attrs:
-                    found.append(Guard(f"the attribute '{name}' of {type(self_obj).__name__}",
-                                       attrs, name, attrs[name]))
+            found += [Guard(f"the attribute '{name}' of {type(self_obj).__name__}", attrs, name)
+                      for name in names if name in attrs]
         guards.extend(found)
         if depth < MAX_DEPTH:
             for g in found:
@@ -178,20 +168,13 @@ def python_guards(fn) -> list[Guard]:
                         g.obj, (types.MethodType, functools.partial))):
                     visit(g.obj, depth + 1)
             if self_obj is not None:  # methods it calls on its instance (self.forward(x))
-                for name in sorted(names):
+                for name in names:
                     method = inspect.getattr_static(type(self_obj), name, None)
                     if _followed(method):
                         visit(method, depth + 1, self_obj)
 
     visit(fn, 0)
     return guards
-
-
-def _read_cell(cell):
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return _MISSING
 
 
 def first_changed(guards: list[Guard]) -> Guard | None:

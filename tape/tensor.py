@@ -170,9 +170,10 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same storage, detached from the graph (no version-counter sharing, as torch)."""
+        out = _wrap(self._arr(), dtype_check=False)
         if STATE.trace is not None:  # the plan reads the same values, cut from the graph
-            return STATE.trace.alias(self, lambda: _wrap(self._arr(), dtype_check=False))
-        return _wrap(self._arr(), dtype_check=False)
+            STATE.trace.alias(self, out)
+        return out
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -182,9 +183,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A leaf that shares this tensor's storage and version counter, outside the graph."""
+        out = _wrap(self._arr(), vc=self._vc)
         if STATE.trace is not None:  # the plan reads the same values, cut from the graph
-            return STATE.trace.alias(self, lambda: _wrap(self._arr(), vc=self._vc))
-        return _wrap(self._arr(), vc=self._vc)
+            STATE.trace.alias(self, out)
+        return out
 
     def detach_(self) -> Tensor:
         if self._base is not None:
