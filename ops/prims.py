@@ -154,10 +154,10 @@ def value(x):
     return x
 
 
-NAMES = tuple(
+NAMES = tuple(  # the functions defined here, and numpy ufuncs bound here under a public name
     n for n, v in list(globals().items()) if callable(v) and not n.startswith("_") and v is not np
-    and getattr(v, "__module__", None) == __name__
-) + ("matmul",)  # bound to numpy's own callable above
+    and (getattr(v, "__module__", None) == __name__ or isinstance(v, np.ufunc))
+)
 
 
 def select(x, dim, index):

@@ -815,8 +815,6 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
 
 def call_node(rec: Record, grads):
     """`node(*grads)`: run one backward rule by hand, as torch's Node.__call__."""
-    from .api import PRIMS_NP as F
-
     vals = [g._data if isinstance(g, Tensor) else g for g in grads]
-    out = _run(rec, vals, F, retain=True, create=False)
+    out = _run(rec, vals, PRIMS_NP, retain=True, create=False)
     return tuple(None if g is None else _wrap(np.asarray(g)) for g in out)

@@ -27,10 +27,11 @@ class _State(threading.local):
     slow = False  # any of anomaly, anomaly_check_forward, saved_hooks, inference
 
     def __setattr__(self, name, value):
-        _set(self, name, value)
         if name == "grad_enabled":  # every backward() sets it twice: kept cheap
-            _set_fast(self, bool(value) and not self.slow)
-        elif name in _SLOW_INPUTS:
+            _set_grad_enabled(self, value)
+            return
+        _set(self, name, value)
+        if name in _SLOW_INPUTS:
             slow = bool(self.anomaly or self.anomaly_check_forward or self.saved_hooks
                         or self.inference)
             _set(self, "slow", slow)
@@ -58,13 +59,16 @@ def _set_fast(state: _State, fast: bool) -> None:
         _set(state, "fast", fast)
 
 
+def _set_grad_enabled(state: _State, value) -> None:
+    _set(state, "grad_enabled", value)
+    _set_fast(state, bool(value) and not state.slow)
+
+
 def swap_grad_enabled(value: bool) -> bool:
     """Set grad mode and return the previous one: what `STATE.grad_enabled = value` does,
     without the generic __setattr__ (~0.4 µs, and playback does it twice per backward)."""
-    state = STATE
-    prev = state.grad_enabled
-    _set(state, "grad_enabled", value)
-    _set_fast(state, bool(value) and not state.slow)
+    prev = STATE.grad_enabled
+    _set_grad_enabled(STATE, value)
     return prev
 
 
