@@ -36,10 +36,11 @@ import weakref
 
 import numpy as np
 
-from . import codegen, creation, engine
+from . import codegen, creation, engine, plan_buffers
 from .api import PRIMS_NP
 from .grad_mode import STATE
 from .ops.registry import Op
+from .plan_buffers import BufferPool
 from .python_guards import checker, first_changed, python_guards
 from .recording import Record, next_position
 from .tensor import Tensor, _wrap
@@ -261,6 +262,51 @@ class _Trace:
             self.problem = what
 
 
+def _recorded_inputs(trace: _Trace, step: _Step) -> list | None:
+    """The values a step's inputs had while recording, to try a plain numpy call against the
+    recorded result: None when that is no test of it (a recorded value was overwritten in
+    place later, an input of another dtype than a float result, a non-number constant)."""
+    if any(type(i) is int and i in trace.clobbered for i in step.ins + step.outs):
+        return None
+    out = trace.keep[step.outs[0]]._data
+    if out.dtype.kind not in "fc":
+        return None
+    values = []
+    for i in step.ins:
+        if type(i) is tuple:
+            if type(i[1]) not in (bool, int, float):
+                return None
+            values.append(i[1])
+        elif trace.keep[i]._data.dtype != out.dtype:
+            return None
+        else:
+            values.append(trace.keep[i]._data)
+    return values
+
+
+def _buffer_candidates(trace: _Trace, out_slots) -> set:
+    """Slots an op fills whose value may live in a plan buffer (NOTE [plan buffers]): a
+    large C-contiguous array owning its memory, not an output, not overwritten in place
+    later, and sharing memory with no other recorded value (no view of it, no alias)."""
+    owners: dict[int, int] = {}  # id of the array owning the memory -> values using it
+    for t in trace.keep:
+        d = t._data
+        if type(d) is np.ndarray:
+            root = d if d.base is None else d.base
+            owners[id(root)] = owners.get(id(root), 0) + 1
+    found = set()
+    for step in trace.steps:
+        if step.multi:
+            continue
+        s = step.outs[0]
+        d = trace.keep[s]._data
+        if (type(d) is np.ndarray and d.base is None and d.ndim and d.nbytes >= plan_buffers.MIN_BYTES
+                and d.flags.c_contiguous and owners[id(d)] == 1 and s not in out_slots
+                and s not in trace.clobbered):
+            found.add(s)
+    return found
+
+
 def _numpy_inside(p) -> bool:
     """Is there a numpy array or scalar in parameter `p` (a slot's own value aside)?"""
     if isinstance(p, (np.ndarray, np.generic)):
@@ -355,6 +401,7 @@ class _Plan:
         for k, lst in checks.items():
             self.steps[k].checks = tuple(lst)
         self._plan_backward(trace)
+        self.buffers = None  # the BufferPool, when some value gets a buffer (NOTE [plan buffers])
         self.backwards: dict = {}  # pattern of outputs with a gradient -> generated function
         self.backward_sources: dict = {}
         self.forward_source = self._build_call(trace, args)
@@ -419,8 +466,10 @@ class _Plan:
                      "    raise _GuardFailed('an outside tensor changed')"]
         for s, kind, value in self.arg_checks:
             body.append(f"_check(v{s}, {kind!r}, {ns.expr(value, 'seen')})")
+        first_step = len(body)
+        candidates, specs = _buffer_candidates(trace, self.out_slots), []
         for k, step in enumerate(self.steps):
-            body += self._forward_step(ns, trace, k, step)
+            body += self._forward_step(ns, trace, k, step, candidates, specs)
             if step.dynamic:
                 # an op reading values as parameters (a mask, indices) may give another
                 # shape on other values: every shape after it was planned for this one
@@ -429,12 +478,17 @@ class _Plan:
                              "    raise _GuardFailed('a shape that depends on values changed')"]
             for s, kind, value in step.checks:
                 body.append(f"_check(v{s}, {kind!r}, {ns.expr(value, 'seen')})")
+        if specs:  # NOTE [plan buffers]: a free set for this call, back in the pool after it
+            self.buffers = BufferPool(specs)
+            body.insert(first_step, f"B = {ns.bind(self.buffers.take, 'take')}()")
+            body.append(f"{ns.bind(self.buffers.give, 'give')}(B)")
         body += self._outputs(ns, trace)
         src = f"def call({', '.join(names)}):\n" + "".join(f"    {line}\n" for line in body)
         self.call = _compile_source(f"{self.name} call", src, ns)
         return src
 
-    def _forward_step(self, ns, trace: _Trace, k: int, step: _Step) -> list[str]:
+    def _forward_step(self, ns, trace: _Trace, k: int, step: _Step, candidates: set,
+                      specs: list) -> list[str]:
         op = step.op
         args = []
         for i in step.ins:
@@ -447,7 +501,9 @@ class _Plan:
         i0 = step.ins[0] if step.ins else None
         if op.view and type(i0) is int and trace.keep[i0]._data.shape == ():
             lines.append(f"v{i0} = _arr(v{i0})")
-        call = self._kernel(ns, trace, step, args)
+        call = self._buffered(ns, trace, step, args, candidates, specs)
+        if call is None:
+            call = self._kernel(ns, trace, step, args)
         if call is None:
             params = [_param_source(p, ns) for p in step.params]
             if op.derive is not None:
@@ -463,30 +519,53 @@ class _Plan:
         lines.append(f"{target} = {call}")
         return lines
 
+    @staticmethod
+    def _buffered(ns, trace: _Trace, step: _Step, args: list, candidates: set,
+                  specs: list) -> str | None:
+        """The op's numpy ufunc writing into buffer B[j] of the call's set, if its output is a
+        candidate (NOTE [plan buffers]) and that gives exactly the recorded eager result."""
+        s = step.outs[0]
+        if s not in candidates or step.dynamic or step.cast is not None:
+            return None
+        op = step.op
+        try:
+            fn = op.kernel.get(step.params) if op.kernel else None
+        except TypeError:  # unhashable params: no kernel
+            fn = None
+        if fn is None and not step.params:
+            fn = op.forward  # e.g. mm's np.matmul: eager's own call, given an out=
+        if not isinstance(fn, np.ufunc) or fn.nout != 1:
+            return None
+        values = _recorded_inputs(trace, step)
+        if values is None:
+            return None
+        out = trace.keep[s]._data
+        buf = np.empty_like(out)
+        try:
+            with np.errstate(all="ignore"):
+                got = fn(*values, out=buf)
+        except Exception:  # noqa: BLE001 - any failure: no buffer, the plain call
+            return None
+        if got is not buf or not np.array_equal(buf, out, equal_nan=True):
+            return None
+        specs.append((out.shape, out.dtype))
+        return f"{ns.bind(fn, fn.__name__)}({', '.join(args)}, out=B[{len(specs) - 1}])"
+
     def _kernel(self, ns, trace: _Trace, step: _Step, args: list) -> str | None:
         """The op's plain numpy kernel, if it gives exactly the recorded eager result."""
         table = step.op.kernel
         if not table or step.multi or step.dynamic or step.cast is not None:
             return None
-        if any(type(i) is int and i in trace.clobbered for i in step.ins + step.outs):
-            return None  # the recorded values to check the kernel against are gone
         try:
             kernel = table.get(step.params)
         except TypeError:  # unhashable params (arrays): no kernel
             return None
-        out = trace.keep[step.outs[0]]._data
-        if kernel is None or out.dtype.kind not in "fc":
+        if kernel is None:
             return None
-        values = []
-        for i in step.ins:
-            if type(i) is tuple:
-                if type(i[1]) not in (bool, int, float):
-                    return None
-                values.append(i[1])
-            elif trace.keep[i]._data.dtype != out.dtype:
-                return None
-            else:
-                values.append(trace.keep[i]._data)
+        values = _recorded_inputs(trace, step)
+        if values is None:
+            return None
+        out = trace.keep[step.outs[0]]._data
         symbol, pyop = _OPERATORS.get(kernel, (None, None))
         if symbol is not None and len(values) != 2:
             symbol = None
