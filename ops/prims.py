@@ -98,19 +98,17 @@ _BITS = {np.dtype(np.float16): np.int16, np.dtype(np.float32): np.int32,
          np.dtype(np.float64): np.int64}
 
 
-def zero_where(cond, g):
-    """where(cond, 0, g): zeros where `cond`, `g` elsewhere (NaN and inf in `g` zeroed too).
+def keep_where(cond, g):
+    """where(cond, g, 0): `g` where `cond`, +0 elsewhere (NaN and inf in `g` zeroed too).
 
-    For float arrays, as integers: g & (cond - 1) keeps every bit of g where cond is False
-    and none (+0.0) where it is True. Exact, and about twice as fast as np.where."""
+    For float arrays, as integers: g's bits times cond (1 or 0) are every bit of g or none
+    (+0.0). Exact, and one pass like g * cond (which would turn inf * 0 into NaN); np.where
+    is about twice as slow."""
     bits = _BITS.get(g.dtype) if type(g) is np.ndarray else None
     if bits is None or type(cond) is not np.ndarray or cond.shape != g.shape:
-        return np.where(cond, 0.0, g)
+        return np.where(cond, g, 0.0)
     out = np.empty(g.shape, g.dtype)
-    keep = out.view(bits)
-    np.copyto(keep, cond)  # (a separate cast: subtract(cond, 1) casting on the fly is slower)
-    np.subtract(keep, 1, out=keep)  # True -> 0, False -> -1 (all bits set)
-    np.bitwise_and(g.view(bits), keep, out=keep)
+    np.multiply(g.view(bits), cond, out=out.view(bits))
     return out
 
 

@@ -172,10 +172,12 @@ def _relu(a):
 
 
 # torch's threshold_backward: the gradient is 0 where result <= 0 (so relu'(0) = 0, and NaN
-# inputs pass the gradient through). zero_where, not g * (result > 0): that would turn an
-# inf or NaN gradient at a zeroed entry into NaN, and drop it at a NaN result.
+# inputs pass the gradient through). A result is never negative, so that is where it is
+# +-0, and the gradient is kept where result != 0 (NaN included). keep_where, not
+# g * (result > 0): that would turn an inf or NaN gradient at a zeroed entry into NaN, and
+# drop it at a NaN result.
 RELU = op("relu", "ReluBackward0", _relu,
-          lambda F, ctx, g, result: (F.zero_where(F.const(F.value(result) <= 0), g),),
+          lambda F, ctx, g, result: (F.keep_where(F.const(F.value(result) != 0), g),),
           saves=(("result", (0,)),))
 
 

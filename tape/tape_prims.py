@@ -83,8 +83,8 @@ def where(cond, a, b):
     return _F["where"](cond, a, b)
 
 
-def zero_where(cond, g):
-    return _F["where"](cond, 0.0, g)
+def keep_where(cond, g):
+    return _F["where"](cond, g, 0.0)
 
 
 def exp(x):
