@@ -31,6 +31,19 @@ for _t in _FLOAT_SCALAR:
     _SCALAR_META[_t] = (((),), (np.dtype(_t),))
     for _u in _FLOAT_SCALAR:
         _SCALAR_META[_t, _u] = (((), ()), (np.dtype(_t), np.dtype(_u)))
+# the same pairs for arrays, by (shape, dtype, ...): a record's meta is then no new tuples
+# (a graph of many small array ops otherwise keeps ~4 more objects per op for the cyclic
+# collector to walk: W4's main cost, see "Where tape loses time" in docs/benchmarks.md)
+_ARRAY_META: dict = {}
+
+
+def _array_meta(key: tuple) -> tuple:
+    if len(_ARRAY_META) >= 4096:  # bounded: programs whose shapes keep changing
+        _ARRAY_META.clear()
+    meta = _ARRAY_META[key] = (key[0::2], key[1::2])
+    return meta
+
+
 _ONE = {t: t(1) for t in _FLOAT_SCALAR}  # a scalar root's gradient, per type
 _next_position = next_position
 _tape_append = TAPE.append
@@ -113,7 +126,10 @@ def call(op, inputs: tuple, params: tuple = ()):
         edges = ((r, a._idx) if r is not None else (accumulate_grad(a), 0),)
         needs = _NEEDS1
         meta = _SCALAR_META.get(type(da))
-        shapes, dtypes = ((da.shape,), (da.dtype,)) if meta is None else meta
+        if meta is None:
+            key = (da.shape, da.dtype)
+            meta = _ARRAY_META.get(key) or _array_meta(key)
+        shapes, dtypes = meta
     elif fast and a._rg and b._rg:
         for x in inputs:
             xx = x._x
@@ -125,7 +141,10 @@ def call(op, inputs: tuple, params: tuple = ()):
         eb = (r, b._idx) if r is not None else (accumulate_grad(b), 0)
         edges, needs = (ea, eb), _NEEDS2
         meta = _SCALAR_META.get((type(da), type(db)))
-        shapes, dtypes = ((da.shape, db.shape), (da.dtype, db.dtype)) if meta is None else meta
+        if meta is None:
+            key = (da.shape, da.dtype, db.shape, db.dtype)
+            meta = _ARRAY_META.get(key) or _array_meta(key)
+        shapes, dtypes = meta
     else:
         edges, needs, shapes, dtypes = _edges(inputs)
     vc = [0]
