@@ -110,7 +110,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         out, params = _forward(op, arrays, params)
     if not requires or op.backward is None:
         return _plain_outputs(op, inputs, out)
-    if _NOT_FAST[0] and not STATE.fast:  # NOTE [fast flag], [threads not fast] in grad_mode.py
+    if _NOT_FAST and not STATE.fast:  # NOTE [fast flag], [threads not fast] in grad_mode.py
         if not STATE.grad_enabled:
             return _plain_outputs(op, inputs, out)
         return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
@@ -493,7 +493,7 @@ def edge_of(t: Tensor):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate into leaves' `.grad` the gradients of `tensors` weighted by `grad_tensors`."""
-    if STATE.trace is not None:
+    if TRACES and STATE.trace is not None:
         STATE.trace.unsupported("backward() inside the function")
     if isinstance(tensors, Tensor):
         tensors = (tensors,)

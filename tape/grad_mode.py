@@ -44,18 +44,23 @@ STATE = _State()
 
 # NOTE [threads not fast]
 # Reading a thread-local attribute costs as much as a dozen plain statements (~600
-# instructions on CPython 3.11), once per recorded op. So the engine reads a count first:
-# how many threads have `fast` off right now. At 0 every thread, this one included, is in
-# the common mode and `STATE.fast` need not be read. Only a thread changing its own flag
-# changes the count (under a lock); a new thread starts with `fast` on, as the count assumes.
-NOT_FAST = [0]
-_not_fast_lock = threading.Lock()
+# instructions on CPython 3.11), once per recorded op. So the engine first asks a set:
+# which threads have `fast` off right now. When it is empty every thread, this one
+# included, is in the common mode and `STATE.fast` need not be read. A thread changing its
+# own flag adds or removes its own id (set.add and set.discard are atomic: no lock, which
+# playback's two grad-mode switches per backward would pay); a new thread starts with
+# `fast` on, as the empty set assumes. A thread that ends with `fast` off leaves its id
+# behind: the engine then reads `STATE.fast`, slower but right.
+NOT_FAST: set = set()
+_get_ident = threading.get_ident
 
 
 def _set_fast(state: _State, fast: bool) -> None:
     if state.fast is not fast:
-        with _not_fast_lock:
-            NOT_FAST[0] += -1 if fast else 1
+        if fast:
+            NOT_FAST.discard(_get_ident())
+        else:
+            NOT_FAST.add(_get_ident())
         _set(state, "fast", fast)
 
 

@@ -16,6 +16,8 @@ import numpy as np
 
 from .recording import FREED, Record, extras, next_position
 
+_new = object.__new__
+
 
 class Node:
     """A backward node, as torch shows it. Subclassed per torch node name."""
@@ -118,7 +120,8 @@ def _view_of(target):
 
 
 class AccumulateGrad(Node):
-    """The gradient sink of one leaf; `variable` is the leaf."""
+    """The gradient sink of one leaf; `variable` is the leaf. (accumulate_grad builds it
+    without calling __init__: a new field is set there too.)"""
 
     __slots__ = ("variable", "pos", "extra")
 
@@ -161,8 +164,9 @@ def accumulate_grad(leaf) -> AccumulateGrad:
         acc = x.acc()
         if acc is not None:
             return acc
-    acc = AccumulateGrad(leaf)
-    leaf._extras().acc = weakref.ref(acc)
+    acc = _new(AccumulateGrad)  # AccumulateGrad(leaf) without the __init__ call: once per leaf per graph
+    acc.variable, acc.pos, acc.extra, acc._rec = leaf, next_position(), None, None
+    (leaf._extras() if x is None else x).acc = weakref.ref(acc)
     return acc
 
 

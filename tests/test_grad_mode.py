@@ -243,3 +243,21 @@ def test_autograd_namespace_has_the_modes(mod):
     assert mod.autograd.no_grad is mod.no_grad
     assert mod.autograd.enable_grad is mod.enable_grad
     assert mod.autograd.set_grad_enabled is mod.set_grad_enabled
+
+
+def test_a_thread_that_ends_inside_no_grad_leaves_other_threads_modes_right(mod):
+    """tape keeps the ids of threads with its fast path off (NOTE [threads not fast]), an
+    ended thread's too; every other thread must still record, and stop, as its mode says."""
+    a = mod.tensor([1.0], requires_grad=True)
+
+    def ends_inside():
+        mod.set_grad_enabled(False)  # never set back: the thread ends in no_grad
+
+    t = threading.Thread(target=ends_inside)
+    t.start()
+    t.join()
+    assert (a * 2).requires_grad
+    with mod.no_grad():
+        assert not (a * 2).requires_grad
+    (a * 3).sum().backward()
+    assert a.grad.tolist() == [3.0] and mod.is_grad_enabled()
