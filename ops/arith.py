@@ -24,11 +24,14 @@ _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: opera
              np.true_divide: operator.truediv}
 
 
-def _pointwise(ufunc, floating=False):
-    """numpy `ufunc` on two operands with torch's result dtype."""
+def _pointwise(ufunc, floating=False, scaled=False):
+    """numpy `ufunc` on two operands with torch's result dtype; `scaled`: the third
+    argument is add/sub's alpha, multiplying `b` (in this frame: one Python call per op)."""
     pyop = _OPERATOR.get(ufunc)
 
-    def forward(a, b, *_):
+    def forward(a, b, alpha=1, *_):
+        if scaled and alpha != 1:
+            b = b * alpha
         # two arrays of one dtype: numpy's result dtype is torch's (checked first: the
         # common case of a model's forward)
         if type(a) is _ndarray and type(b) is _ndarray and a.dtype == b.dtype and (
@@ -58,17 +61,11 @@ _add = _pointwise(np.add)
 _sub = _pointwise(np.subtract)
 
 
-def _add_fwd(a, b, alpha):
-    return _add(a, b if alpha == 1 else b * alpha)
-
-
-def _sub_fwd(a, b, alpha):
-    return _sub(a, b if alpha == 1 else b * alpha)
-
-
-ADD = op("add", "AddBackward0", _add_fwd, inputs=("self", "other"), kernel={(1,): np.add},
+ADD = op("add", "AddBackward0", _pointwise(np.add, scaled=True), inputs=("self", "other"),
+         kernel={(1,): np.add},
          backward=lambda F, ctx, g: (g, g if ctx.params[0] == 1 else g * ctx.params[0]))
-SUB = op("sub", "SubBackward0", _sub_fwd, inputs=("self", "other"), kernel={(1,): np.subtract},
+SUB = op("sub", "SubBackward0", _pointwise(np.subtract, scaled=True), inputs=("self", "other"),
+         kernel={(1,): np.subtract},
          backward=lambda F, ctx, g: (g, -g if ctx.params[0] == 1 else g * -ctx.params[0]))
 # scalar - tensor: torch's rsub with the number as `other`
 RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
