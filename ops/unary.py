@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .dtypes import float_dtype
+from .prims import keep_where
 from .registry import call, call_inplace, function, op
 
 
@@ -168,7 +169,15 @@ _inplace(SIGMOID, "sigmoid")
 
 
 def _relu(a):
-    return np.maximum(a, a.dtype.type(0))  # NaN stays NaN
+    """a where not a < 0, else +0: as torch, -0.0 and NaN (either sign) are kept bit for bit
+    (np.maximum gives +0.0 for -0.0 in float32 and float64, -0.0 in float16)."""
+    if a.dtype.kind != "f":
+        return np.maximum(a, a.dtype.type(0))
+    if type(a) is np.ndarray and a.ndim:
+        keep = np.less(a, 0)
+        return keep_where(np.logical_not(keep, out=keep), a)
+    v = a[()]  # 0-d: a numpy scalar, as a ufunc would give
+    return a.dtype.type(0) if v < 0 else v
 
 
 # torch's threshold_backward: the gradient is 0 where result <= 0 (so relu'(0) = 0, and NaN
