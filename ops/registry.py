@@ -59,6 +59,7 @@ class Op:
     save_plan: tuple = attrs.field(init=False, repr=False)
     saves_result: bool = attrs.field(init=False, repr=False)
     save_masks: dict = attrs.field(init=False, repr=False)  # needs -> save_mask(needs)
+    save_recipes: dict = attrs.field(init=False, repr=False)  # needs -> save_recipe(needs)
     direct: bool = attrs.field(init=False, repr=False)  # no view, no derive: the hot path
 
     def __attrs_post_init__(self):
@@ -67,6 +68,7 @@ class Op:
         object.__setattr__(self, "save_plan", plan)
         object.__setattr__(self, "saves_result", any(i < 0 for i, _ in plan))
         object.__setattr__(self, "save_masks", {})
+        object.__setattr__(self, "save_recipes", {})
         object.__setattr__(self, "direct", not self.view and self.derive is None)
 
     def save_mask(self, needs: tuple) -> tuple:
@@ -76,6 +78,15 @@ class Op:
             mask = self.save_masks[needs] = tuple(
                 any(needs[w] for w in which) for _, which in self.save_plan)
         return mask
+
+    def save_recipe(self, needs: tuple) -> tuple:
+        """Per save_plan entry, what the engine's hot path saves given `needs`: the input
+        index, -1 for the result, or None for nothing (cached)."""
+        recipe = self.save_recipes.get(needs)
+        if recipe is None:
+            recipe = self.save_recipes[needs] = tuple(
+                i if m else None for (i, _), m in zip(self.save_plan, self.save_mask(needs)))
+        return recipe
 
     @property
     def saved_names(self) -> tuple[str, ...]:

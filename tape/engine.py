@@ -148,14 +148,13 @@ def call(op, inputs: tuple, params: tuple = ()):
     else:
         edges, needs, shapes, dtypes = _edges(inputs)
     vc = [0]
-    plan = op.save_plan
-    if plan:
-        mask = op.save_masks.get(needs)
-        if mask is None:
-            mask = op.save_mask(needs)
+    if op.save_plan:
+        recipe = op.save_recipes.get(needs)
+        if recipe is None:
+            recipe = op.save_recipe(needs)
         saved = []
-        for (i, _), m in zip(plan, mask):
-            if not m:
+        for i in recipe:
+            if i is None:
                 saved.append(None)
             elif i < 0:
                 saved.append((out, vc, 0))
@@ -173,8 +172,7 @@ def call(op, inputs: tuple, params: tuple = ()):
     rec.node = rec.extra = None
     t = _new(Tensor)
     t._data = out
-    rg = _FLOAT_SCALAR.get(type(out))
-    t._rg = out.dtype.kind in "fc" if rg is None else rg
+    t._rg = _FLOAT_SCALAR.get(type(out)) or out.dtype.kind in "fc"
     t._rec = rec
     t._idx = 0
     t._vc = vc
@@ -656,27 +654,32 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     try:
         while heap:
             node = _heappop(heap)[1]
-            grads = bufs.pop(node)
             if useful is not None and node not in useful:
+                del bufs[node]
                 continue
             if type(node) is AccumulateGrad:
-                # popped, not indexed: then only _sink holds the gradient (NOTE [stealing])
-                _sink(node, grads.pop(), targets, captured, accumulate, create)
+                # popped straight into the call: then only _sink holds it (NOTE [stealing])
+                _sink(node, bufs.pop(node), targets, captured, accumulate, create)
                 continue
             rec = node
+            grads = bufs.pop(node)
             if targets is not None:  # NOTE [hooks and captured gradients] in hooks.py
-                grads = capture(rec, grads, targets, captured, useful, within, accumulate, create)
+                grads = capture(rec, _slot_list(grads), targets, captured, useful, within,
+                                accumulate, create)
                 if grads is None:
                     continue
             elif rec.extra is not None:
-                grads = _before_node(rec, grads, create)
+                grads = _before_node(rec, _slot_list(grads), create)
             saved = rec.saved
             if plain and rec.extra is None and saved is not FREED:
                 # NOTE [playback fast path] _run's common case inline: no create_graph, no
                 # hooks on this node, no anomaly mode (packed values still unpack, and a
                 # changed version still raises, through unpack_saved)
                 op = rec.op
-                g = grads[0] if len(grads) == 1 and op.outputs == 1 else tuple(grads)
+                if type(grads) is list:  # a multi-output op's rule gets a tuple (NOTE [slots])
+                    g = grads[0] if len(grads) == 1 and op.outputs == 1 else tuple(grads)
+                else:
+                    g = grads if op.outputs == 1 else (grads,)
                 if not saved:  # (a call with *vals builds an argument tuple)
                     in_grads = op.backward(F, rec, g)
                 else:
@@ -696,7 +699,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                     if not retain:
                         rec.saved = FREED
             else:
-                in_grads = _run(rec, grads, F, retain, create)
+                in_grads = _run(rec, _slot_list(grads), F, retain, create)
             for e, gi, shape, dt in zip(rec.inputs, in_grads, rec.shapes, rec.dtypes):
                 if e is None or gi is None:
                     continue
@@ -706,34 +709,59 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                         gi = F.sum_to(gi, shape)
                     if gi.dtype != dt:
                         gi = F.to_dtype(gi, dt)
-                # send gi to the slot of the node that produced this input (see _send)
+                # send gi to the slot of the node that produced this input (_send's work)
                 nxt, idx = e
                 b = bufs.get(nxt)
                 if b is None:
-                    b = bufs[nxt] = [None] * (1 if type(nxt) is AccumulateGrad else len(nxt.outs))
                     _heappush(heap, (-nxt.pos, nxt))
-                    b[idx] = gi
+                    if type(nxt) is AccumulateGrad or len(nxt.outs) == 1:
+                        bufs[nxt] = gi
+                    else:
+                        b = bufs[nxt] = [None] * len(nxt.outs)
+                        b[idx] = gi
+                elif type(b) is not list:
+                    if type(b) is not ndarray:  # a numpy scalar: a new sum (as _accumulate)
+                        bufs[nxt] = b + gi
+                    else:
+                        b = None  # only the slot refers to it then (NOTE [stealing])
+                        bufs[nxt] = _accumulate(bufs[nxt], gi)
                 elif b[idx] is None:
                     b[idx] = gi
                 else:
                     b[idx] = _accumulate(b[idx], gi)
-            in_grads = gi = g = None  # let go: a leaf's sink may take these arrays (NOTE [stealing])
+            # let go: a leaf's sink may take these arrays (NOTE [stealing])
+            in_grads = gi = g = grads = None
     finally:
         _swap_grad_enabled(prev)
     return captured
 
 
+# NOTE [slots] A node waiting in playback has one gradient slot per output: bufs[node] is
+# the gradient itself when it has one (a leaf's AccumulateGrad, a record with one output,
+# by far the most common), and a list of slots (None until filled) otherwise. Hooks and
+# _run take the list form (_slot_list).
+
+
 def _send(bufs, heap, node, idx, g):
     b = bufs.get(node)
     if b is None:
-        n = 1 if type(node) is AccumulateGrad else len(node.outs)
-        b = bufs[node] = [None] * n
         _heappush(heap, (-node.pos, node))  # positions are unique: nodes never compared
-        b[idx] = g
+        if type(node) is AccumulateGrad or len(node.outs) == 1:
+            bufs[node] = g
+        else:
+            b = bufs[node] = [None] * len(node.outs)
+            b[idx] = g
+    elif type(b) is not list:
+        bufs[node] = b + g
     elif b[idx] is None:
         b[idx] = g
     else:
         b[idx] = b[idx] + g
+
+
+def _slot_list(b) -> list:
+    """A node's gradient slots as a new list (NOTE [slots])."""
+    return list(b) if type(b) is list else [b]
 
 
 def _run(rec: Record, grads, F, retain: bool, create: bool):

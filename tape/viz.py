@@ -469,7 +469,7 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
         engine._send(bufs, heap, node, idx, g)
         flow.sent[("root", i)] = g
     for node, b in bufs.items():
-        flow.received[node] = list(b)
+        flow.received[node] = engine._slot_list(b)
     who = ", ".join(scene.tensor_name(t) for t in roots)
     seed = ", ".join(_value(g) for _, g in roots_)
     first = ", ".join(scene.node_name(node) for (node, _), _ in roots_)
@@ -478,7 +478,7 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
     with no_grad():
         while heap:
             node = engine._heappop(heap)[1]
-            grads = bufs.pop(node)
+            grads = engine._slot_list(bufs.pop(node))
             flow.received[node] = list(grads)
             flow.current = node
             if type(node) is AccumulateGrad:
@@ -514,7 +514,7 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
                     "; ".join(out) or "nothing")
             flow.done.add(node)
             for n, b in bufs.items():
-                flow.received[n] = list(b)
+                flow.received[n] = engine._slot_list(b)
             frames.append(_copy(flow))
     total = len(frames) - 1
     for n, f in enumerate(frames):
