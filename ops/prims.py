@@ -112,20 +112,9 @@ def keep_where(cond, g):
     return out
 
 
-def exp(x):
-    return np.exp(x)
-
-
-def log(x):
-    return np.log(x)
-
-
-def sign(x):
-    return np.sign(x)
-
-
-def pow(x, y):
-    return np.power(x, y)
+# numpy's ufuncs themselves (as matmul above): a rule calling them has no Python frame in
+# between (sin, cos, tanh and abs below too)
+exp, log, sign, pow = np.exp, np.log, np.sign, np.power
 
 
 def to_dtype(x, dtype):
@@ -173,12 +162,7 @@ def take(x, index):
 NAMES = NAMES + ("take",)
 
 
-def sin(x):
-    return np.sin(x)
-
-
-def cos(x):
-    return np.cos(x)
+sin, cos = np.sin, np.cos
 
 
 NAMES = NAMES + ("sin", "cos")
@@ -204,8 +188,7 @@ def log_sigmoid(x):
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
-def tanh(x):
-    return np.tanh(x)
+tanh = np.tanh
 
 
 from math import erf as _math_erf  # noqa: E402 - appended with its primitive
@@ -238,8 +221,7 @@ def flip(x, dim):
     return np.flip(x, axis=dim)
 
 
-def abs(x):
-    return np.abs(x)
+abs = np.abs
 
 
 NAMES = NAMES + ("prod", "cumsum", "flip", "abs")

@@ -61,6 +61,7 @@ class Op:
     save_masks: dict = attrs.field(init=False, repr=False)  # needs -> save_mask(needs)
     save_recipes: dict = attrs.field(init=False, repr=False)  # needs -> save_recipe(needs)
     direct: bool = attrs.field(init=False, repr=False)  # no view, no derive: the hot path
+    single: bool = attrs.field(init=False, repr=False)  # one output, not a view (ditto)
 
     def __attrs_post_init__(self):
         plan = tuple((-1 if name == "result" else self.inputs.index(name), tuple(which))
@@ -70,6 +71,7 @@ class Op:
         object.__setattr__(self, "save_masks", {})
         object.__setattr__(self, "save_recipes", {})
         object.__setattr__(self, "direct", not self.view and self.derive is None)
+        object.__setattr__(self, "single", self.outputs == 1 and not self.view)
 
     def save_mask(self, needs: tuple) -> tuple:
         """Per save_plan entry: is it saved, given which inputs need a gradient (cached)."""

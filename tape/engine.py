@@ -114,7 +114,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         if not STATE.grad_enabled:
             return _plain_outputs(op, inputs, out)
         return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
-    if op.outputs != 1 or op.view:
+    if not op.single:
         return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
     # one fresh output, and nothing the fast flag rules out (anomaly mode, saved-tensor
     # hooks, inference mode): the record is built in one pass, with the same checks as _record
