@@ -29,7 +29,7 @@ def _pointwise(ufunc, floating=False, scaled=False):
     argument is add/sub's alpha, multiplying `b` (in this frame: one Python call per op)."""
     pyop = _OPERATOR.get(ufunc)
 
-    def forward(a, b, alpha=1, *_):
+    def forward(a, b, alpha=1):
         if scaled and alpha != 1:
             b = b * alpha
         # two arrays of one dtype: numpy's result dtype is torch's (checked first: the

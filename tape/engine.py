@@ -77,8 +77,13 @@ def call(op, inputs: tuple, params: tuple = ()):
         if fast:
             da, db = a._data, b._data
             try:
-                # (a call with *params builds an argument tuple even when params is empty)
-                out = op.forward(da, db, *params) if params else op.forward(da, db)
+                # spelled out for no or one param: a plain call, not a *params call
+                if not params:
+                    out = op.forward(da, db)
+                elif len(params) == 1:
+                    out = op.forward(da, db, params[0])
+                else:
+                    out = op.forward(da, db, *params)
             except ValueError as exc:
                 raise _shape_error(op, [da, db], exc) from None
             requires = a._rg or b._rg
@@ -88,7 +93,12 @@ def call(op, inputs: tuple, params: tuple = ()):
         if fast:
             da = a._data
             try:
-                out = op.forward(da, *params) if params else op.forward(da)
+                if not params:
+                    out = op.forward(da)
+                elif len(params) == 1:
+                    out = op.forward(da, params[0])
+                else:
+                    out = op.forward(da, *params)
             except ValueError as exc:
                 raise _shape_error(op, [da], exc) from None
             requires = a._rg
@@ -695,7 +705,13 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                         elif tv is Tensor:
                             value = value._data
                         vals.append(value)
-                    in_grads = op.backward(F, rec, g, *vals)
+                    # spelled out for one or two values: a plain call, not a *vals call
+                    if len(vals) == 1:
+                        in_grads = op.backward(F, rec, g, vals[0])
+                    elif len(vals) == 2:
+                        in_grads = op.backward(F, rec, g, vals[0], vals[1])
+                    else:
+                        in_grads = op.backward(F, rec, g, *vals)
                     if not retain:
                         rec.saved = FREED
             else:
@@ -714,7 +730,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 b = bufs.get(nxt)
                 if b is None:
                     _heappush(heap, (-nxt.pos, nxt))
-                    if type(nxt) is AccumulateGrad or len(nxt.outs) == 1:
+                    if len(nxt.outs) < 2:  # one slot (NOTE [slots]; an AccumulateGrad's outs is ())
                         bufs[nxt] = gi
                     else:
                         b = bufs[nxt] = [None] * len(nxt.outs)
@@ -746,7 +762,7 @@ def _send(bufs, heap, node, idx, g):
     b = bufs.get(node)
     if b is None:
         _heappush(heap, (-node.pos, node))  # positions are unique: nodes never compared
-        if type(node) is AccumulateGrad or len(node.outs) == 1:
+        if len(node.outs) < 2:
             bufs[node] = g
         else:
             b = bufs[node] = [None] * len(node.outs)

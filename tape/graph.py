@@ -124,6 +124,7 @@ class AccumulateGrad(Node):
     without calling __init__: a new field is set there too.)"""
 
     __slots__ = ("variable", "pos", "extra")
+    outs = ()  # it makes no tensor: in playback it has one gradient slot, as a one-output record
 
     def __init__(self, leaf):
         self.variable = leaf
