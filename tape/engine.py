@@ -170,7 +170,7 @@ def call(op, inputs: tuple, params: tuple = ()):
                 saved.append((out, vc, 0))
             else:
                 x = inputs[i]
-                saved.append((x, x._vc, x._vc[0]) if type(x) is Tensor or isinstance(x, Tensor)
+                saved.append((x, x._vc, x._vc[0]) if fast or isinstance(x, Tensor)  # fast: all are
                              else (x, None, 0))
         saved = tuple(saved)
     else:
