@@ -16,12 +16,16 @@ from .dtypes import float_dtype
 from .prims import keep_where
 from .registry import call, call_inplace, function, op
 
+_FLOAT_SCALARS = frozenset({np.float64, np.float32, np.float16})
+
 
 def _floating(ufunc):
     """`ufunc` computed in the input's float dtype (integers and bools: the default float)."""
 
     def forward(a):
-        return ufunc(a) if a.dtype.kind in "fc" else ufunc(a, dtype=float_dtype(a.dtype))
+        if type(a) in _FLOAT_SCALARS or a.dtype.kind in "fc":  # (a type test is the cheaper)
+            return ufunc(a)
+        return ufunc(a, dtype=float_dtype(a.dtype))
 
     return forward
 

@@ -145,10 +145,23 @@ def call(op, inputs: tuple, params: tuple = ()):
             xx = x._x
             if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
                 raise _stale_multi_view_error(x)
+        # a leaf's edge: its AccumulateGrad while some graph holds it (accumulate_grad's
+        # lookup, inline and unrolled for the two inputs: leaves are half of W1's inputs,
+        # and a call per leaf cost ~500 instructions)
         r = a._rec
-        ea = (r, a._idx) if r is not None else (accumulate_grad(a), 0)
+        if r is not None:
+            ea = (r, a._idx)
+        else:
+            w = a._x.acc if a._x is not None else None
+            r = w() if w is not None else None
+            ea = (r if r is not None else accumulate_grad(a), 0)
         r = b._rec
-        eb = (r, b._idx) if r is not None else (accumulate_grad(b), 0)
+        if r is not None:
+            eb = (r, b._idx)
+        else:
+            w = b._x.acc if b._x is not None else None
+            r = w() if w is not None else None
+            eb = (r if r is not None else accumulate_grad(b), 0)
         edges, needs = (ea, eb), _NEEDS2
         meta = _SCALAR_META.get((type(da), type(db)))
         if meta is None:
