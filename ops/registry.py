@@ -60,6 +60,7 @@ class Op:
     saves_result: bool = attrs.field(init=False, repr=False)
     save_masks: dict = attrs.field(init=False, repr=False)  # needs -> save_mask(needs)
     save_recipes: dict = attrs.field(init=False, repr=False)  # needs -> save_recipe(needs)
+    save_all: tuple = attrs.field(init=False, repr=False)  # save_recipe when every input needs
     direct: bool = attrs.field(init=False, repr=False)  # no view, no derive: the hot path
     single: bool = attrs.field(init=False, repr=False)  # one output, not a view (ditto)
 
@@ -70,6 +71,7 @@ class Op:
         object.__setattr__(self, "saves_result", any(i < 0 for i, _ in plan))
         object.__setattr__(self, "save_masks", {})
         object.__setattr__(self, "save_recipes", {})
+        object.__setattr__(self, "save_all", tuple(i if which else None for i, which in plan))
         object.__setattr__(self, "direct", not self.view and self.derive is None)
         object.__setattr__(self, "single", self.outputs == 1 and not self.view)
 

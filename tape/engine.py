@@ -31,6 +31,7 @@ for _t in _FLOAT_SCALAR:
     _SCALAR_META[_t] = (((),), (np.dtype(_t),))
     for _u in _FLOAT_SCALAR:
         _SCALAR_META[_t, _u] = (((), ()), (np.dtype(_t), np.dtype(_u)))
+_SCALAR_PAIR = {_t: _SCALAR_META[_t, _t] for _t in _FLOAT_SCALAR}  # two of one type, by the type
 # the same pairs for arrays, by (shape, dtype, ...): a record's meta is then no new tuples
 # (a graph of many small array ops otherwise keeps ~4 more objects per op for the cyclic
 # collector to walk: W4's main cost, see "Where tape loses time" in docs/benchmarks.md)
@@ -134,7 +135,7 @@ def call(op, inputs: tuple, params: tuple = ()):
             raise _stale_multi_view_error(a)
         r = a._rec
         edges = ((r, a._idx) if r is not None else (accumulate_grad(a), 0),)
-        needs = _NEEDS1
+        needs, recipe = _NEEDS1, op.save_all
         meta = _SCALAR_META.get(type(da))
         if meta is None:
             key = (da.shape, da.dtype)
@@ -162,17 +163,18 @@ def call(op, inputs: tuple, params: tuple = ()):
             w = b._x.acc if b._x is not None else None
             r = w() if w is not None else None
             eb = (r if r is not None else accumulate_grad(b), 0)
-        edges, needs = (ea, eb), _NEEDS2
-        meta = _SCALAR_META.get((type(da), type(db)))
+        edges, needs, recipe = (ea, eb), _NEEDS2, op.save_all
+        ta = type(da)  # (two scalars of one type: no key tuple to build and hash)
+        meta = _SCALAR_PAIR.get(ta) if ta is type(db) else _SCALAR_META.get((ta, type(db)))
         if meta is None:
             key = (da.shape, da.dtype, db.shape, db.dtype)
             meta = _ARRAY_META.get(key) or _array_meta(key)
         shapes, dtypes = meta
     else:
         edges, needs, shapes, dtypes = _edges(inputs)
+        recipe = None
     vc = [0]
     if op.save_plan:
-        recipe = op.save_recipes.get(needs)
         if recipe is None:
             recipe = op.save_recipe(needs)
         saved = []
