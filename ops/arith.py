@@ -418,10 +418,10 @@ def remainder_(self, other):
 # (`x * 2.5` from Python wraps the number into a tensor: MulBackward0; losses written in C++
 # call mul.Scalar, add.Scalar, div.Scalar: MulBackward1, AddBackward1, DivBackward1)
 
-MUL_SCALAR = op("mul", "MulBackward1", lambda a, other: _pointwise(np.multiply)(a, other),
+MUL_SCALAR = op("mul", "MulBackward1", MUL.forward,  # (other is the op's param, not an input)
                 lambda F, ctx, g: (g * ctx.params[0],), param_names=("other",))
-ADD_SCALAR = op("add", "AddBackward1", lambda a, other: _add(a, other), lambda F, ctx, g: (g,))
-DIV_SCALAR = op("div", "DivBackward1", lambda a, other: _pointwise(np.true_divide, floating=True)(a, other),
+ADD_SCALAR = op("add", "AddBackward1", _add, lambda F, ctx, g: (g,))
+DIV_SCALAR = op("div", "DivBackward1", DIV.forward,
                 lambda F, ctx, g: (g / ctx.params[0],), param_names=("other",))
 
 
