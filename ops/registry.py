@@ -71,7 +71,7 @@ class Op:
         object.__setattr__(self, "saves_result", any(i < 0 for i, _ in plan))
         object.__setattr__(self, "save_masks", {})
         object.__setattr__(self, "save_recipes", {})
-        object.__setattr__(self, "save_all", tuple(i if which else None for i, which in plan))
+        object.__setattr__(self, "save_all", self.save_recipe((True,) * len(self.inputs)))
         object.__setattr__(self, "direct", not self.view and self.derive is None)
         object.__setattr__(self, "single", self.outputs == 1 and not self.view)
 

@@ -262,6 +262,17 @@ class _Trace:
             self.problem = what
 
 
+def _table_kernel(step: _Step):
+    """The plain numpy kernel the op's table (Op.kernel) gives for this step's params, or None."""
+    table = step.op.kernel
+    if not table:
+        return None
+    try:
+        return table.get(step.params)
+    except TypeError:  # unhashable params (arrays): no kernel
+        return None
+
+
 def _recorded_inputs(trace: _Trace, step: _Step) -> list | None:
     """The values a step's inputs had while recording, to try a plain numpy call against the
     recorded result: None when that is no test of it (a recorded value was overwritten in
@@ -527,13 +538,9 @@ class _Plan:
         s = step.outs[0]
         if s not in candidates or step.dynamic or step.cast is not None:
             return None
-        op = step.op
-        try:
-            fn = op.kernel.get(step.params) if op.kernel else None
-        except TypeError:  # unhashable params: no kernel
-            fn = None
+        fn = _table_kernel(step)
         if fn is None and not step.params:
-            fn = op.forward  # e.g. mm's np.matmul: eager's own call, given an out=
+            fn = step.op.forward  # e.g. mm's np.matmul: eager's own call, given an out=
         if not isinstance(fn, np.ufunc) or fn.nout != 1:
             return None
         values = _recorded_inputs(trace, step)
@@ -553,13 +560,9 @@ class _Plan:
 
     def _kernel(self, ns, trace: _Trace, step: _Step, args: list) -> str | None:
         """The op's plain numpy kernel, if it gives exactly the recorded eager result."""
-        table = step.op.kernel
-        if not table or step.multi or step.dynamic or step.cast is not None:
+        if step.multi or step.dynamic or step.cast is not None:
             return None
-        try:
-            kernel = table.get(step.params)
-        except TypeError:  # unhashable params (arrays): no kernel
-            return None
+        kernel = _table_kernel(step)
         if kernel is None:
             return None
         values = _recorded_inputs(trace, step)
