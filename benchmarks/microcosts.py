@@ -190,7 +190,7 @@ def engine_pieces(number: int = 20_000) -> dict:
         res = public()
         rec = res._rec
         vals = [None if e is None else (e[0]._data if isinstance(e[0], Tensor) else e[0])
-                for e in rec.saved]
+                for e in rec.saved_entries()]
         env = {"op": op, "arrays": arrays, "params": params, "rec": rec, "F": PRIMS_NP,
                "inputs": inputs,
                "g": np.float64(1.0), "public": public, "vals": vals, "Record": Record,
@@ -218,8 +218,8 @@ def engine_pieces(number: int = 20_000) -> dict:
         r["= recording, incl. the output tensor (recorded call - forward - input loop)"] = (
             r["engine.call, recorded"] - fwd
             - r["= call's input loop and checks (no_grad call - forward - output step)"])
-        put("  Record(...) init", "Record(op, 1, rec.inputs, rec.needs, rec.saved, rec.params, "
-            "rec.shapes, rec.dtypes)")
+        put("  Record(...) init", "Record(op, 1, rec.inputs, rec.input_idx, rec.needs, rec.saved, "
+            "rec.params, rec.shapes, rec.dtypes)")
         put("  _wrap (a Tensor)", "_wrap(out, rec, 0, True, None, None)")
         put("  outs weakref + tuple", "(weakref.ref(rec),)")
         put("  accumulate_grad(leaf), cached", "accumulate_grad(x)")

@@ -63,6 +63,8 @@ class Op:
     save_all: tuple = attrs.field(init=False, repr=False)  # save_recipe when every input needs
     direct: bool = attrs.field(init=False, repr=False)  # no view, no derive: the hot path
     single: bool = attrs.field(init=False, repr=False)  # one output, not a view (ditto)
+    # save_all is every input, in order (mul's self and other): the hot path saves them at once
+    saves_inputs: bool = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self):
         plan = tuple((-1 if name == "result" else self.inputs.index(name), tuple(which))
@@ -72,6 +74,7 @@ class Op:
         object.__setattr__(self, "save_masks", {})
         object.__setattr__(self, "save_recipes", {})
         object.__setattr__(self, "save_all", self.save_recipe((True,) * len(self.inputs)))
+        object.__setattr__(self, "saves_inputs", self.save_all == tuple(range(len(self.inputs))))
         object.__setattr__(self, "direct", not self.view and self.derive is None)
         object.__setattr__(self, "single", self.outputs == 1 and not self.view)
 

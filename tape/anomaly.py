@@ -193,5 +193,5 @@ def _changed_by(rec, value, k: int):
     now = getattr(value, "_rec", None)
     if now is None:
         return None
-    then = rec.inputs[i][0] if i is not None and rec.inputs[i] is not None else None
+    then = rec.inputs[i] if i is not None else None
     return now if now is not then else None

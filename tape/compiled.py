@@ -458,7 +458,8 @@ class _Plan:
         ns = codegen.Namespace(_GuardFailed=_GuardFailed, _check=_check, _arr=_as_array,
                                _as_dtype=_as_dtype,
                                Record=Record, COMPILED=COMPILED, next_position=next_position,
-                               edge_of=engine.edge_of, _wrap=_wrap, _ref=weakref.ref,
+                               edge_of=engine.edge_of, edges_of=engine.edges_of, _wrap=_wrap,
+                               _ref=weakref.ref,
                                _tape_append=engine.TAPE.append)
         names, slot = [], 0
         body = []
@@ -599,8 +600,8 @@ class _Plan:
         shapes = tuple(trace.keep[s]._data.shape for s in self.sources)
         dtypes = tuple(trace.keep[s]._data.dtype for s in self.sources)
         saved = _tuple(self.saved_names) if self.saved_names else "()"
-        lines = [f"rec = Record(COMPILED, next_position(), {_tuple(srcs)}, "
-                 f"{(True,) * len(srcs)!r}, (({saved}, None, 0),), ({ns.bind(self, 'plan')},), "
+        lines = [f"rec = Record(COMPILED, next_position(), *edges_of({_tuple(srcs)}), "
+                 f"{(True,) * len(srcs)!r}, ({saved}, None, 0), ({ns.bind(self, 'plan')},), "
                  f"{ns.expr(shapes, 'shapes')}, {ns.bind(dtypes, 'dtypes')})"]
         outs = []
         for i, (s, g) in enumerate(zip(self.out_slots, grads)):

@@ -18,11 +18,13 @@ from .grad_mode import STATE
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
-from .recording import FREED, TAPE, Record, extras, next_position
+from .recording import FREED, TAPE, Record, extras, next_position, zero_idx
+from .recording import NOT_SAVED as _NOT_SAVED
 from .tensor import Tensor, _wrap
 
 _new = object.__new__
 _NEEDS1, _NEEDS2 = (True,), (True, True)
+_IDX1, _IDX2 = zero_idx(1), zero_idx(2)
 _FLOAT_SCALAR = {np.float64: True, np.float32: True, np.float16: True}
 # a numpy float scalar's shape and dtype follow from its type: a record of one or two of
 # them reuses these (shapes, dtypes) pairs instead of asking each value (~50 ns a question)
@@ -134,7 +136,10 @@ def call(op, inputs: tuple, params: tuple = ()):
         if xx is not None and xx.view_version is not None and a._vc[0] != xx.view_version:
             raise _stale_multi_view_error(a)
         r = a._rec
-        edges = ((r, a._idx) if r is not None else (accumulate_grad(a), 0),)
+        if r is not None:
+            nodes, idxs = (r,), (_IDX1 if not a._idx else (a._idx,))
+        else:
+            nodes, idxs = (accumulate_grad(a),), _IDX1
         needs, recipe = _NEEDS1, op.save_all
         meta = _SCALAR_META.get(type(da))
         if meta is None:
@@ -149,21 +154,21 @@ def call(op, inputs: tuple, params: tuple = ()):
         # a leaf's edge: its AccumulateGrad while some graph holds it (accumulate_grad's
         # lookup, inline and unrolled for the two inputs: leaves are half of W1's inputs,
         # and a call per leaf cost ~500 instructions)
-        r = a._rec
-        if r is not None:
-            ea = (r, a._idx)
-        else:
+        na = a._rec
+        if na is None:
             w = a._x.acc if a._x is not None else None
-            r = w() if w is not None else None
-            ea = (r if r is not None else accumulate_grad(a), 0)
-        r = b._rec
-        if r is not None:
-            eb = (r, b._idx)
-        else:
+            na = w() if w is not None else None
+            if na is None:
+                na = accumulate_grad(a)
+        nb = b._rec
+        if nb is None:
             w = b._x.acc if b._x is not None else None
-            r = w() if w is not None else None
-            eb = (r if r is not None else accumulate_grad(b), 0)
-        edges, needs, recipe = (ea, eb), _NEEDS2, op.save_all
+            nb = w() if w is not None else None
+            if nb is None:
+                nb = accumulate_grad(b)
+        nodes = (na, nb)  # (a leaf's _idx is 0)
+        idxs = _IDX2 if not (a._idx or b._idx) else (a._idx, b._idx)
+        needs, recipe = _NEEDS2, op.save_all
         ta = type(da)  # (two scalars of one type: no key tuple to build and hash)
         meta = _SCALAR_PAIR.get(ta) if ta is type(db) else _SCALAR_META.get((ta, type(db)))
         if meta is None:
@@ -171,28 +176,47 @@ def call(op, inputs: tuple, params: tuple = ()):
             meta = _ARRAY_META.get(key) or _array_meta(key)
         shapes, dtypes = meta
     else:
-        edges, needs, shapes, dtypes = _edges(inputs)
+        nodes, idxs, needs, shapes, dtypes = _edges(inputs)
         recipe = None
     vc = [0]
     if op.save_plan:
         if recipe is None:
             recipe = op.save_recipe(needs)
-        saved = []
-        for i in recipe:
-            if i is None:
-                saved.append(None)
-            elif i < 0:
-                saved.append((out, vc, 0))
+        # one flat tuple (NOTE [flat]), built at once for one or two saved inputs
+        if fast and recipe is op.save_all and op.saves_inputs:  # every input, all tensors
+            if n == 2:
+                va, vb = a._vc, b._vc
+                saved = (a, va, va[0], b, vb, vb[0])
+            else:
+                va = a._vc
+                saved = (a, va, va[0])
+        elif len(recipe) == 1 and recipe[0] is not None:
+            i = recipe[0]
+            if i < 0:
+                saved = (out, vc, 0)
             else:
                 x = inputs[i]
-                saved.append((x, x._vc, x._vc[0]) if fast or isinstance(x, Tensor)  # fast: all are
-                             else (x, None, 0))
-        saved = tuple(saved)
+                saved = (x, x._vc, x._vc[0]) if fast or isinstance(x, Tensor) else (x, None, 0)
+        else:
+            saved = []
+            for i in recipe:
+                if i is None:
+                    saved += _NOT_SAVED
+                elif i < 0:
+                    saved += (out, vc, 0)
+                else:
+                    x = inputs[i]
+                    if fast or isinstance(x, Tensor):  # fast: all are
+                        saved += (x, x._vc, x._vc[0])
+                    else:
+                        saved += (x, None, 0)
+            saved = tuple(saved)
     else:
         saved = ()
     # Record(...) without its __init__ call (as _wrap builds a Tensor): every field is set
     rec = _new(Record)
-    rec.op, rec.pos, rec.inputs, rec.needs, rec.saved = op, _next_position(), edges, needs, saved
+    rec.op, rec.pos, rec.inputs, rec.input_idx = op, _next_position(), nodes, idxs
+    rec.needs, rec.saved = needs, saved
     rec.params, rec.shapes, rec.dtypes = params, shapes, dtypes
     rec.node = rec.extra = None
     t = _new(Tensor)
@@ -229,7 +253,7 @@ def _forward(op, arrays: list, params: tuple):
 def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
     """`need_self` overrides whether input 0 needs a gradient: an in-place op records a
     snapshot of its target as input 0, and what it saves depends on the target's need."""
-    edges, needs, shapes, dtypes = _edges(inputs)
+    nodes, idxs, needs, shapes, dtypes = _edges(inputs)
     if need_self is not None:
         needs = (need_self,) + needs[1:]
     saved = ()
@@ -237,14 +261,15 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
         saved = []
         for (i, _), m in zip(op.save_plan, op.save_mask(needs)):
             if i < 0 or not m:
-                saved.append(None)  # the result is filled in once it exists
+                saved += _NOT_SAVED  # the result is filled in once it exists
             else:
                 x = inputs[i]
                 if type(x) is Tensor or isinstance(x, Tensor):
-                    saved.append(_save(x, x._vc, x._vc[0]))
+                    saved += _save(x, x._vc, x._vc[0])
                 else:
-                    saved.append((x, None, 0))
-    rec = Record(op, _next_position(), edges, needs, saved, params, shapes, dtypes)
+                    saved += (x, None, 0)
+        saved = tuple(saved)
+    rec = Record(op, _next_position(), nodes, idxs, needs, saved, params, shapes, dtypes)
     if STATE.anomaly:
         from .anomaly import forward_stack
 
@@ -253,26 +278,33 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
 
 
 def _edges(inputs: tuple):
-    """Per input: its edge, whether it needs a gradient, its shape and dtype (None when it
-    needs none), as tuples. Shared by _record and call's hot path."""
-    edges, needs, shapes, dtypes = [], [], [], []
+    """Per input: its node and output index (NOTE [flat]), whether it needs a gradient,
+    its shape and dtype (None when it needs none), as tuples. Shared by _record and call."""
+    nodes, idxs, needs, shapes, dtypes = [], [], [], [], []
     for x in inputs:
         if (type(x) is Tensor or isinstance(x, Tensor)) and x._rg:
             xx = x._x
             if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
                 raise _stale_multi_view_error(x)
             r = x._rec
-            edges.append((r, x._idx) if r is not None else (accumulate_grad(x), 0))
+            if r is not None:
+                nodes.append(r)
+                idxs.append(x._idx)
+            else:
+                nodes.append(accumulate_grad(x))
+                idxs.append(0)
             needs.append(True)
             d = x._data
             shapes.append(d.shape)
             dtypes.append(d.dtype)
         else:
-            edges.append(None)
+            nodes.append(None)
+            idxs.append(0)
             needs.append(False)
             shapes.append(None)
             dtypes.append(None)
-    return tuple(edges), tuple(needs), tuple(shapes), tuple(dtypes)
+    idxs = zero_idx(len(idxs)) if not any(idxs) else tuple(idxs)
+    return tuple(nodes), idxs, tuple(needs), tuple(shapes), tuple(dtypes)
 
 
 def _save(value, vc, version):
@@ -332,11 +364,11 @@ def _recorded_outputs(op, rec: Record, inputs, out):
         for t in outs:
             t._extras().view_version = vc[0]
     if op.save_plan:
-        saved = rec.saved
+        saved = list(rec.saved)
         for k, ((i, _), m) in enumerate(zip(op.save_plan, op.save_mask(rec.needs))):
             if i < 0 and m:
                 t = outs[0]
-                saved[k] = _save(t._data, t._vc, t._vc[0])
+                saved[3 * k:3 * k + 3] = _save(t._data, t._vc, t._vc[0])
         rec.saved = tuple(saved)
     _tape_append(rec)
     if STATE.anomaly_check_forward:
@@ -400,8 +432,10 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
         # `self` is about to change: if its old value is saved, save a copy of it
         snapshot = _wrap(np.array(target, copy=True))
         rec = _record(op, (snapshot,) + others, params, need_self=self._rg)
-        rec.inputs = ((self._rec, self._idx) if self._rec is not None else
-                      ((accumulate_grad(self), 0) if self._rg else None),) + rec.inputs[1:]
+        node, idx = ((self._rec, self._idx) if self._rec is not None else
+                     (accumulate_grad(self) if self._rg else None, 0))
+        rec.inputs = (node,) + rec.inputs[1:]
+        rec.input_idx = (idx,) + rec.input_idx[1:]
         rec.needs = (self._rg,) + rec.needs[1:]
         rec.shapes = (target.shape if self._rg else None,) + rec.shapes[1:]
         rec.dtypes = (target.dtype if self._rg else None,) + rec.dtypes[1:]
@@ -414,7 +448,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             saved = list(rec.saved)
             for k, (i, which) in enumerate(op.save_plan):
                 if i < 0 and any(rec.needs[w] for w in which):
-                    saved[k] = _save(target, self._vc, self._vc[0])
+                    saved[3 * k:3 * k + 3] = _save(target, self._vc, self._vc[0])
             rec.saved = tuple(saved)
         TAPE.append(rec)
     return self
@@ -512,6 +546,11 @@ def edge_of(t: Tensor):
     if t._rg:
         return accumulate_grad(t), 0
     return None
+
+
+def edges_of(edges: tuple) -> tuple:
+    """Edges (node, index) as a record keeps them: (nodes, indices) (NOTE [flat])."""
+    return tuple(e[0] for e in edges), tuple(e[1] for e in edges)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -640,8 +679,8 @@ def _useful_nodes(roots, targets, within=None) -> set:
         if done:
             hit = node in target_nodes
             if type(node) is Record and (within is None or node in within):
-                for e in node.inputs:
-                    if e is not None and reaches.get(e[0]):
+                for n in node.inputs:
+                    if n is not None and reaches.get(n):
                         hit = True
             reaches[node] = hit
             if hit:
@@ -652,9 +691,9 @@ def _useful_nodes(roots, targets, within=None) -> set:
         reaches[node] = False
         stack.append((node, True))
         if type(node) is Record and (within is None or node in within):
-            for e in node.inputs:
-                if e is not None and e[0] not in reaches:
-                    stack.append((e[0], False))
+            for n in node.inputs:
+                if n is not None and n not in reaches:
+                    stack.append((n, False))
     return useful
 
 
@@ -709,17 +748,17 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                     in_grads = op.backward(F, rec, g)
                 else:
                     vals = []
-                    for entry in saved:
-                        if entry is None:
-                            vals.append(None)
-                            continue
-                        value, vc, version = entry
+                    k, n3 = 0, len(saved)
+                    while k < n3:  # (value, vc, version) in a row: NOTE [flat]
+                        value = saved[k]
+                        vc = saved[k + 1]
                         tv = type(value)
-                        if (vc is not None and vc[0] != version) or tv is _Packed:
-                            value = unpack_saved(rec, entry, len(vals), False)  # raises / unpacks
+                        if (vc is not None and vc[0] != saved[k + 2]) or tv is _Packed:
+                            value = unpack_saved(rec, saved[k:k + 3], len(vals), False)
                         elif tv is Tensor:
                             value = value._data
                         vals.append(value)
+                        k += 3
                     # spelled out for one or two values: a plain call, not a *vals call
                     if len(vals) == 1:
                         in_grads = op.backward(F, rec, g, vals[0])
@@ -731,8 +770,9 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                         rec.saved = FREED
             else:
                 in_grads = _run(rec, _slot_list(grads), F, retain, create)
-            for e, gi, shape, dt in zip(rec.inputs, in_grads, rec.shapes, rec.dtypes):
-                if e is None or gi is None:
+            for nxt, idx, gi, shape, dt in zip(rec.inputs, rec.input_idx, in_grads, rec.shapes,
+                                               rec.dtypes):
+                if nxt is None or gi is None:
                     continue
                 # a numpy scalar of the input's own type, for a 0-d input, needs neither check
                 if shape or type(gi) is not dt.type:
@@ -741,7 +781,6 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                     if gi.dtype != dt:
                         gi = F.to_dtype(gi, dt)
                 # send gi to the slot of the node that produced this input (_send's work)
-                nxt, idx = e
                 b = bufs.get(nxt)
                 if b is None:
                     _heappush(heap, (-nxt.pos, nxt))
@@ -799,11 +838,12 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
     saved = rec.saved
     if saved is FREED:
         raise second_time_error()
+    entries = rec.saved_entries()
     if create:
-        vals = [None if e is None else unpack_saved(rec, e, k, True) for k, e in enumerate(saved)]
+        vals = [None if e is None else unpack_saved(rec, e, k, True) for k, e in enumerate(entries)]
     else:
         vals = []
-        for k, e in enumerate(saved):
+        for k, e in enumerate(entries):
             if e is None:
                 vals.append(None)
                 continue

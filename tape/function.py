@@ -26,7 +26,7 @@ from .grad_mode import STATE, no_grad
 from .hooks import _Packed, pack_saved
 from .hooks import unpack_saved as _unpack_packed
 from .ops.registry import Op
-from .recording import FREED, TAPE
+from .recording import FREED, TAPE, flat_saved
 from .tensor import Tensor
 
 
@@ -56,7 +56,7 @@ class FunctionCtx:
             return self._to_save
         if rec.saved is FREED:
             raise second_time_error()
-        return tuple(None if e is None else e[0].get(rec, k) for k, e in enumerate(rec.saved))
+        return tuple(None if e is None else e[0].get(rec, k) for k, e in enumerate(rec.saved_entries()))
 
     def mark_dirty(self, *tensors) -> None:
         self._dirty = tensors
@@ -193,7 +193,7 @@ def _saved_entries(ctx, outputs, diff):
         # (slot, None, 0): the engine passes it through untouched; the slot checks and unpacks
         entries.append((_Slot(entry, idx, idx >= 0 and diff[idx]), None, 0))
     ctx._to_save = ()
-    return tuple(entries)
+    return flat_saved(entries)
 
 
 def _function_backward(F, rec, g, *saved):

@@ -34,7 +34,9 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        return tuple((None, 0) if e is None else (_view_of(e[0]), e[1]) for e in self._rec.inputs)
+        rec = self._rec
+        return tuple((None, 0) if n is None else (_view_of(n), i)
+                     for n, i in zip(rec.inputs, rec.input_idx))
 
     @property
     def metadata(self) -> dict:
@@ -85,7 +87,7 @@ def _saved_value(rec: Record, name: str):
         if rec.saved is FREED:
             raise second_time_error()
         i = names.index(name)
-        entry = rec.saved[i]
+        entry = rec.saved_entries()[i]
         return None if entry is None else unpack_saved(rec, entry, i, as_tensor=True)
     if name in rec.op.param_names:  # data the op keeps as a parameter (where's condition)
         from .tensor import _wrap

@@ -208,7 +208,7 @@ def capture(rec, grads, targets, captured, useful, within, accumulate, create):
     the record runs with, or None when it need not run (NOTE [hooks and captured gradients])."""
     mine = [i for i in range(len(grads)) if (rec, i) in targets]
     needed = (within is None or rec in within) and (
-        bool(accumulate and mine) or any(e is not None and e[0] in useful for e in rec.inputs))
+        bool(accumulate and mine) or any(n is not None and n in useful for n in rec.inputs))
     ex = rec.extra
     if not needed and ex is not None:
         grads = tensor_hooks(rec, grads, create)
@@ -258,7 +258,7 @@ def unpack_saved(rec, packed: _Packed, k: int, vc, as_tensor: bool):
         return out
     if i < 0:
         return _wrap(out._data, rec, 0, True, vc)
-    edge = rec.inputs[i]
+    edge = rec.edges()[i]
     if edge is None:
         return out if out._rec is None and not out._rg else _wrap(out._data, vc=vc)
     node, idx = edge

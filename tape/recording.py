@@ -33,10 +33,14 @@ class Record:
 
     op: Any  # ops.registry.Op
     pos: int
-    # per input: (producer Record, output index), (AccumulateGrad, 0), or None (no grad)
+    # per input: the node its gradient goes to (the producer Record, or the leaf's
+    # AccumulateGrad), or None (no grad); and which output of that node it is (0 for a
+    # leaf and for None). Two flat tuples, not one (node, index) pair per input: NOTE [flat]
     inputs: tuple
+    input_idx: tuple
     needs: tuple  # per input: does it need a gradient
-    # per entry of op.saves: (value, version counter, version when saved) or None; FREED after
+    # per entry of op.saves, three items in a row: value, version counter, version when
+    # saved (None, None, 0 when not saved); FREED after playback. NOTE [flat]
     saved: Any = attrs.field(repr=False)
     params: tuple = attrs.field(repr=False)
     shapes: tuple = ()  # input shapes, for reducing broadcast gradients
@@ -48,6 +52,50 @@ class Record:
     @property
     def name(self) -> str:
         return self.op.node
+
+    def edges(self) -> tuple:
+        """Per input: (node, output index), or None when it needs no gradient."""
+        return tuple(None if n is None else (n, i) for n, i in zip(self.inputs, self.input_idx))
+
+    def saved_entries(self):
+        """Per entry of op.saves: (value, version counter, version when saved), or None when
+        not saved; FREED after playback without retain_graph."""
+        return unflat_saved(self.saved)
+
+
+# NOTE [flat]
+# A graph of many small ops is bounded by Python's cyclic garbage collector, which walks
+# every tracked object a graph keeps (issue 6's W4: 10,000 ops, the collector took about
+# half of tape's time). So a record keeps its edges and saved entries in flat tuples, not
+# as one small tuple per input and per saved value: a two-input op that saves both keeps
+# one tuple where it kept seven. `Record.edges()` and `Record.saved_entries()` give the
+# paired views for code off the hot path.
+
+NOT_SAVED = (None, None, 0)
+
+
+def flat_saved(entries) -> tuple:
+    """A record's `saved` from entries (value, vc, version) or None."""
+    out = []
+    for e in entries:
+        out.extend(NOT_SAVED if e is None else e)
+    return tuple(out)
+
+
+def unflat_saved(saved):
+    if saved is FREED:
+        return FREED
+    return tuple(None if saved[k] is None and saved[k + 1] is None else saved[k:k + 3]
+                 for k in range(0, len(saved), 3))
+
+
+_IDX0 = {n: (0,) * n for n in range(9)}
+
+
+def zero_idx(n: int) -> tuple:
+    """(0,) * n, shared: most inputs are output 0 of their node."""
+    t = _IDX0.get(n)
+    return t if t is not None else (0,) * n
 
 
 @attrs.define(eq=False, slots=True)

@@ -89,18 +89,18 @@ def record_inplace_on_view(op, view, others, params, out):
         saved = list(inner.saved)
         for k, (i, which) in enumerate(op.save_plan):
             if i < 0 and any(inner.needs[w] for w in which):
-                saved[k] = (view_arr, view._vc, view._vc[0])
+                saved[3 * k:3 * k + 3] = (view_arr, view._vc, view._vc[0])
         inner.saved = tuple(saved)
-    base_edge = ((base._rec, base._idx) if base._rec is not None else
-                 ((accumulate_grad(base), 0) if base._rg else None))
-    edges = (base_edge,) + inner.inputs[1:]
-    rec = Record(COPY_SLICES, next_position(), edges, tuple(e is not None for e in edges), (),
-                 (inner, positions, base_arr.shape),
+    base_node, base_idx = ((base._rec, base._idx) if base._rec is not None else
+                           (accumulate_grad(base) if base._rg else None, 0))
+    nodes = (base_node,) + inner.inputs[1:]
+    rec = Record(COPY_SLICES, next_position(), nodes, (base_idx,) + inner.input_idx[1:],
+                 tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape),
                  (base_arr.shape,) + inner.shapes[1:], (base_arr.dtype,) + inner.dtypes[1:])
     rec.outs = (_ref(base),)
     base._rec, base._idx, base._rg = rec, 0, True
     TAPE.append(rec)
-    vrec = Record(AS_STRIDED, next_position(), ((rec, 0),), (True,), (),
+    vrec = Record(AS_STRIDED, next_position(), (rec,), (0,), (True,), (),
                   (positions, base_arr.shape), (base_arr.shape,), (base_arr.dtype,))
     vrec.outs = (_ref(view),)
     view._rec, view._idx, view._rg = vrec, 0, True

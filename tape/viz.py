@@ -144,7 +144,7 @@ class _Scene:
         self.cells = wengert._Cells(names)
         self.accs: list[AccumulateGrad] = []
         for rec in self.records:
-            for e in rec.inputs:
+            for e in rec.edges():
                 if e is not None and type(e[0]) is AccumulateGrad and e[0] not in self.accs:
                     self.accs.append(e[0])
         self.tensors: dict[int, Tensor] = {}
@@ -156,7 +156,7 @@ class _Scene:
                 if t is not None:
                     self._add(t)
             if show_saved and rec.saved is not FREED:
-                for entry in rec.saved:
+                for entry in rec.saved_entries():
                     if entry is not None and isinstance(entry[0], Tensor):
                         self._add(entry[0])
         for acc in self.accs:
@@ -307,7 +307,7 @@ class _Scene:
         if rec.saved is FREED:
             return [_font(f"saved: {FREED!r}", size=10)]
         rows = []
-        for k, (name, entry) in enumerate(zip(names, rec.saved)):
+        for k, (name, entry) in enumerate(zip(names, rec.saved_entries())):
             if entry is None:  # not needed for the gradients that are needed
                 rows.append(_font(f"{name}: not saved", GREY, 10))
             else:
@@ -344,7 +344,7 @@ class _Scene:
         nones = 0
         for rec in self.records:
             src = self.node_id(rec)
-            for k, e in enumerate(rec.inputs):
+            for k, e in enumerate(rec.edges()):
                 if e is None:
                     none = f"none{nones}"
                     nones += 1
@@ -386,7 +386,7 @@ class _Scene:
         for rec in self.records:
             if rec.saved is FREED:
                 continue
-            for k, (name, entry) in enumerate(zip(rec.op.saved_names, rec.saved)):
+            for k, (name, entry) in enumerate(zip(rec.op.saved_names, rec.saved_entries())):
                 if entry is None:
                     continue
                 t = _saved_tensor(rec, k, entry)
@@ -498,7 +498,7 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
                 finally:
                     rec.extra = extra
                 out = []
-                for k, (e, gi, shape, dt) in enumerate(zip(rec.inputs, in_grads, rec.shapes,
+                for k, (e, gi, shape, dt) in enumerate(zip(rec.edges(), in_grads, rec.shapes,
                                                            rec.dtypes)):
                     if e is None or gi is None:  # as engine.playback passes gradients on
                         continue
@@ -681,7 +681,7 @@ def draw_tape(*tensors, names=None):
     for rec, row in zip(records, table):
         shown = list(map(_h, row))
         shown[0] = f"<B>#{shown[0]}</B>"
-        shown[3] = ", ".join(_font(cells.edge(e), _input_colour(e)) for e in rec.inputs) or "-"
+        shown[3] = ", ".join(_font(cells.edge(e), _input_colour(e)) for e in rec.edges()) or "-"
         shown[5] = shown[5].replace("stale)", f"{_font('stale', RED)})")
         tds = "".join(f'<TD WIDTH="{width[k]}" ALIGN="LEFT">{shown[k] or " "}</TD>'
                       for k in columns[1:])
@@ -692,7 +692,7 @@ def draw_tape(*tensors, names=None):
         g.edge(prev, f"r{rec.pos}", style="invis", weight="100")
         prev = f"r{rec.pos}"
     for rec in records:
-        for e in rec.inputs:
+        for e in rec.edges():
             if e is not None and type(e[0]) is Record:
                 # from the producer down to the consumer (so dot keeps tape order), drawn
                 # pointing back up: where the input came from, where its gradient will go

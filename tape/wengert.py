@@ -47,7 +47,7 @@ def records_for(*tensors) -> list[Record]:
     """The records the given tensors' gradients flow through, in position order.
 
     Accepts tensors (leaves contribute nothing), graph-view nodes and records. Walks
-    `Record.inputs` backwards: an edge is `(Record, output index)`, `(AccumulateGrad, 0)`
+    `Record.edges()` backwards: an edge is `(Record, output index)`, `(AccumulateGrad, 0)`
     (a leaf: the walk stops) or None (no gradient needed).
     """
     seen: dict[int, Record] = {}
@@ -61,7 +61,7 @@ def records_for(*tensors) -> list[Record]:
         if id(rec) in seen:
             continue
         seen[id(rec)] = rec
-        for edge in rec.inputs:
+        for edge in rec.edges():
             if edge is not None and type(edge[0]) is Record and id(edge[0]) not in seen:
                 stack.append(edge[0])
     return sorted(seen.values(), key=lambda r: r.pos)
@@ -142,7 +142,7 @@ class _Cells:
     def op_name(self, rec: Record) -> str:
         name = rec.op.name
         # in place: input 0's producer made the very tensor this record now produces
-        first = rec.inputs[0] if rec.inputs else None
+        first = rec.edges()[0] if rec.inputs else None
         if first is not None and type(first[0]) is Record and len(rec.outs) == 1:
             out = rec.outs[0]()
             outs = first[0].outs
@@ -171,7 +171,7 @@ class _Cells:
         if rec.saved is FREED:
             return repr(FREED)
         parts = []
-        for k, (name, entry) in enumerate(zip(names, rec.saved)):
+        for k, (name, entry) in enumerate(zip(names, rec.saved_entries())):
             parts.append(f"{name}={'-' if entry is None else self.saved_entry(rec, k, entry)}")
         return ", ".join(parts)
 
@@ -198,7 +198,7 @@ class _Cells:
             return (t is not None and self.tensor(t)) or f"#{rec.pos}"
         # an input: where it came from when it was recorded (the tensor may since have been
         # changed in place and now come out of a later record)
-        edge = rec.inputs[i] if i < len(rec.inputs) else None
+        edge = rec.edges()[i] if i < len(rec.inputs) else None
         if edge is not None:
             return self.edge(edge)
         return f"tensor({short_value(value)})"
@@ -237,7 +237,7 @@ def rows(records: Iterable[Record], names: Mapping | None = None) -> list[tuple[
             str(rec.pos),
             cells.op_name(rec),
             rec.op.node,
-            ", ".join(cells.edge(e) for e in rec.inputs) or "-",
+            ", ".join(cells.edge(e) for e in rec.edges()) or "-",
             cells.outputs(rec),
             cells.saved(rec),
             cells.params(rec),

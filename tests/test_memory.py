@@ -87,7 +87,7 @@ def test_dropped_chain_is_freed(no_gc):
     for _ in range(50):
         h = (h * 0.1).exp() + 1
     last = weakref.ref(h._rec)
-    acc = weakref.ref(h._rec.inputs[0][0])
+    acc = weakref.ref(h._rec.inputs[0])
     assert first_rec() is not None  # kept alive by the records that consume it
     del h
     assert first_rec() is None and last() is None and acc() is None

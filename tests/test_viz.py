@@ -450,8 +450,8 @@ def test_draw_tape_rows_and_arrows():
     arrows = [(e[0].split(":")[0], e[1].split(":")[0]) for e in d.edges
               if e[2].get("style") != "invis"]
     # one arrow per input that came from a record: producer -> consumer, drawn pointing up
-    expected = [(f"r{e[0].pos}", f"r{r.pos}") for r in records for e in r.inputs
-                if e is not None and type(e[0]) is tape.recording.Record]
+    expected = [(f"r{n.pos}", f"r{r.pos}") for r in records for n in r.inputs
+                if type(n) is tape.recording.Record]
     assert sorted(arrows) == sorted(expected)
     assert f'<FONT COLOR="{viz.GREEN}">leaf(h)</FONT>' in d.nodes[f"r{records[2].pos}"]["label"]
 
