@@ -73,16 +73,21 @@ RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 e
           inputs=("self",))
 
 
+# the params of an unscaled add or sub, shared: a record keeps its params, and one tuple
+# fewer per op is one object fewer for the cyclic collector to walk (NOTE [flat])
+_ALPHA1 = (1,)
+
+
 @function("add", methods=("add", "__add__", "__radd__"))
 def add(input, other, *, alpha=1):
     """input + alpha * other"""
-    return call(ADD, (input, other), (alpha,))
+    return call(ADD, (input, other), _ALPHA1 if alpha is _ALPHA1[0] else (alpha,))
 
 
 @function("sub", "subtract", methods=("sub", "subtract", "__sub__"))
 def sub(input, other, *, alpha=1):
     """input - alpha * other"""
-    return call(SUB, (input, other), (alpha,))
+    return call(SUB, (input, other), _ALPHA1 if alpha is _ALPHA1[0] else (alpha,))
 
 
 # tensor - tensor, reflected: other - alpha * self, keeping self as the first edge

@@ -38,6 +38,7 @@ def _expand_back(F, ctx, g, dims, keepdim):
     return F.expand(g, ctx.shapes[0])
 
 
+_NO_DTYPE = (None,)  # shared params of a plain sum (as arith's _ALPHA1)
 SUM = op("sum", "SumBackward0", _sum_all, lambda F, ctx, g: (F.expand(g, ctx.shapes[0]),))
 SUM_DIM = op("sum", "SumBackward1", _sum_dims,
              lambda F, ctx, g: (_expand_back(F, ctx, g, ctx.params[0], ctx.params[1]),))
@@ -70,7 +71,7 @@ MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of all elements, or over `dim` (int or tuple)."""
     if dim is None:
-        return call(SUM, (input,), (dtype,))
+        return call(SUM, (input,), _NO_DTYPE if dtype is None else (dtype,))
     return call(SUM_DIM, (input,), (wrap_dims(dim, input.ndim), keepdim, dtype))
 
 

@@ -187,7 +187,7 @@ def _changed_by(rec, value, k: int):
     plan = rec.op.save_plan
     i = plan[k][0] if k < len(plan) else None
     if i is not None and i < 0:  # the op's result: its output tensor now comes from elsewhere
-        t = rec.outs[0]() if rec.outs else None
+        t = rec.out_refs()[0]() if rec.out_refs() else None
         now = t._rec if t is not None else None
         return now if now is not None and now is not rec else None
     now = getattr(value, "_rec", None)

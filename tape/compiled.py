@@ -607,7 +607,8 @@ class _Plan:
         for i, (s, g) in enumerate(zip(self.out_slots, grads)):
             lines.append(f"o{i} = _wrap(v{s}, rec, {i}, True)" if g else f"o{i} = _wrap(v{s})")
             outs.append(f"o{i}")
-        lines += [f"rec.outs = {_tuple(f'_ref({o})' for o in outs)}", "_tape_append(rec)",
+        refs = f"_ref({outs[0]})" if len(outs) == 1 else _tuple(f"_ref({o})" for o in outs)
+        lines += [f"rec.outs = {refs}", "_tape_append(rec)",
                   f"return {treedef}({star}{_tuple(outs)})" if wrap else "return o0"]
         return lines
 

@@ -226,7 +226,7 @@ def call(op, inputs: tuple, params: tuple = ()):
     t._idx = 0
     t._vc = vc
     t._base = t._grad = t._x = None
-    rec.outs = (_ref(t),)
+    rec.outs = _ref(t)  # (not a tuple: NOTE [flat])
     if _SCOPES:
         _tape_append(rec)
     return t
@@ -359,7 +359,7 @@ def _recorded_outputs(op, rec: Record, inputs, out):
         outs = tuple(
             _wrap(o, rec, i, o.dtype.kind in "fc" and (diff is None or i in diff), vc, base)
             for i, o in enumerate(out))
-    rec.outs = tuple(_ref(t) for t in outs)
+    rec.outs = _ref(outs[0]) if op.outputs == 1 else tuple(_ref(t) for t in outs)
     if op.view and op.outputs != 1:
         for t in outs:
             t._extras().view_version = vc[0]
@@ -443,7 +443,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     self._vc[0] += 1
     if rec is not None:
         self._rec, self._idx, self._rg = rec, 0, True
-        rec.outs = (_ref(self),)
+        rec.outs = _ref(self)
         if op.save_plan:
             saved = list(rec.saved)
             for k, (i, which) in enumerate(op.save_plan):
@@ -784,10 +784,11 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 b = bufs.get(nxt)
                 if b is None:
                     _heappush(heap, (-nxt.pos, nxt))
-                    if len(nxt.outs) < 2:  # one slot (NOTE [slots]; an AccumulateGrad's outs is ())
+                    outs = nxt.outs  # one slot (NOTE [slots]): one output or none (a leaf's sink)
+                    if type(outs) is not tuple or len(outs) < 2:
                         bufs[nxt] = gi
                     else:
-                        b = bufs[nxt] = [None] * len(nxt.outs)
+                        b = bufs[nxt] = [None] * len(outs)
                         b[idx] = gi
                 elif type(b) is not list:
                     if type(b) is not ndarray:  # a numpy scalar: a new sum (as _accumulate)
@@ -816,10 +817,11 @@ def _send(bufs, heap, node, idx, g):
     b = bufs.get(node)
     if b is None:
         _heappush(heap, (-node.pos, node))  # positions are unique: nodes never compared
-        if len(node.outs) < 2:
+        outs = node.outs
+        if type(outs) is not tuple or len(outs) < 2:
             bufs[node] = g
         else:
-            b = bufs[node] = [None] * len(node.outs)
+            b = bufs[node] = [None] * len(outs)
             b[idx] = g
     elif type(b) is not list:
         bufs[node] = b + g

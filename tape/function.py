@@ -203,7 +203,7 @@ def _function_backward(F, rec, g, *saved):
     tensors = []
     for i, gi in enumerate(grads):
         if gi is None and ctx.materialize_grads:
-            o = rec.outs[i]() if i < len(rec.outs) else None
+            o = rec.out_refs()[i]() if i < len(rec.out_refs()) else None
             shape, dt = (o._data.shape, o._data.dtype) if o is not None else ((), np.float32)
             gi = np.zeros(shape, dtype=dt)
         tensors.append(gi if gi is None or isinstance(gi, Tensor) else _wrap(gi))

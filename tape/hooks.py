@@ -154,7 +154,7 @@ def tensor_hooks(rec, grads, create) -> list:
         if hooks:  # torch calls them also with None (an output that got no gradient)
             grads[i] = _run_tensor_hooks(hooks, grads[i], create)
     for i in ex.retain:
-        t = rec.outs[i]() if i < len(rec.outs) else None
+        t = rec.out_refs()[i]() if i < len(rec.out_refs()) else None
         g = grads[i]
         if t is not None and g is not None and t._rec is rec:
             if create:

@@ -45,7 +45,8 @@ class Record:
     params: tuple = attrs.field(repr=False)
     shapes: tuple = ()  # input shapes, for reducing broadcast gradients
     dtypes: tuple = ()  # input dtypes, for casting gradients back
-    outs: tuple = attrs.field(repr=False, default=())  # weak references to the outputs
+    # a weak reference to the output, or a tuple of them for an op with several (NOTE [flat])
+    outs: Any = attrs.field(repr=False, default=())
     node: Any = attrs.field(repr=False, default=None)  # weakref to the cached graph-view Node
     extra: Any = attrs.field(repr=False, default=None)  # RecordExtras when hooks etc. exist
 
@@ -56,6 +57,11 @@ class Record:
     def edges(self) -> tuple:
         """Per input: (node, output index), or None when it needs no gradient."""
         return tuple(None if n is None else (n, i) for n, i in zip(self.inputs, self.input_idx))
+
+    def out_refs(self) -> tuple:
+        """Weak references to the outputs, one per output."""
+        outs = self.outs
+        return outs if type(outs) is tuple else (outs,)
 
     def saved_entries(self):
         """Per entry of op.saves: (value, version counter, version when saved), or None when
@@ -69,7 +75,8 @@ class Record:
 # half of tape's time). So a record keeps its edges and saved entries in flat tuples, not
 # as one small tuple per input and per saved value: a two-input op that saves both keeps
 # one tuple where it kept seven. `Record.edges()` and `Record.saved_entries()` give the
-# paired views for code off the hot path.
+# paired views for code off the hot path. Likewise a one-output record's `outs` is the weak
+# reference itself, not a tuple of one (`Record.out_refs()` gives the tuple).
 
 NOT_SAVED = (None, None, 0)
 

@@ -129,7 +129,7 @@ def _node_label(node, names: dict[int, str]) -> str:
         return names.get(id(leaf)) or wengert.short_value(leaf)
     rec = node.record
     labels = []
-    for i, ref in enumerate(rec.outs):
+    for i, ref in enumerate(rec.out_refs()):
         t = ref()
         name = names.get(id(t)) if t is not None else None
         if name and (t._rec is not rec or t._idx != i):

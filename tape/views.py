@@ -97,12 +97,12 @@ def record_inplace_on_view(op, view, others, params, out):
     rec = Record(COPY_SLICES, next_position(), nodes, (base_idx,) + inner.input_idx[1:],
                  tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape),
                  (base_arr.shape,) + inner.shapes[1:], (base_arr.dtype,) + inner.dtypes[1:])
-    rec.outs = (_ref(base),)
+    rec.outs = _ref(base)
     base._rec, base._idx, base._rg = rec, 0, True
     TAPE.append(rec)
     vrec = Record(AS_STRIDED, next_position(), (rec,), (0,), (True,), (),
                   (positions, base_arr.shape), (base_arr.shape,), (base_arr.dtype,))
-    vrec.outs = (_ref(view),)
+    vrec.outs = _ref(view)
     view._rec, view._idx, view._rg = vrec, 0, True
     TAPE.append(vrec)
     return view

@@ -151,7 +151,7 @@ class _Scene:
         for t in roots:
             self._add(t)
         for rec in self.records:
-            for ref in rec.outs:
+            for ref in rec.out_refs():
                 t = ref()
                 if t is not None:
                     self._add(t)
@@ -185,7 +185,7 @@ class _Scene:
         if name:
             return name
         if t._rec is not None:
-            return f"#{t._rec.pos}" if len(t._rec.outs) <= 1 else f"#{t._rec.pos}.{t._idx}"
+            return f"#{t._rec.pos}" if len(t._rec.out_refs()) <= 1 else f"#{t._rec.pos}.{t._idx}"
         return "leaf" if t._rg else "tensor"
 
     def node_name(self, node) -> str:
@@ -236,7 +236,7 @@ class _Scene:
                 s.attr(rank="same")
                 self._node(s, rec, flow)
                 prev = None
-                for i, ref in enumerate(rec.outs):
+                for i, ref in enumerate(rec.out_refs()):
                     t = ref()
                     if t is not None and t._rec is rec and t._idx == i and id(t) not in placed:
                         prev = place(s, t, prev)
@@ -408,8 +408,8 @@ def _saved_tensor(rec: Record, k: int, entry) -> Tensor | None:
     value = entry[0]
     if isinstance(value, Tensor):
         return value
-    if rec.op.save_plan[k][0] < 0 and rec.outs:  # the op's result, saved as its array
-        t = rec.outs[0]()
+    if rec.op.save_plan[k][0] < 0 and rec.out_refs():  # the op's result, saved as its array
+        t = rec.out_refs()[0]()
         if t is not None and t._vc is entry[1]:
             return t
     return None
@@ -528,7 +528,7 @@ def _retain(rec: Record, grads, flow: _Flow) -> None:
     if ex is None:
         return
     for i in ex.retain:
-        t = rec.outs[i]() if i < len(rec.outs) else None
+        t = rec.out_refs()[i]() if i < len(rec.out_refs()) else None
         if t is not None and grads[i] is not None and t._rec is rec:
             old = flow.grads.get(id(t), t._grad)
             flow.grads[id(t)] = grads[i] if old is None else _plain(old) + grads[i]

@@ -133,7 +133,7 @@ class _Cells:
         target, idx = edge
         if type(target) is Record:
             # the output index only matters (and is only shown) for multi-output ops
-            return f"#{target.pos}" if len(target.outs) <= 1 else f"#{target.pos}.{idx}"
+            return f"#{target.pos}" if len(target.out_refs()) <= 1 else f"#{target.pos}.{idx}"
         if isinstance(target, AccumulateGrad):
             leaf = target.variable
             return f"leaf({self.tensor(leaf) or short_value(leaf)})"
@@ -143,16 +143,16 @@ class _Cells:
         name = rec.op.name
         # in place: input 0's producer made the very tensor this record now produces
         first = rec.edges()[0] if rec.inputs else None
-        if first is not None and type(first[0]) is Record and len(rec.outs) == 1:
-            out = rec.outs[0]()
-            outs = first[0].outs
+        if first is not None and type(first[0]) is Record and len(rec.out_refs()) == 1:
+            out = rec.out_refs()[0]()
+            outs = first[0].out_refs()
             if out is not None and first[1] < len(outs) and outs[first[1]]() is out:
                 return name + "_"
         return name
 
     def outputs(self, rec: Record) -> str:
         parts = []
-        for i, ref in enumerate(rec.outs):
+        for i, ref in enumerate(rec.out_refs()):
             t = ref()
             if t is None:
                 parts.append("dead")
@@ -194,7 +194,7 @@ class _Cells:
         i = rec.op.save_plan[k][0]
         if i < 0:
             # the op's own result: name it after the output (its producer is this record)
-            t = rec.outs[0]() if rec.outs else None
+            t = rec.out_refs()[0]() if rec.out_refs() else None
             return (t is not None and self.tensor(t)) or f"#{rec.pos}"
         # an input: where it came from when it was recorded (the tensor may since have been
         # changed in place and now come out of a later record)
