@@ -19,7 +19,7 @@ _add_reduce = np.add.reduce
 
 
 def _sum_all(a, dtype):
-    return np.asarray(_add_reduce(a, axis=None, dtype=_np_dtype(dtype) or _sum_dtype(a)))
+    return _add_reduce(a, axis=None, dtype=_np_dtype(dtype) or _sum_dtype(a))
 
 
 def _sum_dims(a, dims, keepdim, dtype):
