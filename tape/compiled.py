@@ -415,6 +415,7 @@ class _Plan:
         self.buffers = None  # the BufferPool, when some value gets a buffer (NOTE [plan buffers])
         self.backwards: dict = {}  # pattern of outputs with a gradient -> generated function
         self.backward_sources: dict = {}
+        self.backward_buffers: dict = {}  # pattern -> its backward's BufferPool, if any
         self.forward_source = self._build_call(trace, args)
 
     def _plan_backward(self, trace: _Trace) -> None:
@@ -622,7 +623,12 @@ class _Plan:
         if fn is None:
             learned: dict = {}
             result = self._interpret(saved, grads, learned)
-            self.backwards[pattern] = self._build_backward(pattern, learned)
+            fn = self._build_backward(pattern, learned)
+            if pattern in self.backward_buffers and not self._agrees(fn, saved, grads, result):
+                # a buffered call gave another result than eager's: plain calls, then
+                del self.backward_buffers[pattern]
+                fn = self._build_backward(pattern, learned, buffered=False)
+            self.backwards[pattern] = fn
             return result
         if fn is not _INTERPRET:
             try:
@@ -684,8 +690,24 @@ class _Plan:
             return step
         return _Ctx(step, tuple(_resolve(p, vals) for p in step.params))
 
-    def _build_backward(self, pattern: tuple, learned: dict):
+    @staticmethod
+    def _agrees(fn, saved, grads, want) -> bool:
+        """Does the generated backward give exactly the interpreter's gradients?"""
+        try:
+            with np.errstate(all="ignore"):
+                got = fn(saved, *grads)
+        except Exception:  # noqa: BLE001 - any failure: the plan without buffers
+            return False
+        return all(g is None and w is None or (
+            g is not None and w is not None and type(g) is type(w) and np.shape(g) == np.shape(w)
+            and np.result_type(g) == np.result_type(w) and np.array_equal(g, w, equal_nan=True))
+            for g, w in zip(got, want))
+
+    def _build_backward(self, pattern: tuple, learned: dict, buffered: bool = True):
         ns = codegen.Namespace(F=PRIMS_NP, _Stale=_Stale, _Ctx=_Ctx)
+        # NOTE [plan buffers]: large gradients of values inside the function (not returned)
+        # that one numpy ufunc computes are written into a buffer set's arrays
+        self._bspecs = [] if buffered else None
         outs = [f"o{i}" for i in range(len(self.out_slots))]
         body = [f"{', '.join(self.saved_names)}, = saved"] if self.saved_names else []
         has: set[int] = set()
@@ -701,6 +723,10 @@ class _Plan:
             step = self.steps[k]
             if step.grad and any(s in has for s in step.outs):
                 body += self._backward_step(ns, k, step, has, learned)
+        if self._bspecs:
+            pool = self.backward_buffers[pattern] = BufferPool(self._bspecs)
+            body.insert(0, f"B = {ns.bind(pool.take, 'take')}()")
+            body.append(f"{ns.bind(pool.give, 'give')}(B)")
         body.append(f"return {_tuple(f'g{s}' if s in has else 'None' for s in self.sources)}")
         name = f"backward_{''.join('1' if p else '0' for p in pattern)}"
         src = f"def {name}(saved, {', '.join(outs)}):\n" + "".join(f"    {b}\n" for b in body)
@@ -744,6 +770,9 @@ class _Plan:
                 if expr != "None":
                     lines.append(f"if {expr} is not None: raise _Stale")
                 continue
+            if self._bspecs is not None and not info[0] and not info[1] \
+                    and src not in self.sources:
+                expr = _buffered_expr(ns, expr, step.shapes[j], step.dtypes[j], self._bspecs)
             if maybe_none:
                 lines += [f"t = {expr}", "if t is None: raise _Stale"]
                 expr = "t"
@@ -824,6 +853,37 @@ class _Plan:
         elems = [(ast.unparse(codegen.unmark(p, "F", ctx)), not isinstance(
             p, (ast.BinOp, ast.UnaryOp, ast.Name))) for p in parts]
         return elems, pre
+
+
+_BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
+
+
+def _buffered_expr(ns, expr: str, shape, dtype, specs: list) -> str:
+    """A gradient expression of the generated backward with its outermost numpy ufunc (an
+    arithmetic operator, or a call of a ufunc such as F.matmul) writing into the next array
+    of the call's buffer set, B[j], when the value is large (NOTE [plan buffers]); else as
+    it is. The first backward checks the whole plan against eager's result
+    (CompiledFunction._agrees)."""
+    if not shape or int(np.prod(shape)) * np.dtype(dtype).itemsize < plan_buffers.MIN_BYTES:
+        return expr
+    node = ast.parse(expr, mode="eval").body
+    # an operator with a computed operand is left alone: numpy already writes the result into
+    # that temporary (its temporary elision), so a buffer would only add memory traffic
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS and not any(
+            isinstance(x, (ast.BinOp, ast.UnaryOp, ast.Call)) for x in (node.left, node.right)):
+        fn = _BINOPS[type(node.op)]
+        call = ast.Call(ast.Name(ns.bind(fn, fn.__name__), ast.Load()), [node.left, node.right], [])
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords
+          and not any(isinstance(a, ast.Starred) for a in node.args)
+          and isinstance(ns.globals.get(node.func.id), np.ufunc)
+          and ns.globals[node.func.id].nout == 1
+          and len(node.args) == ns.globals[node.func.id].nin):
+        call = node
+    else:
+        return expr
+    call.keywords = [ast.keyword("out", ast.parse(f"B[{len(specs)}]", mode="eval").body)]
+    specs.append((tuple(shape), np.dtype(dtype)))
+    return ast.unparse(call)
 
 
 class _Ctx:

@@ -20,6 +20,17 @@ backward), the extra sets are made per call and dropped, as eager's arrays would
 Which values get a buffer is the plan's choice (tape/compiled.py): a value some op computes
 with a numpy ufunc (also a matmul), of at least MIN_BYTES, C-contiguous as eager's result,
 not an output of the function, and sharing memory with no other recorded value.
+
+The generated backward has its own pool, for the gradients of the function's own values
+(never one it returns): a gradient of at least MIN_BYTES that one ufunc computes from
+existing arrays (`g * v`, a matmul) is written into the backward's set. An operator with a
+computed operand (`g * (1 - y * y)`) is left alone: numpy's temporary elision already
+writes the result into that temporary. Whether a returned gradient could still alias a
+buffer (a rule passing its gradient through unchanged) needs no analysis: the pool's
+reference counts keep such a set out of use, and a leaf's `.grad` copies an array it
+cannot steal (NOTE [stealing]). The first backward of each plan runs the buffered code
+once more and compares it with the interpreter's gradients bit for bit; any difference and
+that backward is planned without buffers.
 """
 
 from __future__ import annotations

@@ -168,3 +168,56 @@ def test_matmul_and_broadcasting_ufuncs_write_into_buffers_exactly(shape):
         results.append((out.item(), *(t.grad.numpy().copy() for t in (a, m, b))))
     assert "matmul" in f.source(a, m, b).split("B = ")[1].split("\n")[1]
     assert equal(results[1], results[0]) and equal(results[2], results[0])
+
+
+# ---- the backward's buffers: gradients of the function's own values ----------------------
+
+
+def backward_pool(f):
+    (pool,) = plan_of(f).backward_buffers.values()
+    return pool
+
+
+def test_large_gradients_inside_the_backward_are_written_into_buffers_reused_call_after_call():
+    f = tape.compile(chain)
+    x, w = leaves(20)
+    want = run(chain, x, w)
+    seen = set()
+    for _ in range(4):
+        got = run(f, x, w)
+        assert equal(got, want)
+        pool = backward_pool(f)
+        seen |= {id(s) for s in pool.sets}
+        # what reaches the leaves is never a buffer (nor a view of one)
+        assert not any(np.shares_memory(b, g.numpy()) for s in pool.sets for b in s
+                       for g in (x.grad, w.grad))
+    backward_src = f.source(x, w).split("def backward")[1]
+    assert "out=B[0]" in backward_src and backward_src.count("out=B[") == len(pool.specs) >= 4
+    assert len(seen) == 1  # one set, free again after each backward
+
+
+def test_a_retained_graph_backward_twice_gives_the_same_gradients_through_buffers():
+    f = tape.compile(chain)
+    x, w = leaves(21)
+    want = run(chain, x, w)
+    x.grad = w.grad = None
+    out = f(x, w)
+    out.backward(retain_graph=True)
+    run(f, *leaves(22))  # another call of the plan in between, its backward on the same pool
+    x.grad = w.grad = None
+    out.backward()
+    assert equal((out.item(), x.grad.numpy(), w.grad.numpy()), want)
+
+
+def test_a_buffered_backward_that_disagrees_with_eager_is_planned_without_buffers(monkeypatch):
+    from tape import compiled
+
+    # a wrong kernel for `*` in buffered expressions: the first backward must notice
+    monkeypatch.setattr(compiled, "_BINOPS", {**compiled._BINOPS, compiled.ast.Mult: np.add})
+    f = tape.compile(chain)
+    x, w = leaves(23)
+    want = run(chain, x, w)
+    for _ in range(2):
+        assert equal(run(f, x, w), want)
+    assert plan_of(f).backward_buffers == {}
+    assert "out=" not in f.source(x, w).split("def backward")[1]
