@@ -42,13 +42,22 @@ def test_large_intermediates_are_written_into_buffers_reused_call_after_call():
     f = tape.compile(chain)
     x, w = leaves(0)
     want = run(chain, x, w)
-    seen = set()
+    seen, seen_backward = set(), set()
     for _ in range(4):
         assert equal(run(f, x, w), want)
         seen |= {id(s) for s in plan_of(f).buffers.sets}
-    assert "out=B[0]" in f.source(x, w)
+        # the backward's own pool: gradients of the function's values, never what reaches
+        # the leaves (nor a view of it)
+        (pool,) = plan_of(f).backward_buffers.values()
+        seen_backward |= {id(s) for s in pool.sets}
+        assert not any(np.shares_memory(b, g.numpy()) for s in pool.sets for b in s
+                       for g in (x.grad, w.grad))
+    forward_src, backward_src = f.source(x, w).split("def backward")
+    assert "out=B[0]" in forward_src
     assert len(plan_of(f).buffers.specs) == 7  # every value an op makes, but the output
+    assert "out=B[0]" in backward_src and backward_src.count("out=B[") == len(pool.specs) >= 4
     assert len(seen) == 1  # each call's backward freed the one set for the next call
+    assert len(seen_backward) == 1  # and its own set, free again once it returned
 
 
 def test_small_values_get_no_buffer():
@@ -170,30 +179,7 @@ def test_matmul_and_broadcasting_ufuncs_write_into_buffers_exactly(shape):
     assert equal(results[1], results[0]) and equal(results[2], results[0])
 
 
-# ---- the backward's buffers: gradients of the function's own values ----------------------
-
-
-def backward_pool(f):
-    (pool,) = plan_of(f).backward_buffers.values()
-    return pool
-
-
-def test_large_gradients_inside_the_backward_are_written_into_buffers_reused_call_after_call():
-    f = tape.compile(chain)
-    x, w = leaves(20)
-    want = run(chain, x, w)
-    seen = set()
-    for _ in range(4):
-        got = run(f, x, w)
-        assert equal(got, want)
-        pool = backward_pool(f)
-        seen |= {id(s) for s in pool.sets}
-        # what reaches the leaves is never a buffer (nor a view of one)
-        assert not any(np.shares_memory(b, g.numpy()) for s in pool.sets for b in s
-                       for g in (x.grad, w.grad))
-    backward_src = f.source(x, w).split("def backward")[1]
-    assert "out=B[0]" in backward_src and backward_src.count("out=B[") == len(pool.specs) >= 4
-    assert len(seen) == 1  # one set, free again after each backward
+# ---- the backward's buffers (the first test checks their reuse) ------------------------
 
 
 def test_a_retained_graph_backward_twice_gives_the_same_gradients_through_buffers():
