@@ -18,7 +18,8 @@ from .grad_mode import STATE
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
-from .recording import FREED, TAPE, Record, extras, next_position, zero_idx
+from .recording import FREED, TAPE, Record, extras, next_position, pin_output, zero_idx
+from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
 from .tensor import Tensor, _wrap
 
@@ -226,7 +227,7 @@ def call(op, inputs: tuple, params: tuple = ()):
     t._idx = 0
     t._vc = vc
     t._base = t._grad = t._x = None
-    rec.outs = _ref(t)  # (not a tuple: NOTE [flat])
+    rec.outs = _ref(t) if _KEEP_OUTPUTS[0] else None  # NOTE [outputs found when asked]
     if _SCOPES:
         _tape_append(rec)
     return t
@@ -442,6 +443,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     np.copyto(target, out, casting="unsafe")
     self._vc[0] += 1
     if rec is not None:
+        pin_output(self)  # its old record's output, up to now (NOTE [outputs found when asked])
         self._rec, self._idx, self._rg = rec, 0, True
         rec.outs = _ref(self)
         if op.save_plan:

@@ -26,7 +26,7 @@ from .grad_mode import STATE, no_grad
 from .hooks import _Packed, pack_saved
 from .hooks import unpack_saved as _unpack_packed
 from .ops.registry import Op
-from .recording import FREED, TAPE, flat_saved
+from .recording import FREED, TAPE, flat_saved, pin_output
 from .tensor import Tensor
 
 
@@ -133,6 +133,7 @@ class Function(metaclass=_FunctionMeta):
                 o = _wrap(o._arr(), vc=o._vc, base=o._base or o)  # an input returned as is
             differentiable = o._data.dtype.kind in "fc" and not any(o is n for n in ctx._non_diff)
             if differentiable:
+                pin_output(o)  # (NOTE [outputs found when asked])
                 o._rec, o._idx, o._rg = rec, i, True
             else:
                 o._rg = False

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import weakref
 from typing import Any
 
 import attrs
@@ -45,7 +46,8 @@ class Record:
     params: tuple = attrs.field(repr=False)
     shapes: tuple = ()  # input shapes, for reducing broadcast gradients
     dtypes: tuple = ()  # input dtypes, for casting gradients back
-    # a weak reference to the output, or a tuple of them for an op with several (NOTE [flat])
+    # a weak reference to the output, a tuple of them for an op with several, or None: one
+    # output, not looked up yet (NOTE [outputs found when asked])
     outs: Any = attrs.field(repr=False, default=())
     node: Any = attrs.field(repr=False, default=None)  # weakref to the cached graph-view Node
     extra: Any = attrs.field(repr=False, default=None)  # RecordExtras when hooks etc. exist
@@ -59,8 +61,11 @@ class Record:
         return tuple(None if n is None else (n, i) for n, i in zip(self.inputs, self.input_idx))
 
     def out_refs(self) -> tuple:
-        """Weak references to the outputs, one per output."""
+        """Weak references to the outputs, one per output (NOTE [outputs found when asked])."""
         outs = self.outs
+        if outs is None:
+            find_outputs()
+            outs = self.outs
         return outs if type(outs) is tuple else (outs,)
 
     def saved_entries(self):
@@ -77,6 +82,53 @@ class Record:
 # one tuple where it kept seven. `Record.edges()` and `Record.saved_entries()` give the
 # paired views for code off the hot path. Likewise a one-output record's `outs` is the weak
 # reference itself, not a tuple of one (`Record.out_refs()` gives the tuple).
+
+# NOTE [outputs found when asked]
+# Only introspection asks a record for its output tensor (printing or drawing the tape,
+# anomaly mode's culprit, retain_grad), so a record made on the engine's hot path keeps no
+# weak reference to its one output (outs is None): a weak reference is one more object per
+# op for the collector, and its own cost on every op. When asked, find_outputs() scans the
+# live tensors once, as Tape.records() scans the live records, and points every such
+# record at its output, or at a dead reference when the output is gone. A tensor that
+# stops being its record's output (an in-place op, detach_()) first pins the record's
+# reference to itself (pin_output), as the reference made at record time would have.
+# A scan walks the whole heap (tens of ms in a process with torch imported), so once a
+# program has asked, records made from then on keep the reference again (KEEP_OUTPUTS):
+# a program that looks at its tapes pays one scan, one that never looks pays nothing.
+
+
+def _gone():  # a dead reference: the output no longer exists
+    return None
+
+
+KEEP_OUTPUTS = [False]  # [0]: the engine gives each new record its output's reference
+
+
+def find_outputs() -> None:
+    """Point each record whose output was not looked up yet at that output, or at _gone."""
+    from .tensor import Tensor
+
+    KEEP_OUTPUTS[0] = True
+    waiting = []
+    for o in gc.get_objects():  # one pass: a test process can hold millions of objects
+        tp = type(o)
+        if tp is Record:
+            if o.outs is None:
+                waiting.append(o)
+        elif tp is Tensor or issubclass(tp, Tensor):  # (isinstance: some __class__ warns)
+            rec = o._rec
+            if rec is not None and rec.outs is None and o._idx == 0:
+                rec.outs = weakref.ref(o)
+    for rec in waiting:
+        if rec.outs is None:
+            rec.outs = _gone
+
+
+def pin_output(t) -> None:
+    """`t` is about to stop being its record's output: keep the record's reference to it."""
+    rec = t._rec
+    if rec is not None and rec.outs is None:
+        rec.outs = weakref.ref(t)
 
 NOT_SAVED = (None, None, 0)
 

@@ -155,8 +155,9 @@ class Tensor:
             if not self._rg:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        from .recording import extras
+        from .recording import extras, pin_output
 
+        pin_output(self)  # tensor_hooks finds it through the record (NOTE [outputs found when asked])
         extras(self._rec).retain.add(self._idx)
 
     @property
@@ -191,6 +192,9 @@ class Tensor:
     def detach_(self) -> Tensor:
         if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        from .recording import pin_output
+
+        pin_output(self)  # (NOTE [outputs found when asked])
         self._rec = None
         self._idx = 0
         self._rg = False

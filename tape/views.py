@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ops.registry import Op
-from .recording import TAPE, Record, next_position
+from .recording import TAPE, Record, next_position, pin_output
 
 
 def _memory_offsets(arr: np.ndarray, start: int) -> np.ndarray:
@@ -98,11 +98,13 @@ def record_inplace_on_view(op, view, others, params, out):
                  tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape),
                  (base_arr.shape,) + inner.shapes[1:], (base_arr.dtype,) + inner.dtypes[1:])
     rec.outs = _ref(base)
+    pin_output(base)  # (NOTE [outputs found when asked])
     base._rec, base._idx, base._rg = rec, 0, True
     TAPE.append(rec)
     vrec = Record(AS_STRIDED, next_position(), (rec,), (0,), (True,), (),
                   (positions, base_arr.shape), (base_arr.shape,), (base_arr.dtype,))
     vrec.outs = _ref(view)
+    pin_output(view)
     view._rec, view._idx, view._rg = vrec, 0, True
     TAPE.append(vrec)
     return view

@@ -167,3 +167,59 @@ def test_records_for_rejects_other_things():
     a = tape.tensor(2.0, requires_grad=True)
     c = a * 2
     assert wengert.records_for(c.grad_fn) == wengert.records_for(c)
+
+
+# ---- outputs found when asked (NOTE [outputs found when asked] in tape/recording.py) -------
+
+
+@pytest.fixture
+def lazy_outputs():
+    """A process that has not looked at any record's outputs yet."""
+    from tape import recording
+
+    before = recording.KEEP_OUTPUTS[0]
+    recording.KEEP_OUTPUTS[0] = False
+    yield recording
+    recording.KEEP_OUTPUTS[0] = before
+
+
+def test_a_record_finds_its_output_when_asked_then_keeps_references(lazy_outputs):
+    a = tape.tensor([1.0, 2.0], requires_grad=True)
+    c = a * 3.0
+    d = c.sin()
+    e = d.sum()
+    c_rec, d_rec = c._rec, d._rec
+    assert c_rec.outs is None and d_rec.outs is None  # no reference made while recording
+    del d  # d's record lives on in e's graph; its output is gone
+    text = wengert.table(e, names={"a": a, "c": c, "e": e})
+    assert c_rec.out_refs()[0]() is c and d_rec.out_refs()[0]() is None
+    assert re.search(r"mul\s.*\bc float32\[2\]", text) and "dead" in text
+    assert lazy_outputs.KEEP_OUTPUTS[0]  # from now on records keep them at once
+    f = e * 2.0
+    assert f._rec.outs is not None and f._rec.out_refs()[0]() is f
+
+
+def test_a_tensor_leaving_its_record_pins_the_reference_first(lazy_outputs):
+    a = tape.tensor([1.0, 2.0], requires_grad=True)
+    c = a * 3.0
+    mul = c._rec
+    c.add_(1.0)  # c is now the output of add_; mul's output was c until then
+    assert mul.out_refs()[0]() is c and c._rec.out_refs()[0]() is c
+    assert [r[1] for r in wengert.rows(wengert.records_for(c))] == ["mul", "add_"]
+    d = a * 2.0
+    sin = d.sin()._rec  # (an unrelated record, still unresolved)
+    d_rec = d._rec
+    d.detach_()
+    assert d_rec.out_refs()[0]() is d and sin.outs is None
+
+
+def test_retain_grad_and_backward_need_no_scan(lazy_outputs, monkeypatch):
+    def no_scan():
+        raise AssertionError("backward scanned the heap")
+
+    monkeypatch.setattr(lazy_outputs, "find_outputs", no_scan)
+    a = tape.tensor([1.0, 2.0], requires_grad=True)
+    c = a * 3.0
+    c.retain_grad()
+    (c * c).sum().backward()
+    assert c.grad.tolist() == [6.0, 12.0] and a.grad.tolist() == [18.0, 36.0]
