@@ -127,7 +127,7 @@ def find_outputs() -> None:
 def pin_output(t) -> None:
     """`t` is about to stop being its record's output: keep the record's reference to it."""
     rec = t._rec
-    if rec is not None and rec.outs is None:
+    if rec is not None and (rec.outs is None or rec.outs is _gone):  # (_gone: a scan missed it)
         rec.outs = weakref.ref(t)
 
 NOT_SAVED = (None, None, 0)

@@ -223,3 +223,12 @@ def test_retain_grad_and_backward_need_no_scan(lazy_outputs, monkeypatch):
     c.retain_grad()
     (c * c).sum().backward()
     assert c.grad.tolist() == [6.0, 12.0] and a.grad.tolist() == [18.0, 36.0]
+
+
+def test_retain_grad_repins_an_output_a_scan_missed(lazy_outputs):
+    a = tape.tensor([1.0, 2.0], requires_grad=True)
+    c = a * 3.0
+    c._rec.outs = lazy_outputs._gone  # as if another thread's scan ran mid-way through the op
+    c.retain_grad()
+    (c * c).sum().backward()
+    assert c.grad.tolist() == [6.0, 12.0]
