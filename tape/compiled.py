@@ -459,7 +459,7 @@ class _Plan:
         ns = codegen.Namespace(_GuardFailed=_GuardFailed, _check=_check, _arr=_as_array,
                                _as_dtype=_as_dtype,
                                Record=Record, COMPILED=COMPILED, next_position=next_position,
-                               edge_of=engine.edge_of, edges_of=engine.edges_of, _wrap=_wrap,
+                               edge_of=engine.edge_of, edges_of=_edges_of, _wrap=_wrap,
                                _ref=weakref.ref,
                                _tape_append=engine.TAPE.append)
         names, slot = [], 0
@@ -858,6 +858,12 @@ class _Plan:
 _BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
 
 
+def _edges_of(edges: tuple) -> tuple:
+    """The sources' edges (node, index), as the plan's record keeps them: (nodes, indices)
+    (NOTE [flat] in tape/recording.py)."""
+    return tuple(e[0] for e in edges), tuple(e[1] for e in edges)
+
+
 def _buffered_expr(ns, expr: str, shape, dtype, specs: list) -> str:
     """A gradient expression of the generated backward with its outermost numpy ufunc (an
     arithmetic operator, or a call of a ufunc such as F.matmul) writing into the next array
@@ -873,14 +879,13 @@ def _buffered_expr(ns, expr: str, shape, dtype, specs: list) -> str:
             isinstance(x, (ast.BinOp, ast.UnaryOp, ast.Call)) for x in (node.left, node.right)):
         fn = _BINOPS[type(node.op)]
         call = ast.Call(ast.Name(ns.bind(fn, fn.__name__), ast.Load()), [node.left, node.right], [])
-    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords
-          and not any(isinstance(a, ast.Starred) for a in node.args)
-          and isinstance(ns.globals.get(node.func.id), np.ufunc)
-          and ns.globals[node.func.id].nout == 1
-          and len(node.args) == ns.globals[node.func.id].nin):
-        call = node
     else:
-        return expr
+        fn = ns.globals.get(node.func.id) if isinstance(node, ast.Call) and isinstance(
+            node.func, ast.Name) else None
+        if not (isinstance(fn, np.ufunc) and fn.nout == 1 and len(node.args) == fn.nin
+                and not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)):
+            return expr
+        call = node
     call.keywords = [ast.keyword("out", ast.parse(f"B[{len(specs)}]", mode="eval").body)]
     specs.append((tuple(shape), np.dtype(dtype)))
     return ast.unparse(call)

@@ -550,11 +550,6 @@ def edge_of(t: Tensor):
     return None
 
 
-def edges_of(edges: tuple) -> tuple:
-    """Edges (node, index) as a record keeps them: (nodes, indices) (NOTE [flat])."""
-    return tuple(e[0] for e in edges), tuple(e[1] for e in edges)
-
-
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate into leaves' `.grad` the gradients of `tensors` weighted by `grad_tensors`."""
     if TRACES and STATE.trace is not None:
