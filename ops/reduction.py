@@ -45,11 +45,24 @@ SUM_DIM = op("sum", "SumBackward1", _sum_dims,
 
 
 def _mean_all(a, dtype):
-    return np.asarray(np.mean(a, dtype=_np_dtype(dtype)))
+    if not a.size:
+        return _mean_of_none(a, None, False, dtype)
+    return np.mean(a, dtype=_np_dtype(dtype))  # a numpy scalar, as the ufuncs give (see sum)
 
 
 def _mean_dims(a, dims, keepdim, dtype):
+    if not a.size and not _numel(a.shape, dims):
+        return _mean_of_none(a, dims, keepdim, dtype)
     return np.mean(a, axis=dims, keepdims=keepdim, dtype=_np_dtype(dtype))
+
+
+def _mean_of_none(a, dims, keepdim, dtype):
+    """A mean over no elements: NaN, the empty sum over 0, as torch (and np.mean) compute it,
+    without np.mean's "Mean of empty slice" warning (torch gives none)."""
+    dt = _np_dtype(dtype) or a.dtype
+    total = _add_reduce(a, axis=dims, keepdims=keepdim, dtype=dt)
+    with np.errstate(invalid="ignore"):
+        return np.true_divide(total, 0, dtype=dt)
 
 
 def _numel(shape, dims=None):
@@ -60,11 +73,17 @@ def _numel(shape, dims=None):
     return n
 
 
+def _per_element(g, count):
+    # a mean over no elements has an empty input: its gradient is empty, undivided
+    return g / count if count else g
+
+
 MEAN = op("mean", "MeanBackward0", _mean_all,
-          lambda F, ctx, g: (F.expand(g / _numel(ctx.shapes[0]), ctx.shapes[0]),))
+          lambda F, ctx, g: (F.expand(_per_element(g, _numel(ctx.shapes[0])), ctx.shapes[0]),))
 MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
-              lambda F, ctx, g: (_expand_back(F, ctx, g / _numel(ctx.shapes[0], ctx.params[0]),
-                                              ctx.params[0], ctx.params[1]),))
+              lambda F, ctx, g: (_expand_back(
+                  F, ctx, _per_element(g, _numel(ctx.shapes[0], ctx.params[0])), ctx.params[0],
+                  ctx.params[1]),))
 
 
 @function("sum", methods="sum")
@@ -145,7 +164,7 @@ def _empty_error(name):
 
 
 def _prod_all(a, dtype):
-    return np.asarray(np.prod(a, dtype=_np_dtype(dtype) or _sum_dtype(a)))
+    return np.prod(a, dtype=_np_dtype(dtype) or _sum_dtype(a))
 
 
 def _prod_dim(a, dim, keepdim, dtype):
@@ -219,9 +238,9 @@ def _evenly_bwd(F, ctx, g, self, result):
     return (F.where(F.const(mask), g / int(mask.sum()), 0.0),)
 
 
-MAX = op("max", "MaxBackward1", lambda a: np.asarray(np.max(a)), _evenly_bwd,
+MAX = op("max", "MaxBackward1", lambda a: np.max(a), _evenly_bwd,
          saves=(("self", (0,)), ("result", (0,))))
-MIN = op("min", "MinBackward1", lambda a: np.asarray(np.min(a)), _evenly_bwd,
+MIN = op("min", "MinBackward1", lambda a: np.min(a), _evenly_bwd,
          saves=(("self", (0,)), ("result", (0,))))
 
 

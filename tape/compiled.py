@@ -42,6 +42,7 @@ from .grad_mode import STATE
 from .ops.registry import Op
 from .plan_buffers import BufferPool
 from .python_guards import checker, first_changed, python_guards
+from .quiet import quiet, unquiet
 from .recording import Record, next_position
 from .tensor import Tensor, _wrap
 
@@ -1028,7 +1029,11 @@ class CompiledFunction:
         return self._replay(plan, args)
 
     def _replay(self, plan: _Plan, args):
-        out = plan.call(*args)
+        token = quiet()  # NOTE [quiet IEEE] (the backward runs in a playback, quiet too)
+        try:
+            out = plan.call(*args)
+        finally:
+            unquiet(token)
         self.stats["replayed"] += 1
         return out
 

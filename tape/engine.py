@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import heapq
 import sys
+import warnings as _warnings
 import weakref
 
 import numpy as np
 
+from . import quiet as _quiet_mod
 from . import tensor as _tensor_module
 from .grad_mode import NOT_FAST as _NOT_FAST
 from .grad_mode import STATE
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
+from .quiet import quiet as _quiet
+from .quiet import unquiet as _unquiet
 from .recording import FREED, TAPE, Record, extras, next_position, pin_output, zero_idx
 from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
@@ -72,6 +76,9 @@ PRIMS_NP = PRIMS_TAPE = None
 def call(op, inputs: tuple, params: tuple = ()):
     if TRACES and STATE.trace is not None:
         return STATE.trace.call(op, inputs, params)  # runs this function again, untraced
+    wf = _warnings.filters  # quiet.ensure_filter() inline: NOTE [quiet IEEE]
+    if not wf or wf[0] is not _quiet_mod.FIRST:
+        _quiet_mod.install_filter()
     n = len(inputs)
     # NOTE [hot path] one or two plain tensors (W1's and W4's ops): the arrays go to the
     # forward without a list, and the record is built below without a loop
@@ -402,6 +409,7 @@ def _shape_error(op, arrays, exc: ValueError) -> Exception:
 def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     if TRACES and STATE.trace is not None:
         return STATE.trace.call_inplace(op, self, others, params)  # runs this again, untraced
+    _quiet_mod.ensure_filter()
     enabled = STATE.grad_enabled
     if enabled and self._rg:
         _check_inplace_allowed(self)
@@ -709,6 +717,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     for (node, idx), g in roots:
         _send(bufs, heap, node, idx, g)
     prev = _swap_grad_enabled(create)
+    quiet = _quiet()  # NOTE [quiet IEEE]
     # the fast path's conditions that hold for the whole playback (anomaly mode is read
     # once: a hook switching it on takes effect from the next backward)
     plain = not create and not STATE.anomaly
@@ -800,6 +809,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
             # let go: a leaf's sink may take these arrays (NOTE [stealing])
             in_grads = gi = g = grads = None
     finally:
+        _unquiet(quiet)
         _swap_grad_enabled(prev)
     return captured
 

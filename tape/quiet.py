@@ -1,0 +1,70 @@
+"""IEEE special values without numpy's warnings, as torch computes them.
+
+NOTE [quiet IEEE] torch gives inf and nan silently: log(0), 1/0, 0/0, sqrt(-1), exp(1000).
+numpy computes the same values but warns ("divide by zero encountered in log"), a
+RuntimeWarning torch never shows, and an error under a `-W error` run. tape keeps numpy
+quiet in two ways, chosen by what they cost:
+
+- one backward playback, and one replay of a tape.compile plan, run with numpy's error
+  state set to ignore: `quiet()` / `unquiet(token)`, once per playback (~0.3 µs through
+  numpy's context variable; np.errstate costs ~2.3 µs, too much once per op). Code that
+  runs inside, hooks included, is quiet too;
+- an eager op, one at a time between the user's own lines, would pay that per op (W1's
+  ops take ~4 µs), so instead a warnings filter drops numpy's floating-point
+  RuntimeWarnings raised from tape's own modules, and leaves the user's own numpy code
+  warning as before. It must be the first filter to win over the user's (`-W error`,
+  pytest's `filterwarnings = error`, `simplefilter("always")`), and a
+  `catch_warnings()` block, pytest's around every test among them, swaps in a list
+  without it. So each op checks that the list's first entry is still ours (`FIRST`, a
+  few bytecodes) and puts it back in front when it is not.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+# numpy's floating-point warnings: "<what> encountered in <ufunc>"
+_MESSAGE = r"(divide by zero|invalid value|overflow|underflow) encountered in"
+
+
+FIRST = None  # our filter as warnings.filters holds it, once installed
+
+
+def install_filter() -> None:
+    """Put the filter in front of warnings.filters (moved there if it is already in)."""
+    global FIRST
+    warnings.filterwarnings("ignore", message=_MESSAGE, category=RuntimeWarning,
+                            module=r"tape(\.|$)")
+    FIRST = warnings.filters[0]
+
+
+def ensure_filter() -> None:
+    """The filter first in warnings.filters (engine.call does this check inline)."""
+    wf = warnings.filters
+    if not wf or wf[0] is not FIRST:
+        install_filter()
+
+
+try:  # numpy >= 2: np.errstate sets this context variable
+    from numpy._core._ufunc_config import _extobj_contextvar as _EXTOBJ
+
+    with np.errstate(all="ignore"):
+        _IGNORE = _EXTOBJ.get()
+
+    def quiet():
+        """Ignore numpy's floating-point errors until `unquiet(token)`."""
+        return _EXTOBJ.set(_IGNORE)
+
+    def unquiet(token) -> None:
+        _EXTOBJ.reset(token)
+
+except ImportError:  # another numpy layout: the public context manager, slower
+    def quiet():
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def unquiet(token) -> None:
+        token.__exit__(None, None, None)
