@@ -23,7 +23,12 @@ def _sum_all(a, dtype):
 
 
 def _sum_dims(a, dims, keepdim, dtype):
-    return _add_reduce(a, axis=dims, keepdims=keepdim, dtype=_np_dtype(dtype) or _sum_dtype(a))
+    return _add_reduce(a, axis=_axes(dims), keepdims=keepdim, dtype=_np_dtype(dtype) or _sum_dtype(a))
+
+
+def _axes(dims):
+    # torch's sum and mean read an empty dim list as every dim (the node keeps dim=())
+    return dims or None
 
 
 def _sum_dtype(a):
@@ -51,6 +56,7 @@ def _mean_all(a, dtype):
 
 
 def _mean_dims(a, dims, keepdim, dtype):
+    dims = _axes(dims)
     if not a.size and not _numel(a.shape, dims):
         return _mean_of_none(a, dims, keepdim, dtype)
     return np.mean(a, axis=dims, keepdims=keepdim, dtype=_np_dtype(dtype))
@@ -82,7 +88,7 @@ MEAN = op("mean", "MeanBackward0", _mean_all,
           lambda F, ctx, g: (F.expand(_per_element(g, _numel(ctx.shapes[0])), ctx.shapes[0]),))
 MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
               lambda F, ctx, g: (_expand_back(
-                  F, ctx, _per_element(g, _numel(ctx.shapes[0], ctx.params[0])), ctx.params[0],
+                  F, ctx, _per_element(g, _numel(ctx.shapes[0], _axes(ctx.params[0]))), ctx.params[0],
                   ctx.params[1]),))
 
 

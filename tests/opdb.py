@@ -167,7 +167,7 @@ def _np_clamp(a, min=None, max=None):
 def _axes(a, dim):
     if dim is None or a.ndim == 0:  # a 0-d tensor reduces over dim 0 or -1 as over nothing
         return None
-    return dim if isinstance(dim, int) else tuple(dim)
+    return dim if isinstance(dim, int) else tuple(dim) or None  # (): every dim, as torch
 
 
 def _np_sum(a, dim=None, keepdim=False):
@@ -364,11 +364,14 @@ OPS_DB: tuple[OpInfo, ...] = (
     OpInfo(name="sum", nodes=("SumBackward0", "SumBackward1"), fn=lambda m, x, **k: m.sum(x, **k),
            ref=_np_sum, int_inputs=True,
            samples=(S(()), S((2, 3)), S((0,)), S((2, 3), dim=1), S((2, 3), dim=-1, keepdim=True),
-                    S((2, 3, 4), dim=(0, -1)), S((0, 3), dim=0), S((), dim=0))),
+                    S((2, 3, 4), dim=(0, -1)), S((0, 3), dim=0), S((), dim=0),
+                    # an empty dim list: every dim, as torch reads it
+                    S((2, 3), dim=[]), S((2, 3), dim=(), keepdim=True))),
     OpInfo(name="mean", nodes=("MeanBackward0", "MeanBackward1"), fn=lambda m, x, **k: m.mean(x, **k),
            ref=_np_mean,
            samples=(S(()), S((2, 3)), S((2, 3), dim=1), S((2, 3), dim=-1, keepdim=True),
-                    S((2, 3, 4), dim=(0, -1)), S((0, 3), dim=1), S((), dim=0))),
+                    S((2, 3, 4), dim=(0, -1)), S((0, 3), dim=1), S((), dim=0),
+                    S((2, 3), dim=[]), S((2, 3), dim=(), keepdim=True), S((0, 3), dim=0))),
     # ---- unary pointwise (ops/unary.py) ----
     unary("sqrt", "SqrtBackward0", np.sqrt, domain=uniform(0.25, 2.0), extra=(_at(0.0, 4.0),)),
     unary("rsqrt", "RsqrtBackward0", lambda a: 1 / np.sqrt(a), domain=uniform(0.25, 2.0),
