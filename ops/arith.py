@@ -187,12 +187,20 @@ NEG = op("neg", "NegBackward0", np.negative, lambda F, ctx, g: (-g,))
 @function("neg", "negative", methods=("neg", "negative", "__neg__"))
 def neg(input):
     """-input"""
+    _no_bool_negation(input)
     return call(NEG, (input,))
 
 
 @function(methods="neg_", module=False)
 def neg_(self):
+    _no_bool_negation(self)
     return call_inplace(NEG, self, ())
+
+
+def _no_bool_negation(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def _pow_scalar_bwd(F, ctx, g, self):

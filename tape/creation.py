@@ -126,8 +126,57 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         arr = np.array(data._data, dtype=None if dtype is None else _dtypes.to_np(dtype), copy=True)
     else:
         npd = _infer_dtype(data) if dtype is None else _dtypes.to_np(dtype)
-        arr = np.array(_plain(data), dtype=npd)
+        arr = _nested_array(data, npd)
     return _finish(arr, requires_grad)
+
+
+def _nested_array(data, npd) -> np.ndarray:
+    """Nested Python sequences as an array, with torch's errors when their lengths disagree."""
+    plain = _plain(data)
+    try:
+        return np.array(plain, dtype=npd)
+    except ValueError:
+        sizes = _nested_sizes(plain)
+        if 0 in sizes:  # torch checks nothing when there is no element to store
+            return np.zeros(sizes, dtype=npd)
+        problem = _ragged(plain, sizes, 0, npd)
+        if problem is None:
+            raise
+        raise problem from None
+
+
+def _is_sequence(x) -> bool:
+    return isinstance(x, (list, tuple, np.ndarray))
+
+
+def _nested_sizes(x) -> list:
+    """torch's sizes for nested data: the lengths along the first elements."""
+    sizes = []
+    while _is_sequence(x):
+        sizes.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+    return sizes
+
+
+def _ragged(x, sizes, dim, npd):
+    """The error torch raises for the first sequence (depth first) that does not fit `sizes`."""
+    if dim == len(sizes):
+        if not _is_sequence(x):
+            return None
+        name = type(x).__name__
+        return TypeError(f"must be real number, not {name}" if npd.kind == "f" else
+                         f"'{name}' object cannot be interpreted as an integer")
+    if not _is_sequence(x):
+        return TypeError("not a sequence")
+    if len(x) != sizes[dim]:
+        return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})")
+    for y in x:
+        problem = _ragged(y, sizes, dim + 1, npd)
+        if problem is not None:
+            return problem
+    return None
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -275,7 +324,7 @@ def _legacy_data(args, kwargs) -> np.ndarray:
         data = args[0]
         if isinstance(data, Tensor):
             return data._data
-        return np.array(_plain(data), dtype=default)
+        return _nested_array(data, default)
     return np.zeros(_shape(args), dtype=default)
 
 

@@ -96,6 +96,9 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self._rec is not None and requires_grad:
             return self  # torch: a non-leaf already requires grad; only turning it off is refused
+        if requires_grad and self._data.dtype.kind not in "fc":  # (torch's phrase differs here)
+            raise RuntimeError("only Tensors of floating point dtype can require gradients "
+                               f"(this tensor is {self.dtype!r}: convert it with .float() first)")
         self.requires_grad = requires_grad
         return self
 

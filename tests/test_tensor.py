@@ -6,6 +6,7 @@ which runs it with both and checks that the results agree.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -166,18 +167,21 @@ def test_promotion_with_grad_gives_grads_in_input_dtypes(expr):
 # ---------------------------------------------------------------------------------------
 # requires_grad: only floating tensors, and only on leaves
 
+_CREATED = "Only Tensors of floating point and complex dtype can require gradients"
 NOT_FLOAT = [
-    ("tensor(int)", lambda mod: mod.tensor([1, 2], requires_grad=True), "Only Tensors of floating point"),
-    ("tensor(bool)", lambda mod: mod.tensor([True], requires_grad=True), "Only Tensors of floating point"),
+    ("tensor(int)", lambda mod: mod.tensor([1, 2], requires_grad=True), _CREATED),
+    ("tensor(bool)", lambda mod: mod.tensor([True], requires_grad=True), _CREATED),
     ("tensor(int32)", lambda mod: mod.tensor([1], dtype=mod.int32, requires_grad=True),
-     "Only Tensors of floating point"),
+     _CREATED),
     ("zeros(int64)", lambda mod: mod.zeros(2, dtype=mod.int64, requires_grad=True),
-     "Only Tensors of floating point"),
+     _CREATED),
     ("setter", lambda mod: setattr(mod.tensor([1, 2]), "requires_grad", True),
-     "only Tensors of floating point"),
-    ("requires_grad_()", lambda mod: mod.tensor([1, 2]).requires_grad_(), "only Tensors of floating point"),
+     "only Tensors of floating point and complex dtype can require gradients"),
+    # torch words this one differently
+    ("requires_grad_()", lambda mod: mod.tensor([1, 2]).requires_grad_(),
+     "only Tensors of floating point dtype can require gradients"),
     ("bool requires_grad_()", lambda mod: mod.tensor([True]).requires_grad_(),
-     "only Tensors of floating point"),
+     "only Tensors of floating point dtype can require gradients"),
 ]
 
 
@@ -467,3 +471,38 @@ def test_dtype_and_size_reprs():
     assert repr(tape.float32) == "tape.float32"
     assert repr(tape.tensor([[1.0, 2.0]]).shape) == "tape.Size([1, 2])"
     assert tape.tensor([[1.0, 2.0]]).shape == (1, 2)
+
+
+# nested data whose lengths disagree: torch's sizes come from the first elements, and the
+# first sequence (depth first) that does not fit them is named
+RAGGED = [
+    ("short row", [[1, 2], [3]], ValueError, "expected sequence of length 2 at dim 1 (got 1)"),
+    ("long row", [[1], [2, 3]], ValueError, "expected sequence of length 1 at dim 1 (got 2)"),
+    ("deep", [[[1, 2], [3, 4]], [[1, 2], [3]]], ValueError, "expected sequence of length 2 at dim 2 (got 1)"),
+    ("number for a row", [[1, 2], 3], TypeError, "not a sequence"),
+    ("row for an int", [1, [2]], TypeError, "'list' object cannot be interpreted as an integer"),
+    ("row for a float", [1.0, [2.0]], TypeError, "must be real number, not list"),
+]
+
+
+@pytest.mark.parametrize("data, error, message", [c[1:] for c in RAGGED], ids=[c[0] for c in RAGGED])
+def test_ragged_nested_data_raises_as_torch(mod, data, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        mod.tensor(data)
+
+
+def test_nested_data_with_an_empty_first_row_is_empty(mod):
+    # torch stores nothing, so it checks nothing past the sizes [2, 0]
+    assert tuple(mod.tensor([[], [1, 2]]).shape) == (2, 0)
+    assert tuple(mod.tensor([(1, 2), [3, 4]]).shape) == (2, 2)
+
+
+@pytest.mark.parametrize("negate", [lambda t: -t, lambda t: t.neg(), lambda t: t.neg_(),
+                                    lambda t: t.negative()], ids=["-", "neg", "neg_", "negative"])
+def test_negating_a_bool_tensor_is_refused(mod, negate):
+    t = mod.tensor([True, False])
+    with pytest.raises(RuntimeError, match=re.escape("Negation, the `-` operator, on a bool tensor is not "
+                                                     "supported. If you are trying to invert a mask, use the "
+                                                     "`~` or `logical_not()` operator instead.")):
+        negate(t)
+    assert t.tolist() == [True, False]
