@@ -96,9 +96,16 @@ def _plain(data):
     return data
 
 
+def _made(t: Tensor) -> Tensor:
+    """A new tensor, an inference tensor when made in inference mode (as torch marks them)."""
+    if STATE.inference:
+        t._extras().inference = True
+    return t
+
+
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     # a fresh 0-d copy is shared with nothing: keep it as a numpy scalar (see tensor.py)
-    t = _wrap(arr[()] if arr.ndim == 0 else arr)
+    t = _made(_wrap(arr[()] if arr.ndim == 0 else arr))
     if requires_grad:
         if arr.dtype.kind not in "fc":
             raise RuntimeError(
@@ -185,7 +192,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == _dtypes.to_np(dtype)):
-        return _wrap(data)
+        return _made(_wrap(data))
     return tensor(data, dtype=dtype)
 
 
@@ -194,7 +201,7 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     _dtypes.from_np(arr.dtype)
-    return _wrap(arr)
+    return _made(_wrap(arr))
 
 
 def _shape(size) -> tuple:
@@ -335,6 +342,3 @@ def is_tensor(obj) -> bool:
 def numel(t: Tensor) -> int:
     return t.numel()
 
-
-def inference_flag():
-    return STATE.inference

@@ -410,6 +410,12 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     if TRACES and STATE.trace is not None:
         return STATE.trace.call_inplace(op, self, others, params)  # runs this again, untraced
     _quiet_mod.ensure_filter()
+    owner = self if self._base is None else self._base  # a view writes its base's memory
+    if owner._x is not None and owner._x.inference and not STATE.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+            "clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details.")
     enabled = STATE.grad_enabled
     if enabled and self._rg:
         _check_inplace_allowed(self)

@@ -88,13 +88,25 @@ def _saved_value(rec: Record, name: str):
             raise second_time_error()
         i = names.index(name)
         entry = rec.saved_entries()[i]
-        return None if entry is None else unpack_saved(rec, entry, i, as_tensor=True)
+        if entry is None:
+            return None
+        value = unpack_saved(rec, entry, i, as_tensor=True)
+        # a Python number given where torch's op takes a tensor (x * 3): torch saves it as
+        # a wrapped-number 0-d tensor, of dtype int64, float64 or bool
+        return _wrapped_number(value) if isinstance(value, (bool, int, float)) else value
     if name in rec.op.param_names:  # data the op keeps as a parameter (where's condition)
         from .tensor import _wrap
 
         value = rec.params[rec.op.param_names.index(name)]
         return _wrap(value) if isinstance(value, np.ndarray) else value
     raise AttributeError(f"'{rec.op.node}' object has no attribute '_saved_{name}'")
+
+
+def _wrapped_number(value):
+    from .tensor import _wrap
+
+    kind = np.bool_ if isinstance(value, bool) else np.int64 if isinstance(value, int) else np.float64
+    return _wrap(np.array(value, dtype=kind))
 
 
 _CLASSES: dict[str, type] = {}

@@ -137,10 +137,15 @@ class Tensor:
                                 f"{type(value).__name__}")
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: expected {list(self.shape)}, "
-                    f"got {list(value.shape)}")
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                    f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                    "the same size")
             if value.dtype != self.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_dtypes.C_NAMES[value.dtype]}' to "
+                    f"a tensor with grad_dtype '{self.dtype.torch_name}'. The gradient must match the "
+                    f"tensor's grad_dtype (defaults to the tensor's dtype): convert it with "
+                    f".to({self.dtype!r}) first")
         self._grad = value
 
     @grad.deleter

@@ -6,9 +6,14 @@ thread-local. The bodies run with tape and with torch (the `mod` fixture).
 
 from __future__ import annotations
 
+import contextlib
+import re
 import threading
 
+import numpy as np
 import pytest
+
+import tape
 
 MODES = [
     # (id, context manager factory, grad enabled inside)
@@ -203,6 +208,38 @@ def test_inference_mode_decorator_marks_results(mod):
 
     out = f(mod.tensor([1.0], requires_grad=True))
     assert out.is_inference() and not out.requires_grad
+
+
+# every tensor made in inference mode is an inference tensor, factories included
+MADE = [("tensor", lambda m: m.tensor([1.0, 2.0])), ("zeros", lambda m: m.zeros(2)),
+        ("ones_like", lambda m: m.ones_like(m.empty(2))), ("arange", lambda m: m.arange(2.0)),
+        ("from_numpy", lambda m: m.from_numpy(np.ones(2))), ("as_tensor", lambda m: m.as_tensor(np.ones(2))),
+        ("op result", lambda m: m.ones(2) * 2)]
+WRITES = [("add_", lambda t: t.add_(1)), ("zero_", lambda t: t.zero_()),
+          ("setitem", lambda t: t.__setitem__(0, 5.0)), ("copy_", lambda t: t.copy_(t.detach().clone()))]
+
+
+@pytest.mark.parametrize("make", [c[1] for c in MADE], ids=[c[0] for c in MADE])
+def test_tensors_made_in_inference_mode_are_inference_tensors(mod, make):
+    with mod.inference_mode():
+        t = make(mod)
+        t.add_(1)  # in-place updates inside inference mode are allowed
+    assert t.is_inference() and not t.requires_grad
+    assert not make(mod).is_inference()
+
+
+@pytest.mark.parametrize("write", [c[1] for c in WRITES], ids=[c[0] for c in WRITES])
+def test_inference_tensors_refuse_in_place_updates_outside_inference_mode(mod, write):
+    with mod.inference_mode():
+        t = mod.zeros(2)
+    for mode in (contextlib.nullcontext(), mod.no_grad()):
+        with mode, pytest.raises(RuntimeError, match=re.escape(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                "clone to get a normal tensor before doing inplace update.")):
+            write(t)
+    if mod is tape:  # torch writes before it refuses; tape refuses first (no half-done change)
+        assert t.tolist() == [0.0, 0.0]
+    write(t.clone())  # a clone made outside inference mode is a normal tensor
 
 
 @pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)

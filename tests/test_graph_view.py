@@ -306,3 +306,21 @@ def test_saved_values_under_torch_names(mod):
     e.sum().backward()
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         _ = e.grad_fn._saved_result
+
+
+# a Python number where torch's op takes a tensor is saved as a wrapped-number 0-d tensor;
+# a Scalar argument (pow's exponent) stays a number
+NUMBERS = [("int", lambda a: a * 3, "_saved_other", 3, "int64"),
+           ("float", lambda a: a / 3.5, "_saved_other", 3.5, "float64"),
+           ("bool", lambda a: a * True, "_saved_other", True, "bool"),
+           ("exponent", lambda a: a ** 2.0, "_saved_exponent", 2.0, None)]
+
+
+@pytest.mark.parametrize("fn, name, value, dtype", [c[1:] for c in NUMBERS], ids=[c[0] for c in NUMBERS])
+def test_saved_python_numbers_as_torch_keeps_them(mod, fn, name, value, dtype):
+    saved = getattr(fn(mod.tensor([1.0, 2.0], requires_grad=True)).grad_fn, name)
+    if dtype is None:
+        assert type(saved) is float and saved == value
+    else:
+        assert isinstance(saved, mod.Tensor) and saved.shape == () and saved.item() == value
+        assert saved.dtype == getattr(mod, dtype) and not saved.requires_grad

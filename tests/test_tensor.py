@@ -506,3 +506,26 @@ def test_negating_a_bool_tensor_is_refused(mod, negate):
                                                      "`~` or `logical_not()` operator instead.")):
         negate(t)
     assert t.tolist() == [True, False]
+
+
+GRAD_ASSIGNMENTS = [
+    ("size", lambda m: m.tensor([1.0, 2.0]), "float32",
+     "attempting to assign a gradient of size '[2]' to a tensor of size '[1]'. Please ensure that the "
+     "gradient and the tensor are the same size"),
+    ("int64", lambda m: m.tensor([1]), "float32",
+     "attempting to assign a gradient with dtype 'long int' to a tensor with grad_dtype 'Float'. The "
+     "gradient must match the tensor's grad_dtype (defaults to the tensor's dtype)"),
+    ("float16 to float64", lambda m: m.tensor([1.0], dtype=m.float16), "float64",
+     "attempting to assign a gradient with dtype 'c10::Half' to a tensor with grad_dtype 'Double'"),
+    ("int8 to float16", lambda m: m.tensor([1], dtype=m.int8), "float16",
+     "attempting to assign a gradient with dtype 'signed char' to a tensor with grad_dtype 'Half'"),
+]
+
+
+@pytest.mark.parametrize("grad, dtype, message", [c[1:] for c in GRAD_ASSIGNMENTS],
+                         ids=[c[0] for c in GRAD_ASSIGNMENTS])
+def test_assigning_a_mismatched_grad_raises_as_torch(mod, grad, dtype, message):
+    t = mod.tensor([1.0], dtype=getattr(mod, dtype), requires_grad=True)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        t.grad = grad(mod)
+    assert t.grad is None
