@@ -204,7 +204,12 @@ def call(op, inputs: tuple, params: tuple = ()):
                 saved = (out, vc, 0)
             else:
                 x = inputs[i]
-                saved = (x, x._vc, x._vc[0]) if fast or isinstance(x, Tensor) else (x, None, 0)
+                if fast or isinstance(x, Tensor):
+                    if x._x is not None and x._x.inference:
+                        raise _inference_saved_error()
+                    saved = (x, x._vc, x._vc[0])
+                else:
+                    saved = (x, None, 0)
         else:
             saved = []
             for i in recipe:
@@ -215,6 +220,8 @@ def call(op, inputs: tuple, params: tuple = ()):
                 else:
                     x = inputs[i]
                     if fast or isinstance(x, Tensor):  # fast: all are
+                        if x._x is not None and x._x.inference:
+                            raise _inference_saved_error()
                         saved += (x, x._vc, x._vc[0])
                     else:
                         saved += (x, None, 0)
@@ -273,6 +280,8 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
             else:
                 x = inputs[i]
                 if type(x) is Tensor or isinstance(x, Tensor):
+                    if x._x is not None and x._x.inference:
+                        raise _inference_saved_error()
                     saved += _save(x, x._vc, x._vc[0])
                 else:
                     saved += (x, None, 0)
@@ -320,6 +329,15 @@ def _save(value, vc, version):
     if hooks:
         return pack_saved(hooks[-1], value, vc, version)
     return (value, vc, version)
+
+
+def _inference_saved_error() -> RuntimeError:
+    # torch checks when it saves: an inference tensor an op does not save (x + y) is fine
+    return RuntimeError(
+        "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+        "inference mode in computation tracked by autograd. To work around this, you can make a "
+        "clone to get a normal tensor and use it in autograd, or use `tape.no_grad()` instead of "
+        "`tape.inference_mode()`.")
 
 
 def _stale_multi_view_error(x: Tensor) -> RuntimeError:

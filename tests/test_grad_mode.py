@@ -242,6 +242,29 @@ def test_inference_tensors_refuse_in_place_updates_outside_inference_mode(mod, w
     write(t.clone())  # a clone made outside inference mode is a normal tensor
 
 
+# ops given an inference tensor y and a leaf x: torch refuses when the op would save y
+SAVES_Y = [("mul", lambda m, y, x: y * x, True), ("div", lambda m, y, x: x / y, True),
+           ("matmul", lambda m, y, x: y @ x, True), ("pow", lambda m, y, x: x ** y, True),
+           ("mul_", lambda m, y, x: (x * 1).mul_(y), True), ("add", lambda m, y, x: y + x, False),
+           ("exp then add", lambda m, y, x: y.exp() + x, False),
+           ("no grad needed", lambda m, y, x: y * m.tensor([1.0]), False)]
+
+
+@pytest.mark.parametrize("fn, refused", [c[1:] for c in SAVES_Y], ids=[c[0] for c in SAVES_Y])
+def test_inference_tensors_cannot_be_saved_for_backward(mod, fn, refused):
+    with mod.inference_mode():
+        y = mod.tensor([2.0])
+    x = mod.tensor([1.0], requires_grad=True)
+    if refused:
+        with pytest.raises(RuntimeError, match=re.escape(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                "inference mode in computation tracked by autograd.")):
+            fn(mod, y, x)
+    else:
+        out = fn(mod, y, x)
+        assert out.requires_grad == (out.grad_fn is not None)
+
+
 @pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
 def test_modes_are_thread_local(mod, make, enabled):
     """A thread started inside a mode sees the default (grad enabled), and a thread's
