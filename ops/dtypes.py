@@ -13,6 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 DEFAULT_FLOAT = [np.dtype(np.float32)]  # set by tape.set_default_dtype
+# element types as torch's C++ messages name them ("a mask with dtype long int")
+C_NAMES = {np.dtype(t): name for t, name in (
+    (np.float16, "c10::Half"), (np.float32, "float"), (np.float64, "double"), (np.int8, "signed char"),
+    (np.uint8, "unsigned char"), (np.int16, "short int"), (np.int32, "int"), (np.int64, "long int"),
+    (np.bool_, "bool"))}
 _BOOL, _INT, _FLOAT = 0, 1, 2
 _PY = (bool, int, float)
 

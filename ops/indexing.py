@@ -21,6 +21,7 @@ import numpy as np
 from . import registry
 from .convert import COPY, FILL_T
 from .dims import wrap_dim
+from .dtypes import C_NAMES
 from .registry import call, call_inplace, function, op
 from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW
 
@@ -601,15 +602,13 @@ def _masked_fill_args(name, input, mask, value):
         raise TypeError(f"{name}() received an invalid combination of arguments - got "
                         f"({_type_name(mask)}, {_type_name(value)}), but expected (Tensor mask, "
                         "Tensor value) or (Tensor mask, Number value)")
+    if name == "masked_fill":  # out of place, torch broadcasts first: sizes before the dtype
+        _check_broadcast(tuple(mask.shape), tuple(input.shape))
     m = np.asarray(mask._data)
     if m.dtype.kind != "b":
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_dtype_phrase(mask.dtype)}")
-    a, b = tuple(mask.shape), tuple(input.shape)
-    for k in range(1, min(len(a), len(b)) + 1):
-        if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
-            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b "
-                               f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
+                           f"{C_NAMES[m.dtype]}")
+    _check_broadcast(tuple(mask.shape), tuple(input.shape))
     if _is_tensor(value):
         if value.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
@@ -618,11 +617,11 @@ def _masked_fill_args(name, input, mask, value):
     return MASKED_FILL, (input,), (m, value)
 
 
-def _dtype_phrase(dtype) -> str:
-    # torch's messages spell dtypes as C types here ("float", "long int")
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "float16": "c10::Half"}.get(dtype.name, dtype.name)
+def _check_broadcast(a: tuple, b: tuple) -> None:
+    for k in range(1, min(len(a), len(b)) + 1):
+        if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b "
+                               f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
 
 
 @function("masked_fill", methods="masked_fill")

@@ -113,13 +113,16 @@ def t(input):
 @function("permute", methods="permute")
 def permute(input, *dims):
     """Reorder the dims (a view)."""
-    dims = tuple(wrap_dim(d, input.ndim) for d in shape_arg(dims))
-    if sorted(dims) != list(range(input.ndim)):
+    dims = shape_arg(dims)
+    if len(dims) != input.ndim:  # torch checks the count before the range
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
             f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not "
             f"equal to len(dims) = {len(dims)}"
         )
+    dims = tuple(wrap_dim(d, input.ndim) for d in dims)
+    if len(set(dims)) < len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return call(PERMUTE, (input,), (dims,))
 
 

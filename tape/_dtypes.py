@@ -46,9 +46,6 @@ int64 = dtype("int64", np.dtype(np.int64), "Long", "LongTensor")
 bool_ = dtype("bool", np.dtype(np.bool_), "Bool", "BoolTensor")
 ALL = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)
 BY_NP = {d.np: d for d in ALL}
-# element types as torch's C++ messages name them ("a gradient with dtype 'long int'")
-C_NAMES = {float16: "c10::Half", float32: "float", float64: "double", int8: "signed char",
-           uint8: "unsigned char", int16: "short int", int32: "int", int64: "long int", bool_: "bool"}
 ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16,
            "int": int32, "long": int64, "bool": bool_}
 

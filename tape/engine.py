@@ -123,9 +123,11 @@ def call(op, inputs: tuple, params: tuple = ()):
                 arrays.append(x._data)
                 if x._rg:
                     requires = True
-            else:
+            elif isinstance(x, _OPERANDS):
                 # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
                 arrays.append(x.item() if isinstance(x, np.generic) else x)
+            else:
+                raise _operand_error(op, inputs, x)
         if op.view:
             arrays[0] = inputs[0]._arr()
         out, params = _forward(op, arrays, params)
@@ -329,6 +331,18 @@ def _save(value, vc, version):
     if hooks:
         return pack_saved(hooks[-1], value, vc, version)
     return (value, vc, version)
+
+
+# what an op takes besides tensors: numbers, 0-d arrays that ops pass on (no edge), and None
+# for an absent optional tensor (clamp's min)
+_OPERANDS = (bool, int, float, np.bool_, np.number, np.ndarray, type(None))
+
+
+def _operand_error(op, inputs, x) -> TypeError:
+    i = next(k for k, y in enumerate(inputs) if y is x)
+    name = op.inputs[i] if i < len(op.inputs) else f"input {i}"
+    return TypeError(f"{op.name}(): argument '{name}' (position {i + 1}) must be Tensor, not "
+                     f"{type(x).__name__} (or a Python number)")
 
 
 def _inference_saved_error() -> RuntimeError:

@@ -20,6 +20,7 @@ import numpy as np
 from . import _dtypes
 from ._format import tensor_repr
 from .grad_mode import STATE
+from .ops.dtypes import C_NAMES
 
 _new = object.__new__
 _engine = None  # tape.engine (which imports this module) binds itself here when it loads
@@ -142,7 +143,7 @@ class Tensor:
                     "the same size")
             if value.dtype != self.dtype:
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_dtypes.C_NAMES[value.dtype]}' to "
+                    f"attempting to assign a gradient with dtype '{C_NAMES[value._data.dtype]}' to "
                     f"a tensor with grad_dtype '{self.dtype.torch_name}'. The gradient must match the "
                     f"tensor's grad_dtype (defaults to the tensor's dtype): convert it with "
                     f".to({self.dtype!r}) first")

@@ -94,6 +94,11 @@ BAD = [
     ("masked_fill long mask", lambda m, t: t["x"].masked_fill(t["mask"].long(), 1.0), "same"),
     ("masked_fill 1-d value", lambda m, t: t["x"].masked_fill(t["mask"], t["x"][0].detach()), "same"),
     ("masked_fill mask shape", lambda m, t: m.masked_fill(t["x"], t["mask"][:3], 1.0), "same"),
+    # out of place, torch broadcasts before it checks the mask's dtype; in place, the other way
+    ("masked_fill long mask of a bad shape", lambda m, t: t["x"].masked_fill(t["mask"][:3].long(), 1.0),
+     "same"),
+    ("masked_fill_ long mask of a bad shape", lambda m, t: t["x"].detach().masked_fill_(
+        t["mask"][:3].long(), 1.0), "same"),
     ("masked_fill_ result larger", lambda m, t: t["x"][0].detach().masked_fill_(
         m.ones(3, 4, dtype=m.bool), 1.0), "prefix"),
     ("masked_fill_ on a leaf", lambda m, t: t["x"].masked_fill_(t["mask"], 1.0), "same"),

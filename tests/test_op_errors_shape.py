@@ -97,6 +97,19 @@ ERRORS = [
     ("pow_ int to a negative power", lambda m: m.tensor([2, 3]).pow_(-1),
      "Integers to negative integer powers are not allowed"),
     ("pow int 0-d to a negative number", lambda m: m.tensor(2) ** -1, "Integers to negative integer powers"),
+    # permute: the count, then each dim's range, then repeats
+    ("permute repeated dim", lambda m: _x(m, 2, 3).permute(0, 0), "permute(): duplicate dims are not"),
+    ("permute repeated negative dim", lambda m: _x(m, 2, 3).permute(0, -2), "duplicate dims are not allowed"),
+    ("permute too many dims", lambda m: _x(m, 2, 3).permute(0, 1, 2),
+     "input.dim() = 2 is not equal to len(dims) = 3"),
+    # an operand that is neither a tensor nor a number
+    ("add a string", lambda m: m.add(_x(m, 2), "a"),
+     "add(): argument 'other' (position 2) must be Tensor, not str"),
+    ("mul a list", lambda m: m.mul(_x(m, 2), [[1.0]]),
+     "mul(): argument 'other' (position 2) must be Tensor, not list"),
+    ("tensor + a string", lambda m: _x(m, 2) + "a", "str"),
+    # negating a bool tensor
+    ("neg of a bool tensor", lambda m: -m.tensor([True]), "Negation, the `-` operator, on a bool tensor"),
 ]
 
 
