@@ -149,10 +149,49 @@ def mul(input, other):
     return call(MUL, (input, other))
 
 
+_TRUE_DIVIDE = _pointwise(np.true_divide, floating=True)
+_NO_MODE = object()  # div called without rounding_mode (None given is torch's other overload)
+
+
+def _div_mode_fwd(a, b, mode):
+    if mode is None:
+        return _TRUE_DIVIDE(a, b)
+    _check_divisor(f"div_{mode}_cpu", a, b)
+    q = _floor_divide(a, b)  # the operands' own dtype: integers stay integers
+    if mode == "trunc":
+        if q.dtype.kind == "f":
+            return np.trunc(_TRUE_DIVIDE(a, b).astype(q.dtype, copy=False))
+        # toward zero: one up where the floor went below a non-whole negative quotient
+        return q + ((_remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
+    return q
+
+
+def _div_mode_bwd(F, ctx, g, self, other):
+    if ctx.params[0] is None:
+        return _div_bwd(F, ctx, g, self, other)
+    need_self, need_other = ctx.needs  # a rounded quotient is flat: zeros (even for an inf g)
+    return (F.zeros_like(g) if need_self else None, F.zeros_like(g) if need_other else None)
+
+
+# div with rounding_mode given (None too: torch's Tensor_mode overload, DivBackward2)
+DIV_MODE = op("div", "DivBackward2", _div_mode_fwd, _div_mode_bwd, inputs=("self", "other"),
+              saves=(("self", (1,)), ("other", (0, 1))), param_names=("rounding_mode",))
+
+
+def _rounding(mode):
+    if mode not in (None, "trunc", "floor"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'")
+    return (mode,)
+
+
 @function("div", "divide", "true_divide", methods=("div", "divide", "true_divide", "__truediv__"))
-def div(input, other):
-    """input / other (true division: integers give the default float dtype)"""
-    return call(DIV, (input, other))
+def div(input, other, *, rounding_mode=_NO_MODE):
+    """input / other (true division: integers give the default float dtype); rounding_mode
+    "trunc" or "floor" rounds the quotient, in the operands' dtype, with a zero gradient"""
+    if rounding_mode is _NO_MODE:
+        return call(DIV, (input, other))
+    return call(DIV_MODE, (input, other), _rounding(rounding_mode))
 
 
 @function("reciprocal", methods="reciprocal")
@@ -175,8 +214,10 @@ def mul_(self, other):
 
 
 @function(methods=("div_", "__itruediv__"), module=False)
-def div_(self, other):
-    return call_inplace(DIV, self, (other,))
+def div_(self, other, *, rounding_mode=_NO_MODE):
+    if rounding_mode is _NO_MODE:
+        return call_inplace(DIV, self, (other,))
+    return call_inplace(DIV_MODE, self, (other,), _rounding(rounding_mode))
 
 
 # ---- neg / pow --------------------------------------------------------------------------

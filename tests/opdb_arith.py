@@ -1,4 +1,4 @@
-"""Op database entries: floor_divide, remainder and outer (ops/arith.py).
+"""Op database entries: floor_divide, div with rounding_mode, remainder and outer (ops/arith.py).
 
 floor_divide has no derivative in torch: a float result that requires grad hangs off a
 `NotImplemented` node, and backward through it raises. The table checks values, dtypes and
@@ -12,6 +12,15 @@ import numpy as np
 from opdb import BINARY, UNARY, OpInfo, S, away, binary, magnitude, uniform
 
 _INTS = S(np.array([7, -7, 5, 0]), np.array([2, 2, -3, 4]))
+_ROUNDED = ("floor", "trunc")
+
+
+def _div_rounded(a, b, rounding_mode=None):
+    q = np.true_divide(a, b)
+    if rounding_mode is None:
+        return q
+    q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
+    return q.astype(np.result_type(a, b), copy=False)
 
 ENTRIES = (
     # ---- floor_divide: torch's NotImplemented node when an input requires grad ----
@@ -40,6 +49,20 @@ ENTRIES = (
     # number % tensor: torch's remainder(Scalar, Tensor) has no derivative (NotImplemented)
     OpInfo(name="rmod_scalar", nodes=(), fn=lambda m, x: 7.5 % x, ref=lambda a: np.remainder(7.5, a),
            differentiable=False, domain=magnitude(), samples=(S(np.array([2, -3, 4])), S((2, 3)), S(()))),
+    # ---- div with rounding_mode: DivBackward2 (None given too); rounding gives zero gradients
+    # (not recorded: no second order) and keeps integers integers ----
+    binary("div", "DivBackward2", _div_rounded, domain=(uniform(-3.0, 3.0), magnitude()), int_inputs=True,
+           samples=tuple(S(*s.args, rounding_mode=mode) for s in (_INTS,) + BINARY for mode in _ROUNDED),
+           inplace=lambda m, x, y, rounding_mode: x.div_(y, rounding_mode=rounding_mode),
+           gradgrad=False, name_suffix="_rounding"),
+    binary("div", "DivBackward2", _div_rounded, domain=(uniform(), magnitude()),
+           samples=tuple(S(*s.args, rounding_mode=None) for s in BINARY),
+           inplace=lambda m, x, y, rounding_mode: x.div_(y, rounding_mode=rounding_mode),
+           name_suffix="_rounding_none"),
+    OpInfo(name="div_rounding_scalar", nodes=("DivBackward2",), int_inputs=True, domain=uniform(-3.0, 3.0),
+           fn=lambda m, x, mode: m.div(x, -0.7, rounding_mode=mode),
+           ref=lambda a, mode: _div_rounded(a, -0.7, mode), gradgrad=False,
+           samples=tuple(S(shape, mode=mode) for shape in ((2, 3), (), (0,)) for mode in _ROUNDED)),
     # ---- outer: torch records a reshape of the first vector, then mul ----
     OpInfo(name="outer", nodes=("MulBackward0", "ViewBackward0"), fn=lambda m, x, y: m.outer(x, y),
            ref=np.outer, int_inputs=True,

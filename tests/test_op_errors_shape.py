@@ -108,6 +108,15 @@ ERRORS = [
     ("mul a list", lambda m: m.mul(_x(m, 2), [[1.0]]),
      "mul(): argument 'other' (position 2) must be Tensor, not list"),
     ("tensor + a string", lambda m: _x(m, 2) + "a", "str"),
+    # div's rounding_mode
+    ("div rounding_mode round", lambda m: m.div(_x(m, 2), 2, rounding_mode="round"),
+     "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'"),
+    ("div floor of integers by 0", lambda m: m.div(m.tensor([7]), 0, rounding_mode="floor"),
+     "ZeroDivisionError"),
+    ("div trunc of bools", lambda m: m.div(m.tensor([True]), m.tensor([True]), rounding_mode="trunc"),
+     "\"div_trunc_cpu\" not implemented for 'Bool'"),
+    ("div_ of integers without rounding", lambda m: m.tensor([7]).div_(2),
+     "result type Float can't be cast to the desired output type Long"),
     # negating a bool tensor
     ("neg of a bool tensor", lambda m: -m.tensor([True]), "Negation, the `-` operator, on a bool tensor"),
 ]
