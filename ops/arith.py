@@ -78,16 +78,43 @@ RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 e
 _ALPHA1 = (1,)
 
 
+def _value(x):
+    return getattr(x, "_data", x)
+
+
+def _alpha(input, other, alpha) -> tuple:
+    """add/sub's params: alpha as torch takes it for the result's dtype (bool for bools)."""
+    if alpha is _ALPHA1[0]:
+        return _ALPHA1
+    kind = (binary_dtype(_value(input), _value(other)) or _dtype_of(_value(input), _value(other))).kind
+    if kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, bool) and kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    return (bool(alpha),) if kind == "b" else (alpha,)
+
+
+def _no_bool_subtraction(a, b):
+    bool_a, bool_b = (type(x) is bool or getattr(_value(x), "dtype", None) == np.bool_ for x in (a, b))
+    if bool_a and bool_b:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if bool_a or bool_b:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 @function("add", methods=("add", "__add__", "__radd__"))
 def add(input, other, *, alpha=1):
     """input + alpha * other"""
-    return call(ADD, (input, other), _ALPHA1 if alpha is _ALPHA1[0] else (alpha,))
+    return call(ADD, (input, other), _ALPHA1 if alpha is _ALPHA1[0] else _alpha(input, other, alpha))
 
 
 @function("sub", "subtract", methods=("sub", "subtract", "__sub__"))
 def sub(input, other, *, alpha=1):
     """input - alpha * other"""
-    return call(SUB, (input, other), _ALPHA1 if alpha is _ALPHA1[0] else (alpha,))
+    _no_bool_subtraction(input, other)
+    return call(SUB, (input, other), _ALPHA1 if alpha is _ALPHA1[0] else _alpha(input, other, alpha))
 
 
 # tensor - tensor, reflected: other - alpha * self, keeping self as the first edge
@@ -99,6 +126,7 @@ RSUB_T = op("rsub", "RsubBackward0", lambda a, b, alpha: _sub(b, a if alpha == 1
 @function("rsub", methods="__rsub__")
 def rsub(input, other, *, alpha=1):
     """other - alpha * input"""
+    _no_bool_subtraction(input, other)
     if type(other) in _PY:
         return call(RSUB, (input,), (other, alpha))
     return call(RSUB_T, (input, other), (alpha,))
@@ -106,12 +134,13 @@ def rsub(input, other, *, alpha=1):
 
 @function(methods=("add_", "__iadd__"), module=False)
 def add_(self, other, *, alpha=1):
-    return call_inplace(ADD, self, (other,), (alpha,))
+    return call_inplace(ADD, self, (other,), _alpha(self, other, alpha))
 
 
 @function(methods=("sub_", "__isub__"), module=False)
 def sub_(self, other, *, alpha=1):
-    return call_inplace(SUB, self, (other,), (alpha,))
+    _no_bool_subtraction(self, other)
+    return call_inplace(SUB, self, (other,), _alpha(self, other, alpha))
 
 
 # ---- mul / div --------------------------------------------------------------------------

@@ -117,6 +117,19 @@ ERRORS = [
      "\"div_trunc_cpu\" not implemented for 'Bool'"),
     ("div_ of integers without rounding", lambda m: m.tensor([7]).div_(2),
      "result type Float can't be cast to the desired output type Long"),
+    # bools in sub, and add/sub's alpha against the result's dtype
+    ("sub of two bool tensors", lambda m: m.tensor([True]) - m.tensor([True]),
+     "Subtraction, the `-` operator, with two bool tensors is not supported"),
+    ("sub of a bool tensor and a number", lambda m: m.tensor([True]) - 1,
+     "Subtraction, the `-` operator, with a bool tensor is not supported"),
+    ("number minus a bool tensor", lambda m: 1 - m.tensor([True]), "with a bool tensor is not supported"),
+    ("sub_ of bool tensors", lambda m: m.tensor([True]).sub_(m.tensor([False])), "with two bool tensors"),
+    ("add of integers, float alpha", lambda m: m.add(m.tensor([1]), m.tensor([1]), alpha=2.5),
+     "For integral input tensors, argument alpha must not be a floating point number."),
+    ("add_ of integers, float alpha", lambda m: m.tensor([1]).add_(1, alpha=2.5),
+     "argument alpha must not be a floating point number"),
+    ("add of floats, bool alpha", lambda m: m.add(_x(m, 2), _x(m, 2), alpha=True),
+     "Boolean alpha only supported for Boolean results."),
     # negating a bool tensor
     ("neg of a bool tensor", lambda m: -m.tensor([True]), "Negation, the `-` operator, on a bool tensor"),
 ]

@@ -529,3 +529,10 @@ def test_assigning_a_mismatched_grad_raises_as_torch(mod, grad, dtype, message):
     with pytest.raises(RuntimeError, match=re.escape(message)):
         t.grad = grad(mod)
     assert t.grad is None
+
+
+def test_add_of_bools_with_an_alpha_stays_bool(mod):
+    # torch takes alpha as a bool for a bool result: True + True * 2 is True, not 3
+    out = mod.add(mod.tensor([True, False]), mod.tensor([True, False]), alpha=2)
+    assert out.dtype == mod.bool and out.tolist() == [True, False]
+    assert mod.add(mod.tensor([True]), mod.tensor([True]), alpha=0).tolist() == [True]
