@@ -31,7 +31,9 @@ from .tensor import Tensor
 
 
 class FunctionCtx:
-    """The `ctx` handed to forward and backward."""
+    """The `ctx` handed to forward and backward (and read through the node, as in torch)."""
+
+    is_function_ctx = True  # what graph.Node looks for (it does not import this module)
 
     def __init__(self):
         self.needs_input_grad: tuple = ()

@@ -72,6 +72,14 @@ class Node:
         # saved values under torch's names: _saved_self, _saved_other, _saved_result, ...
         if name.startswith("_saved_"):
             return _saved_value(self._rec, name[len("_saved_"):])
+        # a custom Function's node is its ctx in torch: needs_input_grad, saved_tensors and
+        # what forward set on ctx read through it
+        params = self._rec.params if self._rec is not None else ()
+        if params and getattr(params[0], "is_function_ctx", False) and not name.startswith("__"):
+            try:
+                return getattr(params[0], name)
+            except AttributeError:
+                pass
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __repr__(self) -> str:

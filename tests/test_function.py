@@ -344,3 +344,26 @@ def test_function_backward_built_of_tape_ops_gives_third_derivatives():
         return g1, g2, g3
 
     compare(body, rtol=1e-12)
+
+
+def test_a_function_node_reads_its_ctx(mod):
+    """torch's node of a custom Function is its ctx: what forward set, needs_input_grad and
+    saved_tensors read through `grad_fn`; other names still raise AttributeError."""
+
+    class Scale(mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.k = k
+            ctx.save_for_backward(x)
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None
+
+    x = mod.tensor([1.0, 2.0], requires_grad=True)
+    node = Scale.apply(x, 3.0).grad_fn
+    assert node.k == 3.0 and node.needs_input_grad == (True, False)
+    assert node.saved_tensors[0] is x
+    with pytest.raises(AttributeError, match="'ScaleBackward' object has no attribute 'missing'"):
+        _ = node.missing
