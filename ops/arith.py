@@ -94,8 +94,13 @@ def _alpha(input, other, alpha) -> tuple:
     return (bool(alpha),) if kind == "b" else (alpha,)
 
 
+def _is_bool(x) -> bool:
+    """A bool tensor or a Python bool (torch wraps it as one)."""
+    return type(x) is bool or getattr(_value(x), "dtype", None) == np.bool_
+
+
 def _no_bool_subtraction(a, b):
-    bool_a, bool_b = (type(x) is bool or getattr(_value(x), "dtype", None) == np.bool_ for x in (a, b))
+    bool_a, bool_b = _is_bool(a), _is_bool(b)
     if bool_a and bool_b:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
@@ -268,7 +273,7 @@ def neg_(self):
 
 
 def _no_bool_negation(input):
-    if input._data.dtype.kind == "b":
+    if _is_bool(input):
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
@@ -420,7 +425,7 @@ NOT_IMPLEMENTED = Op(name="not_implemented", node="NotImplemented",
 def _no_derivative(aten: str, compute, *operands):
     """compute(*operand values), recorded as a NotImplemented node whose inputs are the
     operands that require grad (the others are fixed in the forward it keeps)."""
-    values = [x._data if hasattr(x, "_data") else x for x in operands]
+    values = [_value(x) for x in operands]
     slots = [i for i, x in enumerate(operands) if getattr(x, "_rg", False)]
 
     def forward(*arrays):
@@ -453,7 +458,7 @@ def rfloordiv(self, other):
 def floor_divide_(self, other):
     if getattr(other, "_rg", False):
         return call_inplace(NOT_IMPLEMENTED, self, (other,), (_floor_div_values, "floor_divide"))
-    b = other._data if hasattr(other, "_data") else other
+    b = _value(other)
     return call_inplace(NOT_IMPLEMENTED, self, (), (lambda a: _floor_div_values(a, b), "floor_divide"))
 
 

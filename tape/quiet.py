@@ -17,6 +17,10 @@ quiet in two ways, chosen by what they cost:
   `catch_warnings()` block, pytest's around every test among them, swaps in a list
   without it. So each op checks that the list's first entry is still ours (`FIRST`, a
   few bytecodes) and puts it back in front when it is not.
+
+A filter acts on warnings only: under `np.seterr(all="raise")` an eager op that meets inf
+or nan still raises FloatingPointError. The few ops that compute a 0/0 on purpose (var,
+logsumexp, nll's empty mean...) keep their own np.errstate for that case.
 """
 
 from __future__ import annotations

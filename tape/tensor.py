@@ -87,19 +87,20 @@ class Tensor:
                 msg += (" If you want to use a computed variable in a subgraph that doesn't "
                         "require differentiation use var_no_grad = var.detach().")
             raise RuntimeError(msg)
-        if value and self._data.dtype.kind not in "fc":
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients "
-                f"(this tensor is {self.dtype!r}: convert it with .float() first)"
-            )
+        if value:
+            self._float_only("floating point and complex dtype")
         self._rg = value
+
+    def _float_only(self, kinds: str) -> None:
+        if self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of {kinds} can require gradients (this tensor is "
+                               f"{self.dtype!r}: convert it with .float() first)")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self._rec is not None and requires_grad:
             return self  # torch: a non-leaf already requires grad; only turning it off is refused
-        if requires_grad and self._data.dtype.kind not in "fc":  # (torch's phrase differs here)
-            raise RuntimeError("only Tensors of floating point dtype can require gradients "
-                               f"(this tensor is {self.dtype!r}: convert it with .float() first)")
+        if requires_grad:
+            self._float_only("floating point dtype")  # (torch words the method's error so)
         self.requires_grad = requires_grad
         return self
 
