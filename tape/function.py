@@ -26,6 +26,7 @@ from .grad_mode import STATE, no_grad
 from .hooks import _Packed, pack_saved
 from .hooks import unpack_saved as _unpack_packed
 from .ops.registry import Op
+from .quiet import as_user
 from .recording import FREED, TAPE, flat_saved, pin_output
 from .tensor import Tensor
 
@@ -210,7 +211,7 @@ def _function_backward(F, rec, g, *saved):
             shape, dt = (o._data.shape, o._data.dtype) if o is not None else ((), np.float32)
             gi = np.zeros(shape, dtype=dt)
         tensors.append(gi if gi is None or isinstance(gi, Tensor) else _wrap(gi))
-    out = cls.backward(ctx, *tensors)
+    out = as_user(cls.backward, ctx, *tensors)
     if not isinstance(out, tuple):
         out = (out,)
     name = f"{cls.__name__}Backward"

@@ -26,6 +26,7 @@ import itertools
 
 import numpy as np
 
+from .quiet import as_user
 from .tensor import Tensor, _wrap
 
 _ids = itertools.count()
@@ -125,7 +126,7 @@ def _run_tensor_hooks(hooks: dict, g, create):
     """One tensor's hooks in registration order; each sees the value the previous returned."""
     t = _as_tensor(g, create)
     for fn in list(hooks.values()):
-        out = fn(t)
+        out = as_user(fn, t)
         if out is None or out is t:
             continue
         _check_single(t, out, fn)
@@ -138,7 +139,7 @@ def _run_tuple_hooks(hooks: dict, grads: tuple, create, *extra_args):
     ts = tuple(_as_tensor(g, create) for g in grads)
     extra = tuple(tuple(_as_tensor(g, create) for g in a) for a in extra_args)
     for fn in list(hooks.values()):
-        out = fn(ts, *extra)
+        out = as_user(fn, ts, *extra)
         if out is None or out is ts:
             continue
         _check_tuple(ts, out, fn)
@@ -197,10 +198,10 @@ def after_accumulate(acc, g, create) -> None:
     x = leaf._x
     if x is not None and x.post_acc_hooks:
         for fn in list(x.post_acc_hooks.values()):
-            fn(leaf)
+            as_user(fn, leaf)
     if acc.extra is not None and acc.extra.post_hooks:
         for fn in list(acc.extra.post_hooks.values()):
-            fn((), (_as_tensor(g, create),))
+            as_user(fn, (), (_as_tensor(g, create),))
 
 
 def capture(rec, grads, targets, captured, useful, within, accumulate, create):
@@ -247,7 +248,7 @@ def unpack_saved(rec, packed: _Packed, k: int, vc, as_tensor: bool):
     """unpack's tensor, re-attached to the graph as the saved value was (as torch does):
     a saved input keeps its producer (or its leaf's sink), a saved result is this
     record's output again. Only the values come from unpack."""
-    out = packed.unpack(packed.packed)
+    out = as_user(packed.unpack, packed.packed)
     if not isinstance(out, Tensor):
         raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
                         f"result of type {_type_name(out)}")

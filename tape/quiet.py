@@ -6,9 +6,10 @@ RuntimeWarning torch never shows, and an error under a `-W error` run. tape keep
 quiet in two ways, chosen by what they cost:
 
 - one backward playback, and one replay of a tape.compile plan, run with numpy's error
-  state set to ignore: `quiet()` / `unquiet(token)`, once per playback (~0.3 µs through
-  numpy's context variable; np.errstate costs ~2.3 µs, too much once per op). Code that
-  runs inside, hooks included, is quiet too;
+  state set to ignore: `quiet()` / `unquiet(token)`, once per playback (~0.5 µs through
+  numpy's context variable; np.errstate costs ~2.3 µs, too much once per op). The user's
+  own code called from inside (hooks, a custom Function's backward, a saved-tensor unpack
+  hook) runs through `as_user`, with the error state the user had;
 - an eager op, one at a time between the user's own lines, would pay that per op (W1's
   ops take ~4 µs), so instead a warnings filter drops numpy's floating-point
   RuntimeWarnings raised from tape's own modules, and leaves the user's own numpy code
@@ -25,6 +26,7 @@ logsumexp, nll's empty mean...) keep their own np.errstate for that case.
 
 from __future__ import annotations
 
+import contextvars
 import warnings
 
 import numpy as np
@@ -51,6 +53,10 @@ def ensure_filter() -> None:
         install_filter()
 
 
+# the error state the user had when the innermost quiet() began: a hook, a custom Function's
+# backward or a saved-tensor unpack hook is the user's code, and runs with it (as_user)
+_OUTER: contextvars.ContextVar = contextvars.ContextVar("tape_user_errstate", default=None)
+
 try:  # numpy >= 2: np.errstate sets this context variable
     from numpy._core._ufunc_config import _extobj_contextvar as _EXTOBJ
 
@@ -59,16 +65,38 @@ try:  # numpy >= 2: np.errstate sets this context variable
 
     def quiet():
         """Ignore numpy's floating-point errors until `unquiet(token)`."""
-        return _EXTOBJ.set(_IGNORE)
+        outer = _OUTER.set(_EXTOBJ.get())
+        return _EXTOBJ.set(_IGNORE), outer
 
     def unquiet(token) -> None:
-        _EXTOBJ.reset(token)
+        _EXTOBJ.reset(token[0])
+        _OUTER.reset(token[1])
+
+    def as_user(fn, *args):
+        """fn(*args) with numpy's error state as the user had it before quiet()."""
+        user = _OUTER.get()
+        if user is None:
+            return fn(*args)
+        token = _EXTOBJ.set(user)
+        try:
+            return fn(*args)
+        finally:
+            _EXTOBJ.reset(token)
 
 except ImportError:  # another numpy layout: the public context manager, slower
     def quiet():
+        outer = _OUTER.set(np.geterr())
         state = np.errstate(all="ignore")
         state.__enter__()
-        return state
+        return state, outer
 
     def unquiet(token) -> None:
-        token.__exit__(None, None, None)
+        token[0].__exit__(None, None, None)
+        _OUTER.reset(token[1])
+
+    def as_user(fn, *args):
+        user = _OUTER.get()
+        if user is None:
+            return fn(*args)
+        with np.errstate(**user):
+            return fn(*args)

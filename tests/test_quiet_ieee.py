@@ -84,3 +84,60 @@ def test_the_users_own_numpy_still_warns_and_numpy_state_is_restored():
     assert np.geterr() == before
     _, raised = _quietly(lambda: np.log(np.zeros(1)))
     assert raised == ["divide by zero encountered in log"]
+
+
+# the user's code that playback calls runs with the user's numpy error state, not playback's
+def _warns(calls):
+    """A user function: numpy's log(0) (a warning unless numpy is quiet), then None."""
+    def fn(*args):
+        calls.append(len(_quietly(lambda: np.log(np.zeros(1)))[1]))
+    return fn
+
+
+class _LogInBackward(tape.autograd.Function):
+    calls: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        _warns(_LogInBackward.calls)()
+        return g * 2
+
+
+USER_CODE = [
+    ("tensor hook", lambda x, fn: (lambda y: (y.register_hook(fn), y)[1])(tape.log(x))),
+    ("leaf hook", lambda x, fn: (x.register_hook(fn), tape.log(x))[1]),
+    ("post-accumulate hook", lambda x, fn: (x.register_post_accumulate_grad_hook(fn), tape.log(x))[1]),
+    ("node pre-hook", lambda x, fn: (lambda y: (y.grad_fn.register_prehook(fn), y)[1])(tape.log(x))),
+    ("node hook", lambda x, fn: (lambda y: (y.grad_fn.register_hook(fn), y)[1])(tape.log(x))),
+    ("unpack hook", lambda x, fn: _with_unpack(x, fn)),
+]
+
+
+def _with_unpack(x, fn):
+    def unpack(t):
+        fn()
+        return t
+    with tape.autograd.graph.saved_tensors_hooks(lambda t: t, unpack):
+        return tape.log(x)
+
+
+@pytest.mark.parametrize("make", [c[1] for c in USER_CODE], ids=[c[0] for c in USER_CODE])
+def test_the_users_code_inside_backward_warns_as_outside(make):
+    calls = []
+    x = tape.tensor([0.0, 1.0], requires_grad=True)
+    y = make(x, _warns(calls))
+    _, raised = _quietly(lambda: y.sum().backward())
+    assert calls == [1]  # the user's log(0) warned inside playback
+    assert raised == []  # tape's own log(0) gradient (1 / 0) did not
+    assert x.grad.tolist() == [INF, 1.0]
+
+
+def test_a_custom_functions_backward_warns_as_outside():
+    _LogInBackward.calls = []
+    x = tape.tensor([0.0], requires_grad=True)
+    _, raised = _quietly(lambda: tape.log(_LogInBackward.apply(x)).sum().backward())
+    assert _LogInBackward.calls == [1] and raised == []
