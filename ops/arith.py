@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from .dtypes import binary_dtype, float_dtype
-from .registry import Op, call, call_inplace, function, op
+from .registry import Op, call, call_inplace, check_operands, function, op
 
 _PY = (bool, int, float)
 _ndarray = np.ndarray
@@ -425,6 +425,7 @@ NOT_IMPLEMENTED = Op(name="not_implemented", node="NotImplemented",
 def _no_derivative(aten: str, compute, *operands):
     """compute(*operand values), recorded as a NotImplemented node whose inputs are the
     operands that require grad (the others are fixed in the forward it keeps)."""
+    check_operands(aten, True, input=operands[0], other=operands[1])
     values = [_value(x) for x in operands]
     slots = [i for i, x in enumerate(operands) if getattr(x, "_rg", False)]
 
@@ -456,6 +457,7 @@ def rfloordiv(self, other):
 
 @function(methods=("floor_divide_", "__ifloordiv__"), module=False)
 def floor_divide_(self, other):
+    check_operands("floor_divide", True, input=self, other=other)
     if getattr(other, "_rg", False):
         return call_inplace(NOT_IMPLEMENTED, self, (other,), (_floor_div_values, "floor_divide"))
     b = _value(other)

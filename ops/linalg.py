@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import call, function, op
+from .registry import call, check_operands, function, op
 from .shape import (
     SQUEEZE_DIM,
     SQUEEZE_DIMS,
@@ -143,6 +143,8 @@ def rmatmul(self, other):
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims (1-d operands as vectors), composed
     of dot / mv / mm / bmm and views exactly as torch's _matmul_impl composes it."""
+    if not (hasattr(input, "_data") and hasattr(other, "_data")):
+        check_operands("matmul", False, input=input, other=other)
     da, db = input.ndim, other.ndim
     if da == 0 or db == 0:
         raise RuntimeError(

@@ -68,7 +68,7 @@ def _clamp_tensor_bwd(F, ctx, g, self, min, max):
 
 
 CLAMP_T = op("clamp", "ClampBackward0", _clamp_fwd, _clamp_tensor_bwd,
-             inputs=("self", "min", "max"),
+             inputs=("self", "min", "max"), optional=(1, 2),
              saves=(("self", (0, 1, 2)), ("min", (0, 1, 2)), ("max", (0, 1, 2))))
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+import numpy as np
 
 
 @attrs.frozen(kw_only=True, eq=False)  # eq=False: hashed by identity, cheap dict keys
@@ -54,6 +55,8 @@ class Op:
     # engine calls it before forward; tape.compile calls it again on every replay, where a
     # value the Python wrapper computed would be stale (NOTE [values computed outside ops])
     derive: Callable[..., tuple] | None = None
+    # input indices that may be None: an absent optional tensor (clamp's min or max)
+    optional: tuple[int, ...] = ()
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)
@@ -132,6 +135,27 @@ def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = Tr
         return fn
 
     return register
+
+
+# what a torch function takes where it takes a Tensor or a Number (numpy's scalars count as
+# numbers, arrays as tensors)
+NUMBERS = (bool, int, float, np.bool_, np.number)
+
+
+def operand_error(fn: str, arg: str, position: int, x) -> TypeError:
+    """torch's argument-parser error for a value a function cannot take. Raised before
+    anything runs; a Tensor operator turns it into NotImplemented (NOTE [operators give way])."""
+    return TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
+                     f"{type(x).__name__}")
+
+
+def check_operands(fn: str, numbers: bool, **named) -> None:
+    """Each named value must be a tensor (or, with `numbers`, a number), in argument order;
+    the first is position 1, called 'input' as torch calls it."""
+    for position, (arg, x) in enumerate(named.items(), 1):
+        if not (hasattr(x, "_data") or isinstance(x, np.ndarray)
+                or (numbers and isinstance(x, NUMBERS))):
+            raise operand_error(fn, arg, position, x)
 
 
 # ---------------------------------------------------------------------------------------

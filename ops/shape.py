@@ -111,8 +111,14 @@ def t(input):
 
 
 @function("permute", methods="permute")
-def permute(input, *dims):
-    """Reorder the dims (a view)."""
+def permute(input, *args, dims=None):
+    """Reorder the dims (a view); `dims` as a sequence, several ints or the keyword."""
+    if dims is None:
+        if not args:  # (an empty tuple given is fine for a 0-d tensor)
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
+        dims = args
+    elif args:
+        raise TypeError("permute() got multiple values for argument 'dims'")
     dims = shape_arg(dims)
     if len(dims) != input.ndim:  # torch checks the count before the range
         raise RuntimeError(

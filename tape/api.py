@@ -19,8 +19,31 @@ registry.bind_engine(engine)
 for _mod in pkgutil.iter_modules(ops.__path__):
     importlib.import_module(f"{ops.__name__}.{_mod.name}")
 
+# NOTE [operators give way]
+# A binary operator returns NotImplemented where its op raises TypeError (an operand it
+# cannot take), as torch's do: Python then tries the other operand's reflected method and
+# gives its own message ("unsupported operand type(s) for +"), `"a" * t` asks t.__index__,
+# and `t == None` or `t in ["a"]` falls back to identity (False) instead of raising. The
+# function forms (`tape.add(t, "a")`, `t.add("a")`) raise the TypeError itself.
+_BINARY = frozenset(f"__{p}{n}__" for n in ("add", "sub", "mul", "truediv", "floordiv", "mod",
+                                            "pow", "matmul") for p in ("", "r", "i"))
+_BINARY |= {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
+
+
+def _operator(fn, name):
+    def method(self, other):
+        try:
+            return fn(self, other)
+        except TypeError:
+            return NotImplemented
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    return method
+
+
 for _name, _fn in registry.METHODS.items():
-    setattr(Tensor, _name, _fn)
+    setattr(Tensor, _name, _operator(_fn, _name) if _name in _BINARY else _fn)
 
 FUNCTIONS = dict(registry.FUNCTIONS)
 NAMESPACES = registry.NAMESPACES

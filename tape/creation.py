@@ -111,7 +111,7 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
             raise RuntimeError(
                 "Only Tensors of floating point and complex dtype can require gradients "
                 f"(got {_dtypes.from_np(arr.dtype)!r}; pass dtype=tape.float32 or use floats)")
-        t._rg = True
+        t.requires_grad = True  # (the setter: NOTE [inference inputs])
     return t
 
 

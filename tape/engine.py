@@ -20,11 +20,13 @@ from .grad_mode import STATE
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
+from .ops.registry import operand_error
 from .quiet import quiet as _quiet
 from .quiet import unquiet as _unquiet
 from .recording import FREED, TAPE, Record, extras, next_position, pin_output, zero_idx
 from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
+from .tensor import INFERENCE_GRAD as _INFERENCE_GRAD
 from .tensor import Tensor, _wrap
 
 _new = object.__new__
@@ -127,11 +129,12 @@ def call(op, inputs: tuple, params: tuple = ()):
                 # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
                 arrays.append(x.item() if isinstance(x, np.generic) else x)
             else:
-                raise _operand_error(op, inputs, x)
+                _check_operand(op, inputs, x)
+                arrays.append(x)
         if op.view:
             arrays[0] = inputs[0]._arr()
         out, params = _forward(op, arrays, params)
-    if not requires or op.backward is None:
+    if not requires or op.backward is None or (_INFERENCE_GRAD[0] and _inference_only(inputs)):
         return _plain_outputs(op, inputs, out)
     if _NOT_FAST and not STATE.fast:  # NOTE [fast flag], [threads not fast] in grad_mode.py
         if not STATE.grad_enabled:
@@ -207,7 +210,7 @@ def call(op, inputs: tuple, params: tuple = ()):
             else:
                 x = inputs[i]
                 if fast or isinstance(x, Tensor):
-                    if x._x is not None and x._x.inference:
+                    if (x._x is not None or x._base is not None) and x.is_inference():
                         raise _inference_saved_error()
                     saved = (x, x._vc, x._vc[0])
                 else:
@@ -222,7 +225,7 @@ def call(op, inputs: tuple, params: tuple = ()):
                 else:
                     x = inputs[i]
                     if fast or isinstance(x, Tensor):  # fast: all are
-                        if x._x is not None and x._x.inference:
+                        if (x._x is not None or x._base is not None) and x.is_inference():
                             raise _inference_saved_error()
                         saved += (x, x._vc, x._vc[0])
                     else:
@@ -282,7 +285,7 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
             else:
                 x = inputs[i]
                 if type(x) is Tensor or isinstance(x, Tensor):
-                    if x._x is not None and x._x.inference:
+                    if (x._x is not None or x._base is not None) and x.is_inference():
                         raise _inference_saved_error()
                     saved += _save(x, x._vc, x._vc[0])
                 else:
@@ -333,16 +336,17 @@ def _save(value, vc, version):
     return (value, vc, version)
 
 
-# what an op takes besides tensors: numbers, 0-d arrays that ops pass on (no edge), and None
-# for an absent optional tensor (clamp's min)
-_OPERANDS = (bool, int, float, np.bool_, np.number, np.ndarray, type(None))
+# what an op takes besides tensors: numbers, and 0-d arrays that ops pass on (no edge); None
+# only where the op declares an optional input (Op.optional)
+_OPERANDS = (bool, int, float, np.bool_, np.number, np.ndarray)
 
 
-def _operand_error(op, inputs, x) -> TypeError:
+def _check_operand(op, inputs, x) -> None:
     i = next(k for k, y in enumerate(inputs) if y is x)
-    name = op.inputs[i] if i < len(op.inputs) else f"input {i}"
-    return TypeError(f"{op.name}(): argument '{name}' (position {i + 1}) must be Tensor, not "
-                     f"{type(x).__name__} (or a Python number)")
+    if x is None and i in op.optional:
+        return
+    name = "input" if i == 0 else op.inputs[i] if i < len(op.inputs) else f"input {i}"
+    raise operand_error(op.name, name, i + 1, x)
 
 
 def _inference_saved_error() -> RuntimeError:
@@ -368,6 +372,12 @@ def _plain_outputs(op, inputs, out):
     return _plain_outputs_(op, inputs, out)
 
 
+def _inference_only(inputs) -> bool:
+    """Every input an inference tensor (NOTE [inference inputs]): a number counts as a normal
+    tensor, as torch wraps it into one (`x * 2` records, `x.sin()` does not)."""
+    return all(isinstance(x, Tensor) and x.is_inference() for x in inputs if x is not None)
+
+
 def _mark_inference(outs):
     for t in (outs if isinstance(outs, tuple) else (outs,)):
         t._extras().inference = True
@@ -378,6 +388,7 @@ def _plain_outputs_(op, inputs, out):
     if op.view:
         base = inputs[0]
         vc, base = base._vc, (base if base._base is None else base._base)
+        # (a view of an inference tensor is one: Tensor.is_inference reads its base's mark)
         if op.outputs == 1:
             return _wrap(out, vc=vc, base=base)
         return tuple(_wrap(o, vc=vc, base=base) for o in out)
@@ -452,6 +463,9 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     if enabled and self._rg:
         _check_inplace_allowed(self)
     inputs = (self,) + others
+    for x in others:
+        if not isinstance(x, (Tensor, *_OPERANDS)):
+            _check_operand(op, inputs, x)
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
     out, params = _forward(op, arrays, params)
     target = arrays[0]

@@ -27,6 +27,12 @@ _engine = None  # tape.engine (which imports this module) binds itself here when
 ndarray = np.ndarray
 
 
+# NOTE [inference inputs] torch runs no autograd for an op whose tensor arguments are all
+# inference tensors, even ones that require grad (made so inside inference_mode): its output
+# has no grad_fn. Set once such a tensor exists, so until then the engine need not look.
+INFERENCE_GRAD = [False]
+
+
 @attrs.define(eq=False, slots=True)
 class TensorExtras:
     """The rarely used parts of a tensor, allocated on first use."""
@@ -89,6 +95,11 @@ class Tensor:
             raise RuntimeError(msg)
         if value:
             self._float_only("floating point and complex dtype")
+            if self.is_inference():
+                if not STATE.inference:
+                    raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                                       "InferenceMode is not allowed.")
+                INFERENCE_GRAD[0] = True
         self._rg = value
 
     def _float_only(self, kinds: str) -> None:
@@ -184,7 +195,7 @@ class Tensor:
         out = _wrap(self._arr(), dtype_check=False)
         if STATE.trace is not None:  # the plan reads the same values, cut from the graph
             STATE.trace.alias(self, out)
-        return out
+        return self._same_inference(out)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -197,6 +208,12 @@ class Tensor:
         out = _wrap(self._arr(), vc=self._vc)
         if STATE.trace is not None:  # the plan reads the same values, cut from the graph
             STATE.trace.alias(self, out)
+        return self._same_inference(out)
+
+    def _same_inference(self, out: Tensor) -> Tensor:
+        """`out`, an inference tensor if this is one (torch: its views, detach and .data)."""
+        if (self._x is not None or self._base is not None) and self.is_inference():
+            out._extras().inference = True
         return out
 
     def detach_(self) -> Tensor:
@@ -303,7 +320,8 @@ class Tensor:
         return bool(np.asarray(self._data).flags.c_contiguous)
 
     def is_inference(self) -> bool:
-        return self._x is not None and self._x.inference
+        x = self._x if self._base is None else self._base._x  # a view's is its base's
+        return x is not None and x.inference
 
     @property
     def device(self):

@@ -265,6 +265,86 @@ def test_inference_tensors_cannot_be_saved_for_backward(mod, fn, refused):
         assert out.requires_grad == (out.grad_fn is not None)
 
 
+# an inference tensor may require grad only if made so inside inference mode
+def _made_inside(m):
+    with m.inference_mode():
+        return m.tensor([1.0, 2.0])
+
+
+def _in_mode(make):
+    def give(m, t):
+        with make(m):
+            t.requires_grad_()
+    return give
+
+
+GIVE_GRAD = [("requires_grad_()", lambda m, t: t.requires_grad_()),
+             ("requires_grad = True", lambda m, t: setattr(t, "requires_grad", True)),
+             ("under no_grad", _in_mode(lambda m: m.no_grad())),
+             ("inference_mode(False)", _in_mode(lambda m: m.inference_mode(False))),
+             ("its detach()", lambda m, t: t.detach().requires_grad_()),
+             ("its view", lambda m, t: t.view(2).requires_grad_())]
+
+
+@pytest.mark.parametrize("give", [c[1] for c in GIVE_GRAD], ids=[c[0] for c in GIVE_GRAD])
+def test_inference_tensors_cannot_require_grad_outside_inference_mode(mod, give):
+    t = _made_inside(mod)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")):
+        give(mod, t)
+    assert not t.requires_grad
+    t.requires_grad_(False)  # turning it off is fine
+
+
+# inference tensors that require grad (made so inside the mode), used outside it: an op whose
+# tensor arguments are all inference tensors records nothing, as torch runs no autograd for
+# it; a Python number counts as a normal tensor (torch wraps it); a normal tensor records
+def _grad_inference(m):
+    with m.inference_mode():
+        return m.tensor([1.0, 2.0], requires_grad=True), m.tensor([3.0, 4.0], requires_grad=True)
+
+
+INFERENCE_ONLY = [("a * a", lambda m, a, b: a * a, None), ("a.sin()", lambda m, a, b: a.sin(), None),
+                  ("a + b", lambda m, a, b: a + b, None), ("a.sum()", lambda m, a, b: a.sum(), None),
+                  ("a.view(2)", lambda m, a, b: a.view(2), None), ("a[0]", lambda m, a, b: a[0], None),
+                  ("a * 2", lambda m, a, b: a * 2, "MulBackward0"),
+                  ("a + 1", lambda m, a, b: a + 1, "AddBackward0"),
+                  ("a + normal leaf", lambda m, a, b: a + m.ones(2, requires_grad=True), "AddBackward0"),
+                  ("a + normal constant", lambda m, a, b: a + m.ones(2), "AddBackward0")]
+
+
+@pytest.mark.parametrize("fn, node", [c[1:] for c in INFERENCE_ONLY], ids=[c[0] for c in INFERENCE_ONLY])
+def test_ops_on_inference_tensors_alone_record_nothing(mod, fn, node):
+    a, b = _grad_inference(mod)
+    assert a.requires_grad and a.is_inference()
+    out = fn(mod, a, b)
+    assert (type(out.grad_fn).__name__ if out.grad_fn is not None else None) == node
+    assert out.requires_grad == (node is not None)
+
+
+# views, detach() and .data of an inference tensor are inference tensors (and are refused
+# when saved for backward); a clone or an op's new result is a normal tensor
+DERIVED = [("detach", lambda t: t.detach(), True), ("data", lambda t: t.data, True),
+           ("view", lambda t: t.view(4), True), ("t", lambda t: t.t(), True),
+           ("index", lambda t: t[0], True), ("unbind", lambda t: t.unbind()[1], True),
+           ("reshape", lambda t: t.reshape(4), True), ("clone", lambda t: t.clone(), False),
+           ("add", lambda t: t + 1, False)]
+
+
+@pytest.mark.parametrize("fn, inference", [c[1:] for c in DERIVED], ids=[c[0] for c in DERIVED])
+def test_views_of_inference_tensors_are_inference_tensors(mod, fn, inference):
+    with mod.inference_mode():
+        t = mod.ones(2, 2)
+    d = fn(t)
+    assert d.is_inference() == inference
+    x = mod.ones(d.shape, requires_grad=True)
+    if inference:
+        with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+            d * x
+    else:
+        assert (d * x).grad_fn is not None
+
+
 @pytest.mark.parametrize("make, enabled", [c[1:] for c in MODES], ids=IDS)
 def test_modes_are_thread_local(mod, make, enabled):
     """A thread started inside a mode sees the default (grad enabled), and a thread's

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import compare, kind, node_tree
+from helpers import compare, kind, node_tree, outcome
 
 import tape
 
@@ -100,6 +100,8 @@ ERRORS = [
     # permute: the count, then each dim's range, then repeats
     ("permute repeated dim", lambda m: _x(m, 2, 3).permute(0, 0), "permute(): duplicate dims are not"),
     ("permute repeated negative dim", lambda m: _x(m, 2, 3).permute(0, -2), "duplicate dims are not allowed"),
+    ("permute no dims", lambda m: _x(m, 2, 3).permute(), 'missing 1 required positional arguments: "dims"'),
+    ("permute of 0-d, no dims", lambda m: m.zeros(()).permute(), "missing 1 required positional"),
     ("permute too many dims", lambda m: _x(m, 2, 3).permute(0, 1, 2),
      "input.dim() = 2 is not equal to len(dims) = 3"),
     # an operand that is neither a tensor nor a number
@@ -107,7 +109,20 @@ ERRORS = [
      "add(): argument 'other' (position 2) must be Tensor, not str"),
     ("mul a list", lambda m: m.mul(_x(m, 2), [[1.0]]),
      "mul(): argument 'other' (position 2) must be Tensor, not list"),
-    ("tensor + a string", lambda m: _x(m, 2) + "a", "str"),
+    ("tensor + a string", lambda m: _x(m, 2) + "a", "unsupported operand type(s) for +: 'Tensor' and 'str'"),
+    ("add None", lambda m: m.add(_x(m, 2), None),
+     "add(): argument 'other' (position 2) must be Tensor, not NoneType"),
+    ("sub a string first", lambda m: m.sub("a", _x(m, 2)),
+     "sub(): argument 'input' (position 1) must be Tensor, not str"),
+    ("matmul a list", lambda m: m.matmul(_x(m, 2), [1.0, 2.0]),
+     "matmul(): argument 'other' (position 2) must be Tensor, not list"),
+    ("matmul a number", lambda m: m.matmul(2, _x(m, 2)), "must be Tensor, not int"),
+    ("floor_divide a string", lambda m: m.floor_divide(_x(m, 2), "a"), "str"),
+    ("pow None", lambda m: m.pow(_x(m, 2), None), "NoneType"),
+    ("lt a list", lambda m: m.lt(_x(m, 2), [1]), "list"),
+    ("add_ a string", lambda m: _x(m, 2).detach().add_("a"), "str"),
+    ("mul_ None", lambda m: _x(m, 2).detach().mul_(None), "NoneType"),
+    ("floor_divide_ a string", lambda m: _x(m, 2).detach().floor_divide_("a"), "str"),
     # div's rounding_mode
     ("div rounding_mode round", lambda m: m.div(_x(m, 2), 2, rounding_mode="round"),
      "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'"),
@@ -133,6 +148,50 @@ ERRORS = [
     # negating a bool tensor
     ("neg of a bool tensor", lambda m: -m.tensor([True]), "Negation, the `-` operator, on a bool tensor"),
 ]
+
+
+# NOTE [operators give way]: an operator whose op cannot take the other operand returns
+# NotImplemented, so Python's own fallbacks and messages follow (the same under both)
+def _iop(sign, other):
+    def body(m):
+        env = {"t": m.ones(2), "other": other}
+        return eval(f"t.__i{sign}__(other)", env) if sign.isalpha() else exec(f"t {sign}= other", env)
+    return body
+
+
+OPERATORS = [(f"{left} {sign} {right}", eval(f"lambda m: {left} {sign} {right}"))
+             for sign in ("+", "-", "*", "/", "//", "%", "**", "@", "<", ">=")
+             for left, right in (("m.ones(2)", "'a'"), ("'a'", "m.ones(2)"), ("m.ones(2)", "None"),
+                                 ("None", "m.ones(2)"), ("m.ones(2)", "[1, 2]"), ("(1,)", "m.ones(2)"))]
+OPERATORS += [("t @ 2", lambda m: m.ones(2) @ 2), ("2 @ t", lambda m: 2 @ m.ones(2)),
+              ("t += 'a'", _iop("+", "a")), ("t -= None", _iop("-", None)), ("t *= 'a'", _iop("*", "a")),
+              ("t /= [1]", _iop("/", [1])), ("t.__iadd__('a')", _iop("add", "a"))]
+# comparisons for equality fall back to identity: False / True, never an error
+EQUALITY = [(f"t {sign} {other}", eval(f"lambda m: m.ones(2) {sign} {other}"))
+            for sign in ("==", "!=") for other in ("'a'", "None", "[1, 2]", "(1,)", "object()")]
+EQUALITY += [("t in ['a', None]", lambda m: m.ones(2) in ["a", None]),
+             ("None == t", lambda m: None == m.ones(2)),  # noqa: E711 - the operator is the point
+             ("t.__eq__('a')", lambda m: m.ones(2).__eq__("a")),
+             ("t.__add__(None)", lambda m: m.ones(2).__add__(None)),
+             ("a list's index of t", lambda m: (lambda t: [1, "a", t].index(t))(m.ones(2)))]
+
+
+@pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in OPERATORS])
+def test_operator_with_an_operand_it_cannot_take(body):
+    """Both raise TypeError with Python's message (or the operand's own: str concatenation,
+    sequence repetition asking the tensor for an index), or both give the operand's result
+    (`'a' % t` formats a string)."""
+    a, b = outcome(body, tape), outcome(body, torch)
+    if isinstance(b, tuple) and b[0] == "raised":
+        assert b[1] == "TypeError"
+        assert a == b
+    else:
+        compare(body)
+
+
+@pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in EQUALITY])
+def test_equality_with_a_non_number_is_identity(body):
+    compare(body)
 
 
 @pytest.mark.parametrize("body, phrase", [pytest.param(b, p, id=n) for n, b, p in ERRORS])
