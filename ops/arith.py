@@ -358,7 +358,7 @@ def rpow(self, other):
     return call(POW_TT, (other, self))
 
 
-@function(methods="pow_", module=False)
+@function(methods=("pow_", "__ipow__"), module=False)
 def pow_(self, exponent):
     if type(exponent) in _PY:
         return call_inplace(POW, self, (), (exponent,))
@@ -408,7 +408,16 @@ def _check_divisor(kernel: str, a, b):
 
 
 _floor_divide = _pointwise(np.floor_divide)
-_remainder = _pointwise(np.remainder)  # the result takes the divisor's sign, as torch's
+def _remainder_kernel(a, b, **kw):
+    """numpy's remainder (the divisor's sign, as torch's), but a zero takes the dividend's
+    sign, as torch's fmod-based kernel gives it (-4 % 2 is -0.0; numpy gives +0.0)."""
+    r = np.remainder(a, b, **kw)
+    if r.dtype.kind == "f":
+        r = np.where(r == 0, np.copysign(r, a).astype(r.dtype, copy=False), r)[()]
+    return r
+
+
+_remainder = _pointwise(_remainder_kernel)
 
 
 def _raise_no_derivative(F, ctx, g):

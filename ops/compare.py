@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from . import prims
 from .registry import call, function, op
 
 
@@ -50,12 +53,54 @@ WHERE = op("where", "WhereBackward0", _where_fwd, _where_bwd, inputs=("self", "o
 
 
 def _cond(condition):
-    return condition._arr() if hasattr(condition, "_arr") else np.asarray(condition)
+    """The condition's bool array: uint8 is taken with torch's deprecation warning, other
+    dtypes are refused."""
+    c = condition._arr() if hasattr(condition, "_arr") else np.asarray(condition)
+    if c.dtype != np.bool_:
+        if c.dtype == np.uint8:
+            warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and "
+                          "will be removed in a future version of PyTorch. Use a boolean condition "
+                          "instead.", UserWarning, stacklevel=3)
+            return c.astype(np.bool_)
+        name = condition.dtype.torch_name if hasattr(condition, "_arr") else str(c.dtype)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
+                           f"dtype {name}")
+    return c
+
+
+_ABSENT = object()
+
+
+def _nonzero(a, as_tuple):
+    if not as_tuple and np.ndim(a) == 0:  # one row of no coordinates, or none
+        return np.zeros((int(bool(a)), 0), np.int64)
+    idx = np.nonzero(np.atleast_1d(a))  # (as_tuple: a 0-d input is one element, as torch)
+    if as_tuple:
+        return tuple(i.astype(np.int64) for i in idx)
+    return np.stack(idx, axis=1).astype(np.int64)
+
+
+NONZERO = op("nonzero", "NonzeroBackward0", lambda a, as_tuple: _nonzero(a, as_tuple))
+NONZERO_TUPLE = op("nonzero", "NonzeroTupleBackward0", lambda a, as_tuple: _nonzero(a, as_tuple),
+                   outputs=-1)
+
+
+@function("nonzero", methods="nonzero")
+def nonzero(input, *, as_tuple=False):
+    """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with as_tuple one
+    int64 tensor per dim (as where(condition))."""
+    return call(NONZERO_TUPLE if as_tuple else NONZERO, (input,), (bool(as_tuple),))
 
 
 @function("where", methods=())
-def where(condition, input, other):
-    """`input` where `condition` holds, else `other` (broadcasting)."""
+def where(condition, input=_ABSENT, other=_ABSENT):
+    """`input` where `condition` holds, else `other` (broadcasting); where(condition) alone is
+    nonzero(condition, as_tuple=True): the indices of its true entries, one tensor per dim."""
+    if input is _ABSENT and other is _ABSENT:
+        return nonzero(condition, as_tuple=True)
+    if input is _ABSENT or other is _ABSENT:
+        raise TypeError("where() received an invalid combination of arguments - expected "
+                        "(Tensor condition) or (Tensor condition, Tensor input, Tensor other)")
     return call(WHERE, (input, other), (_cond(condition),))
 
 
@@ -65,7 +110,7 @@ def _where_method(self, condition, other):
 
 function(methods="where", module=False)(_where_method)
 
-SIGN = op("sign", "SignBackward0", np.sign, lambda F, ctx, g: (g * 0,))
+SIGN = op("sign", "SignBackward0", prims.sign, lambda F, ctx, g: (g * 0,))
 
 
 @function("sign", methods="sign")

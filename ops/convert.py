@@ -96,6 +96,9 @@ def zero_(self):
 @function(methods="fill_", module=False)
 def fill_(self, value):
     if hasattr(value, "_data"):
+        if value.ndim:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
         return call_inplace(FILL_T, self, (value,))
     return call_inplace(FILL, self, (), (value,))
 

@@ -19,6 +19,7 @@ from . import arith, shape, unary
 from . import reduction as red_ops
 from .convert import convert
 from .dims import wrap_dim
+from .dtypes import result_type
 from .indexing import MASKED_FILL  # masked_fill_(mask, number): torch's label-smoothing term uses it
 from .prims import erf as _erf
 from .prims import log_sigmoid as _log_sigmoid
@@ -314,9 +315,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is not None:
         return _weighted(arith.pow(arith.sub(a, b), 2), weight, input, reduction)
     red = _reduction(reduction)
-    dt = np.result_type(a._data, b._data)
+    dt = result_type(a._data, b._data)  # torch's promotion: float32 with an int64 target is float32
     if dt.kind != "f":
         raise NotImplementedError(f'"mse_cpu" not implemented for \'{input.dtype.torch_name}\'')
+    a, b = (x if x._data.dtype.kind == "f" else convert(x, dt) for x in (a, b))
     return call(MSE, (a, b), (red,))
 
 
@@ -485,6 +487,7 @@ def _nll_loss_nd(input, target, weight, red, ignore_index):
     as 4-d (N, C, 1, rest) with the result viewed back."""
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    target = _one_target(input, target)
     if input.ndim != 1 and (target.ndim == 0 or input.shape[0] != target.shape[0]):
         got = target.shape[0] if target.ndim else 1
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({got}).")
@@ -502,6 +505,16 @@ def _nll_loss_nd(input, target, weight, red, ignore_index):
     t = shape.view(t, (n, 1, t.numel() // n) if t.numel() else (n, 0, 0))
     out = _nll_loss2d(x, t, weight, red, ignore_index)
     return shape.view(out, out_size) if red == _NONE else out
+
+
+def _one_target(input, target):
+    """A 1-d input takes a 0-d target, or a 1-d one of size 1 (torch squeezes it)."""
+    if input.ndim == 1 and target.ndim == 1:
+        if target.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                             f"{target.shape[0]}")
+        return shape.view(target, ())
+    return target
 
 
 @function("nll_loss", namespace=NN)
@@ -780,6 +793,9 @@ def _dropout(input, p: float, train: bool, inplace: bool):
     dt = input._data.dtype
     if p == 1:
         noise = np.zeros((), dtype=dt)
+    elif dt.kind not in "fc":  # the scaled noise is a float: it cannot go into an integer
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{input.dtype.torch_name}")
     else:
         from ..creation import _rng  # tape's generator (manual_seed); ops does not import tape
 

@@ -114,7 +114,17 @@ def keep_where(cond, g):
 
 # numpy's ufuncs themselves (as matmul above): a rule calling them has no Python frame in
 # between (sin, cos, tanh and abs below too)
-exp, log, sign, pow = np.exp, np.log, np.sign, np.power
+exp, log, pow = np.exp, np.log, np.power
+
+
+def sign(x):
+    """torch's sign: 0 for NaN (numpy's is NaN), a bool for a bool (numpy's refuses)."""
+    if x.dtype.kind == "b":
+        return np.array(x, copy=True)
+    s = np.sign(x)
+    if x.dtype.kind == "f":
+        return np.where(x == x, s, s.dtype.type(0))[()]  # (a 0-d input stays a scalar)
+    return s
 
 
 def to_dtype(x, dtype):

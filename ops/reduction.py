@@ -92,26 +92,44 @@ MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
                   ctx.params[1]),))
 
 
+# torch's two overloads: sum(dtype=) and sum(dim, keepdim=False, dtype=), where dim may be
+# None (every dim: SumBackward1, and keepdim keeps them); keepdim alone matches neither
+_NO_DIM = object()
+
+
+def _dims_or_all(name: str, input, dim, keepdim):
+    """The dims of the dim overload (None given means all of them), or None for the plain one."""
+    if dim is _NO_DIM:
+        if keepdim is not _NO_DIM:
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            "(keepdim=bool), but expected (Tensor input, tuple of ints dim, bool "
+                            "keepdim, *, dtype) or (Tensor input, *, dtype)")
+        return None
+    return () if dim is None else wrap_dims(dim, input.ndim)
+
+
 @function("sum", methods="sum")
-def sum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum of all elements, or over `dim` (int or tuple)."""
-    if dim is None:
+def sum(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
+    """Sum of all elements, or over `dim` (int or tuple; None or () for all, keepdim kept)."""
+    dims = _dims_or_all("sum", input, dim, keepdim)
+    if dims is None:
         return call(SUM, (input,), _NO_DTYPE if dtype is None else (dtype,))
-    return call(SUM_DIM, (input,), (wrap_dims(dim, input.ndim), keepdim, dtype))
+    return call(SUM_DIM, (input,), (dims, keepdim is True, dtype))
 
 
 @function("mean", methods="mean")
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Arithmetic mean of all elements, or over `dim` (int or tuple)."""
+def mean(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
+    """Arithmetic mean of all elements, or over `dim` (int or tuple; None or () for all)."""
+    dims = _dims_or_all("mean", input, dim, keepdim)
     dt = input.dtype if dtype is None else dtype
     if not dt.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {dt.torch_name}"
         )
-    if dim is None:
+    if dims is None:
         return call(MEAN, (input,), (dtype,))
-    return call(MEAN_DIM, (input,), (wrap_dims(dim, input.ndim), keepdim, dtype))
+    return call(MEAN_DIM, (input,), (dims, keepdim is True, dtype))
 
 
 # ---------------------------------------------------------------------------------------
@@ -223,9 +241,13 @@ PROD_DIM = op("prod", "ProdBackward1", _prod_dim, _prod_dim_bwd,
 
 
 @function("prod", methods="prod")
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
     """Product of all elements, or along one `dim`; exact gradients where entries are 0."""
-    if dim is None:
+    if dim is _NO_DIM:
+        if keepdim is not False:
+            raise TypeError("prod() received an invalid combination of arguments - got "
+                            "(keepdim=bool), but expected (Tensor input, int dim, bool keepdim, *, "
+                            "dtype) or (Tensor input, *, dtype)")
         return call(PROD, (input,), (dtype,))
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -357,7 +379,7 @@ def _max_min(name, input, dim, keepdim, other):
     if other is not None or hasattr(dim, "_data"):  # max(x, y): elementwise (torch's overload)
         other = dim if other is None else other
         return (maximum if name == "max" else minimum)(input, other)
-    if dim is None:
+    if dim is _NO_DIM:
         if keepdim:
             raise TypeError(f"{name}() received an invalid combination of arguments - got "
                             "(Tensor, keepdim=bool): keepdim needs a dim")
@@ -377,14 +399,14 @@ def _max_min(name, input, dim, keepdim, other):
 
 
 @function("max", methods="max")
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=_NO_DIM, keepdim=False, *, other=None):
     """max(x): the largest entry (ties share the gradient evenly); max(x, dim): the named
     tuple (values, indices) along dim; max(x, y): the elementwise `maximum`."""
     return _max_min("max", input, dim, keepdim, other)
 
 
 @function("min", methods="min")
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=_NO_DIM, keepdim=False, *, other=None):
     """min(x), min(x, dim) -> (values, indices), min(x, y) = minimum(x, y)."""
     return _max_min("min", input, dim, keepdim, other)
 
@@ -651,7 +673,9 @@ LOGSUMEXP = op("logsumexp", "LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bwd
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input))) over `dim`, computed stably (shifted by the max)."""
     if isinstance(dim, (tuple, list)) and len(dim) == 0 and input.ndim:
-        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input.ndim}")
+        if not keepdim:  # (torch's own quirk: all dims, but kept ones only with keepdim)
+            raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input.ndim}")
+        dim = tuple(range(input.ndim))
     dims = None if input.ndim == 0 else wrap_dims(dim, input.ndim)
     if input.ndim == 0:
         wrap_dims(dim, 0)

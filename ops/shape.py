@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .dims import infer_shape, shape_arg, wrap_dim, wrap_dims
+from .dtypes import result_type
 from .registry import call, function, op
 
 
@@ -41,7 +42,9 @@ RESHAPE_ALIAS = op("_reshape_alias", "ReshapeAliasBackward0", _view_fwd,
 # reshape of a tensor that cannot be viewed: a copy, then a view of the copy
 UNSAFE_VIEW = op("_unsafe_view", "UnsafeViewBackward0", lambda a, shape: np.reshape(a, shape),
                  lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),))
-CLONE = op("clone", "CloneBackward0", lambda a: np.array(a, copy=True), lambda F, ctx, g: (g,))
+# order "K" keeps the layout (torch's preserve_format), "C" is contiguous()'s
+CLONE = op("clone", "CloneBackward0", lambda a, order="K": np.array(a, copy=True, order=order),
+           lambda F, ctx, g: (g,))
 
 
 @function(methods="view", module=False)
@@ -81,7 +84,7 @@ def clone(input, *, memory_format=None):
 
 @function(methods="contiguous", module=False)
 def contiguous(self, memory_format=None):
-    return self if self._arr().flags.c_contiguous else call(CLONE, (self,))
+    return self if self._arr().flags.c_contiguous else call(CLONE, (self,), ("C",))
 
 
 def _transpose_fwd(a, d0, d1):
@@ -158,9 +161,9 @@ def unbind(input, dim=0):
     return call(UNBIND, (input,), (wrap_dim(dim, input.ndim),))
 
 
-def _stack_fwd(*arrays_and_dim):
-    *arrays, dim = arrays_and_dim
-    return np.stack(arrays, axis=dim)
+def _stack_fwd(*arrays_and_params):
+    *arrays, dtype, dim = arrays_and_params
+    return np.stack(arrays, axis=dim, dtype=dtype)
 
 
 def _stack_bwd(F, ctx, g):
@@ -184,7 +187,9 @@ def stack(tensors, dim=0):
                 f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
                 f"and {list(x.shape)} at entry {i}"
             )
-    return call(STACK, tensors, (wrap_dim(dim, len(first) + 1),))
+    # torch's promotion across the list, as cat's (numpy's would make int64 + float32 float64)
+    dtype = result_type(*(t._data for t in tensors))
+    return call(STACK, tensors, (dtype, wrap_dim(dim, len(first) + 1)))
 
 
 EXPAND = op("expand", "ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape),

@@ -82,7 +82,13 @@ _inplace(RSQRT, "rsqrt")
 
 # ---- abs --------------------------------------------------------------------------------
 
-ABS = op("abs", "AbsBackward0", np.abs,
+def _abs(a):
+    if a.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return np.abs(a)
+
+
+ABS = op("abs", "AbsBackward0", _abs,
          lambda F, ctx, g, self: (g * F.sign(self),),  # sign(0) = 0: abs'(0) = 0, as torch
          saves=(("self", (0,)),))
 
@@ -176,6 +182,8 @@ def _relu(a):
     """a where not a < 0, else +0: as torch, -0.0 and NaN (either sign) are kept bit for bit
     (np.maximum gives +0.0 for -0.0 in float32 and float64, -0.0 in float16)."""
     if a.dtype.kind != "f":
+        if a.dtype.kind == "b":
+            raise RuntimeError("Boolean inputs not supported for relu")
         return np.maximum(a, a.dtype.type(0))
     if type(a) is np.ndarray and a.ndim:
         keep = np.less(a, 0)

@@ -136,8 +136,11 @@ def call(op, inputs: tuple, params: tuple = ()):
         out, params = _forward(op, arrays, params)
     if not requires or op.backward is None or (_INFERENCE_GRAD[0] and _inference_only(inputs)):
         return _plain_outputs(op, inputs, out)
+    # an integer or bool result carries no gradient: no record, no grad_fn (torch: x.long())
+    if op.outputs == 1 and not (_FLOAT_SCALAR.get(type(out)) or out.dtype.kind in "fc"):
+        return _plain_outputs(op, inputs, out)
     if _NOT_FAST and not STATE.fast:  # NOTE [fast flag], [threads not fast] in grad_mode.py
-        if not STATE.grad_enabled:
+        if not STATE.grad_enabled or STATE.inference:  # (enable_grad inside inference_mode)
             return _plain_outputs(op, inputs, out)
         return _recorded_outputs(op, _record(op, inputs, params), inputs, out)
     if not op.single:
@@ -241,7 +244,7 @@ def call(op, inputs: tuple, params: tuple = ()):
     rec.node = rec.extra = None
     t = _new(Tensor)
     t._data = out
-    t._rg = _FLOAT_SCALAR.get(type(out)) or out.dtype.kind in "fc"
+    t._rg = True  # (a floating result: checked above)
     t._rec = rec
     t._idx = 0
     t._vc = vc
@@ -459,7 +462,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
             "clone to get a normal tensor before doing inplace update.See "
             "https://github.com/pytorch/rfcs/pull/17 for more details.")
-    enabled = STATE.grad_enabled
+    enabled = STATE.grad_enabled and not STATE.inference
     if enabled and self._rg:
         _check_inplace_allowed(self)
     inputs = (self,) + others
@@ -480,7 +483,8 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
         raise RuntimeError(
             f"output with shape {list(target.shape)} doesn't match the broadcast shape "
             f"{list(np.shape(out))} (in {op.name}_)")
-    recording = enabled and op.backward is not None and any(
+    # (an integer or bool target takes no gradient, whatever is written into it)
+    recording = enabled and op.backward is not None and target.dtype.kind in "fc" and any(
         isinstance(x, Tensor) and x._rg for x in inputs)
     rec = None
     if recording:
@@ -617,8 +621,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     tensors = tuple(tensors)
-    if grad_tensors is not None and isinstance(grad_tensors, Tensor):
-        grad_tensors = (grad_tensors,)
+    if grad_tensors is not None:  # one tensor, or a sequence of tensors and Nones (as torch)
+        grad_tensors = (grad_tensors,) if isinstance(grad_tensors, Tensor) else tuple(grad_tensors)
     roots = _roots(tensors, grad_tensors, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
@@ -649,8 +653,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     single = isinstance(inputs, Tensor)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if single else tuple(inputs)
-    if grad_outputs is not None and isinstance(grad_outputs, Tensor):
-        grad_outputs = (grad_outputs,)
+    if grad_outputs is not None:
+        grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
                          "but got: allow_unused=False.")
@@ -710,8 +714,7 @@ def _roots(tensors, grads, create):
                 g = np.ones_like(d)
         else:
             if not isinstance(g, Tensor):
-                g = np.asarray(g, dtype=t._data.dtype)
-                g = _wrap(g)
+                raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
             if g.shape != t.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} and "

@@ -118,7 +118,7 @@ class Function(metaclass=_FunctionMeta):
                     "Some elements marked as dirty during the forward method were not returned as "
                     "output. The inputs that are modified inplace must all be outputs of the Function.")
             d._vc[0] += 1  # torch bumps the version of what mark_dirty names
-        recording = STATE.grad_enabled and any(t._rg for t in tensors)
+        recording = STATE.grad_enabled and not STATE.inference and any(t._rg for t in tensors)
         if not recording:
             return result
         rec = _record(cls._op, tensors, (ctx, cls))
@@ -128,13 +128,14 @@ class Function(metaclass=_FunctionMeta):
                 final.append(o)
                 diff.append(False)
                 continue
+            marked = any(o is n for n in ctx._non_diff)  # (asked before o may be re-wrapped)
             if any(o is d for d in ctx._dirty):
                 if o._rec is None and o._rg:
                     raise RuntimeError(
                         "a leaf Variable that requires grad has been used in an in-place operation.")
             elif any(o is t for t in tensors):
                 o = _wrap(o._arr(), vc=o._vc, base=o._base or o)  # an input returned as is
-            differentiable = o._data.dtype.kind in "fc" and not any(o is n for n in ctx._non_diff)
+            differentiable = o._data.dtype.kind in "fc" and not marked
             if differentiable:
                 pin_output(o)  # (NOTE [outputs found when asked])
                 o._rec, o._idx, o._rg = rec, i, True
@@ -205,9 +206,11 @@ def _function_backward(F, rec, g, *saved):
     grads = g if isinstance(g, tuple) else (g,)
     create = STATE.grad_enabled
     tensors = []
+    refs = rec.out_refs()
     for i, gi in enumerate(grads):
-        if gi is None and ctx.materialize_grads:
-            o = rec.out_refs()[i]() if i < len(rec.out_refs()) else None
+        # (a non-tensor output's gradient is None, materialized or not)
+        if gi is None and ctx.materialize_grads and i < len(refs) and refs[i] is not _dead:
+            o = refs[i]()
             shape, dt = (o._data.shape, o._data.dtype) if o is not None else ((), np.float32)
             gi = np.zeros(shape, dtype=dt)
         tensors.append(gi if gi is None or isinstance(gi, Tensor) else _wrap(gi))

@@ -167,8 +167,11 @@ class set_grad_enabled(_Mode):  # noqa: N801
     when used as a context manager."""
 
     def __init__(self, mode: bool):
+        if type(mode) is not bool:  # torch's argument parser takes a bool only
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
         self._prev = (STATE.grad_enabled, STATE.inference)
-        self.mode = bool(mode)
+        self.mode = mode
         STATE.grad_enabled = self.mode
 
     def _clone(self):

@@ -198,10 +198,13 @@ def after_accumulate(acc, g, create) -> None:
     x = leaf._x
     if x is not None and x.post_acc_hooks:
         for fn in list(x.post_acc_hooks.values()):
-            as_user(fn, leaf)
+            if as_user(fn, leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
     if acc.extra is not None and acc.extra.post_hooks:
         for fn in list(acc.extra.post_hooks.values()):
-            as_user(fn, (), (_as_tensor(g, create),))
+            out = as_user(fn, (), (_as_tensor(g, create),))
+            if out is not None:  # an AccumulateGrad has no inputs: only () may be returned
+                _check_tuple((), out, fn)
 
 
 def capture(rec, grads, targets, captured, useful, within, accumulate, create):

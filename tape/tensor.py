@@ -183,6 +183,8 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if (self._x is not None or self._base is not None) and self.is_inference():
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
 
     @property
@@ -199,7 +201,11 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._arr()
+        arr = value._arr()
+        if self._rg and arr.dtype.kind not in "fc":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point "
+                               "or complex dtype")
+        self._data = arr
 
     # ---- detaching and copying -------------------------------------------------------
 
@@ -381,8 +387,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Reverse playback of the tape from this tensor; leaves' `.grad` accumulate."""
-        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                 inputs=inputs)
+        _engine.backward((self,), gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """`hook(grad)` runs when this tensor's gradient is computed; a non-None return

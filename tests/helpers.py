@@ -95,6 +95,9 @@ def assert_same(a, b, rtol=1e-5, atol=1e-6, path="result"):
         if a.values.dtype.kind in "fc":
             np.testing.assert_allclose(a.values, b.values, rtol=rtol, atol=atol, equal_nan=True,
                                        err_msg=path)
+            zeros = (a.values == 0) & (b.values == 0)  # signed zeros: -0.0 shows in a repr
+            np.testing.assert_array_equal(np.signbit(a.values[zeros]), np.signbit(b.values[zeros]),
+                                          err_msg=f"{path}: the signs of zeros")
         else:
             np.testing.assert_array_equal(a.values, b.values, err_msg=path)
         return

@@ -260,6 +260,13 @@ OPS_DB: tuple[OpInfo, ...] = (
                     S(mask(), (), ()), S(mask(0, 3), (0, 3), (3,)))),
     unary("sign", "SignBackward0", np.sign, domain=magnitude(), inplace=False,
           extra=(_at(-1.0, 0.0, 2.0),)),
+    # nonzero and where(condition): int64 indices, never differentiable
+    OpInfo(name="nonzero", nodes=("NonzeroBackward0",), fn=lambda m, x: m.nonzero(x),
+           ref=lambda a: np.argwhere(a), differentiable=False, gradgrad=False, int_inputs=True,
+           samples=(S(np.array([[1.0, 0.0], [0.0, -2.0]])), S(np.array([0.0, 3.0, 0.0])), S((0, 2)))),
+    OpInfo(name="where(condition)", nodes=("NonzeroTupleBackward0",), fn=lambda m, x: m.where(x != 0),
+           ref=lambda a: np.nonzero(a), differentiable=False, gradgrad=False,
+           samples=(S(np.array([[1.0, 0.0], [0.0, -2.0]])), S(np.array([0.0, 3.0, 0.0])))),
     # ---- dtype conversion, fills, copies (ops/convert.py) ----
     OpInfo(name="to", nodes=("ToCopyBackward0",), samples=UNARY,
            fn=lambda m, x: x.to(m.float32 if x.dtype == m.float64 else m.float64),
@@ -369,12 +376,15 @@ OPS_DB: tuple[OpInfo, ...] = (
            samples=(S(()), S((2, 3)), S((0,)), S((2, 3), dim=1), S((2, 3), dim=-1, keepdim=True),
                     S((2, 3, 4), dim=(0, -1)), S((0, 3), dim=0), S((), dim=0),
                     # an empty dim list: every dim, as torch reads it
-                    S((2, 3), dim=[]), S((2, 3), dim=(), keepdim=True))),
+                    S((2, 3), dim=[]), S((2, 3), dim=(), keepdim=True),
+                    # dim=None given: the dim overload over every dim (SumBackward1)
+                    S((2, 3), dim=None), S((2, 3), dim=None, keepdim=True), S((), dim=None, keepdim=True))),
     OpInfo(name="mean", nodes=("MeanBackward0", "MeanBackward1"), fn=lambda m, x, **k: m.mean(x, **k),
            ref=_np_mean,
            samples=(S(()), S((2, 3)), S((2, 3), dim=1), S((2, 3), dim=-1, keepdim=True),
                     S((2, 3, 4), dim=(0, -1)), S((0, 3), dim=1), S((), dim=0),
-                    S((2, 3), dim=[]), S((2, 3), dim=(), keepdim=True), S((0, 3), dim=0))),
+                    S((2, 3), dim=[]), S((2, 3), dim=(), keepdim=True), S((0, 3), dim=0),
+                    S((2, 3), dim=None), S((2, 3), dim=None, keepdim=True))),
     # ---- unary pointwise (ops/unary.py) ----
     unary("sqrt", "SqrtBackward0", np.sqrt, domain=uniform(0.25, 2.0), extra=(_at(0.0, 4.0),)),
     unary("rsqrt", "RsqrtBackward0", lambda a: 1 / np.sqrt(a), domain=uniform(0.25, 2.0),
