@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from .dtypes import binary_dtype, float_dtype
+from .dtypes import binary_dtype, float_dtype, py_number
 from .registry import Op, call, call_inplace, check_operands, function, op
 
 _PY = (bool, int, float)
@@ -86,6 +86,7 @@ def _alpha(input, other, alpha) -> tuple:
     """add/sub's params: alpha as torch takes it for the result's dtype (bool for bools)."""
     if alpha is _ALPHA1[0]:
         return _ALPHA1
+    alpha = py_number(alpha)
     kind = (binary_dtype(_value(input), _value(other)) or _dtype_of(_value(input), _value(other))).kind
     if kind in "biu" and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
@@ -95,8 +96,8 @@ def _alpha(input, other, alpha) -> tuple:
 
 
 def _is_bool(x) -> bool:
-    """A bool tensor or a Python bool (torch wraps it as one)."""
-    return type(x) is bool or getattr(_value(x), "dtype", None) == np.bool_
+    """A bool tensor or a Python bool (torch wraps it as one; np.bool_ it reads as a float)."""
+    return type(x) is bool or getattr(getattr(x, "_data", None), "dtype", None) == np.bool_
 
 
 def _no_bool_subtraction(a, b):
@@ -344,6 +345,7 @@ POW_ST = op("pow", "PowBackward2", lambda e, base: _pow_tensor_fwd(base, e),
 @function("pow", methods=("pow", "__pow__"))
 def pow(input, exponent):
     """input ** exponent"""
+    input, exponent = py_number(input), py_number(exponent)
     if type(input) in _PY:
         return call(POW_ST, (exponent,), (input,))
     if type(exponent) in _PY:
@@ -353,6 +355,7 @@ def pow(input, exponent):
 
 @function(methods="__rpow__", module=False)
 def rpow(self, other):
+    other = py_number(other)
     if type(other) in _PY:
         return call(POW_ST, (self,), (other,))
     return call(POW_TT, (other, self))
@@ -360,6 +363,7 @@ def rpow(self, other):
 
 @function(methods=("pow_", "__ipow__"), module=False)
 def pow_(self, exponent):
+    exponent = py_number(exponent)
     if type(exponent) in _PY:
         return call_inplace(POW, self, (), (exponent,))
     return call_inplace(POW_TT, self, (exponent,))

@@ -22,6 +22,15 @@ _BOOL, _INT, _FLOAT = 0, 1, 2
 _PY = (bool, int, float)
 
 
+def py_number(x):
+    """A numpy scalar as the Python number torch's argument parser reads it as: an integer
+    as int, anything else (floats, and np.bool_, which torch reads as a float) as float.
+    Anything that is not a numpy scalar is returned as it is."""
+    if isinstance(x, np.generic):
+        return int(x) if isinstance(x, np.integer) else float(x)
+    return x
+
+
 def category(dt: np.dtype) -> int:
     kind = dt.kind
     return _FLOAT if kind in "fc" else _BOOL if kind == "b" else _INT

@@ -69,7 +69,10 @@ def _gelu_fwd(x, approximate):
     if approximate == "tanh":
         inner = _GELU_BETA * (x + _GELU_KAPPA * x * x * x)
         return 0.5 * x * (1 + np.tanh(inner))
-    return x * 0.5 * (1 + _erf(x * _SQRT1_2))
+    if x.dtype == np.float32:  # torch's float32 kernel adds h + h * erf: -inf side gives +0.0
+        h = x * 0.5
+        return h + h * _erf(x * _SQRT1_2)
+    return x * 0.5 * (1 + _erf(x * _SQRT1_2))  # (its float64 and float16 ones give -0.0)
 
 
 def _gelu_bwd(F, ctx, g, self):

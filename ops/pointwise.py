@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dtypes import binary_dtype, result_type
-from .registry import call, call_inplace, function, op
+from .dtypes import binary_dtype, py_number, result_type
+from .registry import call, call_inplace, check_operands, function, op
 
 
 def _clamp_dtype(a, lo, hi):
@@ -80,6 +80,7 @@ def _clamp_args(name, input, min, max):
     """(op, tensor inputs, params) for clamp's two overloads (numbers or tensors, not mixed)."""
     if min is None and max is None:
         raise RuntimeError(f"torch.{name}: At least one of 'min' or 'max' must not be None")
+    min, max = py_number(min), py_number(max)
     if _is_tensor(min) or _is_tensor(max):
         for bound in (min, max):
             if bound is not None and not _is_tensor(bound):
@@ -201,22 +202,15 @@ MINIMUM = op("minimum", "MinimumBackward0", _binary(np.minimum), _select_bwd(np.
              inputs=("self", "other"), saves=(("self", (0, 1)), ("other", (0, 1))))
 
 
-def _check_tensors(name, input, other):
-    for pos, (arg, x) in enumerate((("input", input), ("other", other)), 1):
-        if not _is_tensor(x):
-            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
-                            f"not {type(x).__name__}")
-
-
 @function("maximum", methods="maximum")
 def maximum(input, other):
     """Elementwise max (NaN propagates); a tie splits the gradient in half"""
-    _check_tensors("maximum", input, other)
+    check_operands("maximum", False, input=input, other=other)
     return call(MAXIMUM, (input, other))
 
 
 @function("minimum", methods="minimum")
 def minimum(input, other):
     """Elementwise min (NaN propagates); a tie splits the gradient in half"""
-    _check_tensors("minimum", input, other)
+    check_operands("minimum", False, input=input, other=other)
     return call(MINIMUM, (input, other))

@@ -215,6 +215,15 @@ def erf(x):
 NAMES = NAMES + ("cat", "narrow", "sigmoid", "log_sigmoid", "tanh", "erf")
 
 
+def threshold_backward(g, result):
+    """relu's backward, torch's threshold_backward at 0: `g` where result != 0 (NOTE at
+    ops.unary.RELU), a node of its own when recorded, so it has a gradient itself."""
+    return keep_where(result != 0, g)
+
+
+NAMES = NAMES + ("threshold_backward",)
+
+
 # ---- for the reductions and scans (ops/reduction.py) ----
 
 

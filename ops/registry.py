@@ -145,16 +145,17 @@ NUMBERS = (bool, int, float, np.bool_, np.number)
 def operand_error(fn: str, arg: str, position: int, x) -> TypeError:
     """torch's argument-parser error for a value a function cannot take. Raised before
     anything runs; a Tensor operator turns it into NotImplemented (NOTE [operators give way])."""
-    return TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-                     f"{type(x).__name__}")
+    kind = type(x).__name__
+    if type(x).__module__ == "numpy":  # torch names a numpy scalar's type in full
+        kind = f"numpy.{kind}"
+    return TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not {kind}")
 
 
 def check_operands(fn: str, numbers: bool, **named) -> None:
-    """Each named value must be a tensor (or, with `numbers`, a number), in argument order;
-    the first is position 1, called 'input' as torch calls it."""
+    """Each named value must be a tensor (or, with `numbers`, a number or a numpy array), in
+    argument order; the first is position 1, called 'input' as torch calls it."""
     for position, (arg, x) in enumerate(named.items(), 1):
-        if not (hasattr(x, "_data") or isinstance(x, np.ndarray)
-                or (numbers and isinstance(x, NUMBERS))):
+        if not (hasattr(x, "_data") or (numbers and isinstance(x, (*NUMBERS, np.ndarray)))):
             raise operand_error(fn, arg, position, x)
 
 

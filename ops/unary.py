@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from . import prims
 from .dtypes import float_dtype
 from .prims import keep_where
 from .registry import call, call_inplace, function, op
@@ -197,9 +198,20 @@ def _relu(a):
 # +-0, and the gradient is kept where result != 0 (NaN included). keep_where, not
 # g * (result > 0): that would turn an inf or NaN gradient at a zeroed entry into NaN, and
 # drop it at a NaN result.
-RELU = op("relu", "ReluBackward0", _relu,
-          lambda F, ctx, g, result: (F.keep_where(F.const(F.value(result) != 0), g),),
+RELU = op("relu", "ReluBackward0", _relu, lambda F, ctx, g, result: (F.threshold_backward(g, result),),
           saves=(("result", (0,)),))
+
+
+def _threshold_backward_bwd(F, ctx, gg, self):
+    need_grad, need_self = ctx.needs  # the mask is flat in `self`: a zero gradient, as torch's
+    return (F.threshold_backward(gg, self) if need_grad else None,
+            F.zeros_like(gg) if need_self else None)
+
+
+# relu's backward when recorded (create_graph=True): differentiable again
+THRESHOLD_BACKWARD = op("threshold_backward", "ThresholdBackwardBackward0", prims.threshold_backward,
+                        _threshold_backward_bwd, inputs=("grad_output", "self"),
+                        saves=(("self", (0,)),))
 
 
 @function("relu", methods="relu")

@@ -77,6 +77,9 @@ def get_default_dtype() -> dtype:
 
 def set_default_dtype(d) -> None:
     """Set the dtype for Python floats: float32 or float64 (as torch allows)."""
+    if not isinstance(d, dtype):
+        raise TypeError("invalid dtype object: only floating-point types are supported as the "
+                        "default type")
     npd = to_np(d)
     if npd.kind != "f":
         raise TypeError("only floating-point types are supported as the default type")
@@ -84,4 +87,7 @@ def set_default_dtype(d) -> None:
 
 
 def is_floating_point(t) -> bool:
+    if not hasattr(t, "_data"):
+        raise TypeError(f"is_floating_point(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(t).__name__}")
     return t.dtype.is_floating_point

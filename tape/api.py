@@ -26,7 +26,8 @@ for _mod in pkgutil.iter_modules(ops.__path__):
 # and `t == None` or `t in ["a"]` falls back to identity (False) instead of raising. The
 # function forms (`tape.add(t, "a")`, `t.add("a")`) raise the TypeError itself.
 _BINARY = frozenset(f"__{p}{n}__" for n in ("add", "sub", "mul", "truediv", "floordiv", "mod",
-                                            "pow", "matmul") for p in ("", "r", "i"))
+                                            "pow", "matmul", "and", "or", "xor")
+                    for p in ("", "r", "i"))
 _BINARY |= {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
 
 

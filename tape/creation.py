@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
 from . import _dtypes
 from .grad_mode import STATE
+from .ops.dtypes import py_number
 from .tensor import Tensor, _wrap
 
 
@@ -19,24 +21,24 @@ class device:  # noqa: N801 - torch's name
     def __init__(self, spec="cpu", index=None):
         if isinstance(spec, device):
             spec = spec.type
-        name = str(spec).split(":")[0]
+        name, _, number = str(spec).partition(":")
         if name != "cpu":
             raise RuntimeError(
                 f"tape runs on the CPU only (numpy); device {spec!r} is not available. "
                 "Use device='cpu' or leave the device out.")
-        self.type, self.index = "cpu", None
+        self.type, self.index = "cpu", int(number) if number else index
 
-    def __eq__(self, other):
-        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+    def __eq__(self, other):  # (a device is never equal to a string, as in torch)
+        return isinstance(other, device) and other.index == self.index
 
     def __hash__(self):
-        return hash("cpu")
+        return hash(("cpu", self.index))
 
     def __repr__(self):
-        return "device(type='cpu')"
+        return "device(type='cpu')" if self.index is None else f"device(type='cpu', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return "cpu" if self.index is None else f"cpu:{self.index}"
 
 
 CPU = device("cpu")
@@ -57,42 +59,63 @@ def _infer_dtype(data) -> np.dtype:
         return _dtypes.get_default_dtype().np
     if isinstance(data, numbers.Complex):
         raise TypeError("tape does not support complex tensors")
-    kinds = set()
+    found = []  # every element's dtype, promoted as torch promotes them at the end
 
     def walk(x):
-        if isinstance(x, Tensor):
-            kinds.add(x._data.dtype.kind)
-        elif isinstance(x, np.ndarray):
-            kinds.add(x.dtype.kind)
-        elif isinstance(x, (list, tuple)):
+        if isinstance(x, (Tensor, np.ndarray, np.generic)):  # their own dtypes
+            found.append(x._data.dtype if isinstance(x, Tensor) else x.dtype)
+        elif isinstance(x, (list, tuple, range)):
             for y in x:
                 walk(y)
-        elif isinstance(x, (bool, np.bool_)):
-            kinds.add("b")
+        elif isinstance(x, bool):
+            found.append(np.dtype(np.bool_))
         elif isinstance(x, numbers.Integral):
-            kinds.add("i")
+            found.append(np.dtype(np.int64))
         elif isinstance(x, numbers.Real):
-            kinds.add("f")
+            found.append(_dtypes.get_default_dtype().np)
         else:
             raise TypeError(f"Could not infer dtype of {type(x).__name__}")
 
     walk(data)
-    if "f" in kinds:
-        return _dtypes.get_default_dtype().np
-    if "i" in kinds or "u" in kinds:
-        return np.dtype(np.int64)
-    if "b" in kinds:
-        return np.dtype(np.bool_)
-    return _dtypes.get_default_dtype().np  # an empty list: torch gives the default float
+    if not found:
+        return _dtypes.get_default_dtype().np  # an empty list: torch gives the default float
+    out = found[0]
+    for dt in found[1:]:
+        out = _promote(out, dt)
+    return out
 
 
-def _plain(data):
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """torch's promote_types: a higher category (bool < integer < float) wins whatever its
+    width (float16 with int64 is float16); within one, numpy's (uint8 with int8 is int16)."""
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _plain(data, inner=False):
+    """Nested sequences of plain values for numpy. A tensor inside a sequence is a scalar, as
+    torch reads it (a one-element one; others raise); an array inside one is taken whole, with
+    torch's warning that this is slow."""
     if isinstance(data, Tensor):
         if STATE.trace is not None:
             STATE.trace.observe(data, np.array(data._data, copy=True))
-        return data._data
-    if isinstance(data, (list, tuple)):
-        return [_plain(x) for x in data]
+        if not inner:
+            return data._data
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.reshape(())
+    if isinstance(data, (list, tuple, range)):
+        if any(isinstance(x, np.ndarray) and x.ndim for x in data):
+            warnings.warn(
+                "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
+                "converting the list to a single numpy.ndarray with numpy.array() before converting "
+                "to a tensor.", UserWarning, stacklevel=4)
+        return [_plain(x, True) for x in data]
     return data
 
 
@@ -132,6 +155,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             STATE.trace.observe(data, np.array(data._data, copy=True))
         arr = np.array(data._data, dtype=None if dtype is None else _dtypes.to_np(dtype), copy=True)
     else:
+        if data is None:
+            raise RuntimeError("Could not infer dtype of NoneType")
         npd = _infer_dtype(data) if dtype is None else _dtypes.to_np(dtype)
         arr = _nested_array(data, npd)
     return _finish(arr, requires_grad)
@@ -200,6 +225,10 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     """A tensor sharing memory with `arr` (writes show on both sides)."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    if any(s < 0 for s in arr.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
+                         "negative strides are not currently supported. (You can probably work around "
+                         "this by making a copy of your array  with array.copy().) ")
     _dtypes.from_np(arr.dtype)
     return _made(_wrap(arr))
 
@@ -207,7 +236,10 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 def _shape(size) -> tuple:
     if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
         size = tuple(size[0])
-    return tuple(int(s) for s in size)
+    shape = tuple(int(s) for s in size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    return shape
 
 
 def _np_dtype(dtype, default=None) -> np.dtype:
@@ -222,6 +254,8 @@ def _filled(fill, size, dtype, requires_grad, device):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    if any(isinstance(s, (int, np.integer)) and s < 0 for s in size):  # (torch's own wording)
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _filled(0, size, dtype, requires_grad, device)
 
 
@@ -234,33 +268,39 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tens
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    fill_value = py_number(fill_value)  # (a numpy scalar is read as a Python number)
+    if isinstance(size, (int, np.integer)):
+        raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
     if dtype is None:
         dtype = _infer_dtype(fill_value)
     _check_device(device)
     return _finish(np.full(_shape((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad)
 
 
-def _like(fill, t, dtype, requires_grad, device):
+def _like(name, fill, t, dtype, requires_grad, device):
+    if not isinstance(t, Tensor):
+        kind = type(t).__name__ if type(t).__module__ != "numpy" else f"numpy.{type(t).__name__}"
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {kind}")
     _check_device(device)
     npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype)
     return _finish(np.full(t._data.shape, fill, dtype=npd), requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(0, input, dtype, requires_grad, device)
+    return _like("zeros_like", 0, input, dtype, requires_grad, device)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(1, input, dtype, requires_grad, device)
+    return _like("ones_like", 1, input, dtype, requires_grad, device)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(0, input, dtype, requires_grad, device)
+    return _like("empty_like", 0, input, dtype, requires_grad, device)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None):
-    return _like(fill_value, input, dtype, requires_grad, device)
+    return _like("full_like", fill_value, input, dtype, requires_grad, device)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -271,17 +311,24 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     vals = [getattr(v, "item", lambda v=v: v)() for v in (start, end, step)]
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     npd = _np_dtype(dtype, _infer_dtype(vals))
     return _finish(np.arange(*vals).astype(npd), requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     return _finish(np.linspace(start, end, int(steps)).astype(_np_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
+    for name, k in (("n", n), ("m", m)):
+        if k is not None and k < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {k}")
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -291,7 +338,7 @@ _rng = [np.random.default_rng(0)]
 
 
 def manual_seed(seed: int):
-    _rng[0] = np.random.default_rng(int(seed))
+    _rng[0] = np.random.default_rng(int(seed) % 2**64)  # (a negative seed wraps, as torch's)
     return _rng[0]
 
 
@@ -301,15 +348,22 @@ def seed() -> int:
     return s
 
 
+def _float_only(kernel: str, npd: np.dtype) -> None:
+    if npd.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.from_np(npd).torch_name}\'')
+
+
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     _check_device(device)
     npd = _np_dtype(dtype)
+    _float_only("check_uniform_bounds", npd)
     return _finish(_rng[0].random(_shape(size)).astype(npd), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     _check_device(device)
     npd = _np_dtype(dtype)
+    _float_only("normal_kernel_cpu", npd)
     return _finish(_rng[0].standard_normal(_shape(size)).astype(npd), requires_grad)
 
 
@@ -323,6 +377,10 @@ def randint(low, high=None, size=(), *, dtype=None, device=None, requires_grad=F
 
 def _legacy_data(args, kwargs) -> np.ndarray:
     """`Tensor(data)` copies data as the default float dtype; `Tensor(2, 3)` makes a shape."""
+    extra = set(kwargs) - {"device"}
+    if extra:  # torch's legacy constructor takes a device and nothing else
+        raise TypeError(f"new() received an invalid combination of arguments - got unexpected "
+                        f"keyword arguments {sorted(extra)}; use tape.tensor(data, ...) instead")
     _check_device(kwargs.get("device"))
     default = _dtypes.get_default_dtype().np
     if not args:
@@ -331,6 +389,8 @@ def _legacy_data(args, kwargs) -> np.ndarray:
         data = args[0]
         if isinstance(data, Tensor):
             return data._data
+        if not isinstance(data, (list, tuple, range, np.ndarray)):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
         return _nested_array(data, default)
     return np.zeros(_shape(args), dtype=default)
 

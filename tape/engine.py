@@ -20,10 +20,11 @@ from .grad_mode import STATE
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
+from .ops.dtypes import py_number
 from .ops.registry import operand_error
 from .quiet import quiet as _quiet
 from .quiet import unquiet as _unquiet
-from .recording import FREED, TAPE, Record, extras, next_position, pin_output, zero_idx
+from .recording import FREED, TAPE, Record, extras, next_position, pin_output, rehome, zero_idx
 from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
 from .tensor import INFERENCE_GRAD as _INFERENCE_GRAD
@@ -127,7 +128,7 @@ def call(op, inputs: tuple, params: tuple = ()):
                     requires = True
             elif isinstance(x, _OPERANDS):
                 # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
-                arrays.append(x.item() if isinstance(x, np.generic) else x)
+                arrays.append(py_number(x))
             else:
                 _check_operand(op, inputs, x)
                 arrays.append(x)
@@ -150,7 +151,7 @@ def call(op, inputs: tuple, params: tuple = ()):
     if fast and n == 1:  # `requires`: the one input needs a gradient
         xx = a._x
         if xx is not None and xx.view_version is not None and a._vc[0] != xx.view_version:
-            raise _stale_multi_view_error(a)
+            _stale_view(a)
         r = a._rec
         if r is not None:
             nodes, idxs = (r,), (_IDX1 if not a._idx else (a._idx,))
@@ -166,7 +167,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         for x in inputs:
             xx = x._x
             if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
-                raise _stale_multi_view_error(x)
+                _stale_view(x)
         # a leaf's edge: its AccumulateGrad while some graph holds it (accumulate_grad's
         # lookup, inline and unrolled for the two inputs: leaves are half of W1's inputs,
         # and a call per leaf cost ~500 instructions)
@@ -310,7 +311,7 @@ def _edges(inputs: tuple):
         if (type(x) is Tensor or isinstance(x, Tensor)) and x._rg:
             xx = x._x
             if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
-                raise _stale_multi_view_error(x)
+                _stale_view(x)
             r = x._rec
             if r is not None:
                 nodes.append(r)
@@ -361,9 +362,19 @@ def _inference_saved_error() -> RuntimeError:
         "`tape.inference_mode()`.")
 
 
+def _stale_view(x: Tensor) -> None:
+    """A view used after its base changed in place: its history is regenerated, or for an
+    output of a multi-output view an error (NOTE [stale views] in views.py)."""
+    if x._x.multi_view:
+        raise _stale_multi_view_error(x)
+    from .views import regenerate
+
+    regenerate(x)
+
+
 def _stale_multi_view_error(x: Tensor) -> RuntimeError:
     return RuntimeError(
-        f"Output {x._idx} of {x._rec.op.node} is a view and its base or another view of its base "
+        f"Output {x._idx} of {short_name(x._rec.op.node)} is a view and its base or another view of its base "
         "has been modified inplace. This view is the output of a function that returns multiple "
         "views. Such functions do not allow the output views to be modified inplace. You should "
         "replace the inplace operation by an out-of-place one.")
@@ -389,12 +400,16 @@ def _mark_inference(outs):
 
 def _plain_outputs_(op, inputs, out):
     if op.view:
-        base = inputs[0]
-        vc, base = base._vc, (base if base._base is None else base._base)
+        x = inputs[0]
+        vc, base = x._vc, (x if x._base is None else x._base)
         # (a view of an inference tensor is one: Tensor.is_inference reads its base's mark)
-        if op.outputs == 1:
-            return _wrap(out, vc=vc, base=base)
-        return tuple(_wrap(o, vc=vc, base=base) for o in out)
+        outs = (_wrap(out, vc=vc, base=base),) if op.outputs == 1 else tuple(
+            _wrap(o, vc=vc, base=base) for o in out)
+        if x._rg and not STATE.grad_enabled and not STATE.inference:
+            for t in outs:  # made under no_grad: TensorExtras.no_grad_view
+                t._rg = t._data.dtype.kind in "fc"
+                t._extras().no_grad_view = True
+        return outs[0] if op.outputs == 1 else outs
     if op.outputs == 1:
         return _wrap(out)
     return tuple(_wrap(o) for o in out)
@@ -414,9 +429,10 @@ def _recorded_outputs(op, rec: Record, inputs, out):
             _wrap(o, rec, i, o.dtype.kind in "fc" and (diff is None or i in diff), vc, base)
             for i, o in enumerate(out))
     rec.outs = _ref(outs[0]) if op.outputs == 1 else tuple(_ref(t) for t in outs)
-    if op.view and op.outputs != 1:
+    if op.view:  # (NOTE [stale views] in views.py)
         for t in outs:
-            t._extras().view_version = vc[0]
+            x = t._extras()
+            x.view_version, x.multi_view = vc[0], op.outputs != 1
     if op.save_plan:
         saved = list(rec.saved)
         for k, ((i, _), m) in enumerate(zip(op.save_plan, op.save_mask(rec.needs))):
@@ -463,13 +479,15 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             "clone to get a normal tensor before doing inplace update.See "
             "https://github.com/pytorch/rfcs/pull/17 for more details.")
     enabled = STATE.grad_enabled and not STATE.inference
-    if enabled and self._rg:
+    if enabled and (self._rg or self._base is not None and self._base._rg):
         _check_inplace_allowed(self)
     inputs = (self,) + others
     for x in others:
         if not isinstance(x, (Tensor, *_OPERANDS)):
             _check_operand(op, inputs, x)
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
+    if not arrays[0].flags.writeable:  # an expand()ed view, or a read-only numpy array
+        raise _read_only_error(arrays[0])
     out, params = _forward(op, arrays, params)
     target = arrays[0]
     out_dtype = np.result_type(out)
@@ -508,7 +526,9 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     self._vc[0] += 1
     if rec is not None:
         pin_output(self)  # its old record's output, up to now (NOTE [outputs found when asked])
+        old, old_idx = self._rec, self._idx
         self._rec, self._idx, self._rg = rec, 0, True
+        rehome(self, old, old_idx)
         rec.outs = _ref(self)
         if op.save_plan:
             saved = list(rec.saved)
@@ -520,7 +540,23 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     return self
 
 
+def _read_only_error(target: np.ndarray) -> RuntimeError:
+    if any(s == 0 and n > 1 for s, n in zip(target.strides, target.shape)):
+        return RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    return RuntimeError("the tensor's memory is read-only (from a read-only numpy array): "
+                        "clone() it before writing into it")
+
+
 def _check_inplace_allowed(t: Tensor) -> None:
+    if t._x is not None and t._x.no_grad_view:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+            "can clarify your code by moving both the view and the inplace either both inside the "
+            "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+            "want the inplace to be tracked).")
     if t._rec is None and t._base is None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation.")
@@ -607,10 +643,11 @@ def edge_of(t: Tensor):
     """Where a gradient for `t` enters the graph: (record, output index) or (leaf sink, 0)."""
     if t._rec is not None:
         if t._x is not None and t._x.view_version is not None and t._vc[0] != t._x.view_version:
-            raise _stale_multi_view_error(t)
+            _stale_view(t)
         return t._rec, t._idx
     if t._rg:
-        return accumulate_grad(t), 0
+        acc = accumulate_grad(t)
+        return None if acc is None else (acc, 0)
     return None
 
 
@@ -769,8 +806,9 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     useful = None if targets is None else _useful_nodes(roots, targets, within)
     captured = {}
     heap, bufs = [], {}
-    for (node, idx), g in roots:
-        _send(bufs, heap, node, idx, g)
+    for edge, g in roots:
+        if edge is not None:  # (None: a no_grad view, whose gradient goes nowhere)
+            _send(bufs, heap, edge[0], edge[1], g)
     prev = _swap_grad_enabled(create)
     quiet = _quiet()  # NOTE [quiet IEEE]
     # the fast path's conditions that hold for the whole playback (anomaly mode is read

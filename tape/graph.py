@@ -180,13 +180,17 @@ class AccumulateGrad(Node):
         return add_hook(extras(self).pre_hooks, fn)
 
 
-def accumulate_grad(leaf) -> AccumulateGrad:
-    """The leaf's AccumulateGrad: one object while any record uses it (weakly cached)."""
+def accumulate_grad(leaf) -> AccumulateGrad | None:
+    """The leaf's AccumulateGrad: one object while any record uses it (weakly cached); None
+    for a view made under no_grad, whose gradients go nowhere (TensorExtras.no_grad_view)."""
     x = leaf._x
-    if x is not None and x.acc is not None:  # every recorded op with a leaf input asks
-        acc = x.acc()
-        if acc is not None:
-            return acc
+    if x is not None:
+        if x.acc is not None:  # every recorded op with a leaf input asks
+            acc = x.acc()
+            if acc is not None:
+                return acc
+        if x.no_grad_view:
+            return None
     acc = _new(AccumulateGrad)  # AccumulateGrad(leaf) without the __init__ call: once per leaf per graph
     acc.variable, acc.pos, acc.extra, acc._rec = leaf, next_position(), None, None
     (leaf._extras() if x is None else x).acc = weakref.ref(acc)

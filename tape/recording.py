@@ -130,6 +130,14 @@ def pin_output(t) -> None:
     if rec is not None and (rec.outs is None or rec.outs is _gone):  # (_gone: a scan missed it)
         rec.outs = weakref.ref(t)
 
+def rehome(t, old, old_idx: int) -> None:
+    """`t`'s history moved from record `old` to a new one (an in-place op, a regenerated
+    view): a retain_grad() on it follows, as torch moves it; its other hooks stay behind."""
+    if old is not None and old.extra is not None and old_idx in old.extra.retain:
+        old.extra.retain.discard(old_idx)
+        extras(t._rec).retain.add(t._idx)
+
+
 NOT_SAVED = (None, None, 0)
 
 

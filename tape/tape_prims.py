@@ -10,6 +10,7 @@ import numpy as np
 
 from .ops import convert as _convert
 from .ops import indexing as _indexing
+from .ops import unary as _unary
 from .ops.registry import FUNCTIONS as _F
 from .ops.registry import call as _call
 from .tensor import Tensor, _wrap
@@ -81,6 +82,10 @@ def ones_like(x):
 
 def where(cond, a, b):
     return _F["where"](cond, a, b)
+
+
+def threshold_backward(g, result):
+    return _call(_unary.THRESHOLD_BACKWARD, (g, result))
 
 
 def keep_where(cond, g):

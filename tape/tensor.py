@@ -41,9 +41,14 @@ class TensorExtras:
     hooks: dict = attrs.Factory(dict)  # leaf hooks: handle id -> fn(grad)
     post_acc_hooks: dict = attrs.Factory(dict)
     inference: bool = False
-    # for outputs of multi-output views (unbind): the shared version when made; using the
-    # tensor after its base changed in place is an error, as in torch
+    # a view's shared version when its history was recorded: when its base (or another view
+    # of it) has changed in place since, the history is stale (NOTE [stale views] in views.py)
     view_version: int | None = None
+    multi_view: bool = False  # an output of a multi-output view (unbind): stale is an error
+    # a view made under no_grad of a tensor that requires grad: it requires grad too, as a
+    # leaf with no gradient edge (its gradients go nowhere), and refuses in-place ops under
+    # grad mode, as torch's views of creation mode NO_GRAD_MODE
+    no_grad_view: bool = False
 
 
 class Tensor:
@@ -124,6 +129,11 @@ class Tensor:
         rec = self._rec
         if rec is None:
             return None
+        x = self._x
+        if x is not None and x.view_version is not None and self._vc[0] != x.view_version:
+            from .engine import edge_of  # a stale view's history, made again (NOTE [stale views])
+
+            rec = edge_of(self)[0]
         from .graph import node_of
 
         return node_of(rec)
@@ -366,7 +376,25 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0 and spec:
             return format(self._data.item(), spec)
-        return repr(self) if not spec else format(repr(self), spec)
+        if spec:  # torch formats one number, not a whole tensor
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+    def __contains__(self, element) -> bool:
+        if not isinstance(element, (Tensor, bool, int, float, np.number, np.bool_)):
+            raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you passed "
+                               f"in a {type(element)}.")
+        return bool((self == element).any())
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dim (numpy's byte strides / itemsize)."""
+        d = self._data
+        steps = tuple(s // d.itemsize for s in d.strides) if type(d) is np.ndarray else ()
+        if dim is None:
+            return steps
+        from .ops.dims import wrap_dim
+
+        return steps[wrap_dim(dim, len(steps))]
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (np.array(self._data), self._rg))
@@ -410,6 +438,16 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"tape.Size({list(self)})"
+
+    def __getitem__(self, index):
+        got = tuple.__getitem__(self, index)
+        return Size(got) if isinstance(index, slice) else got  # a slice is a Size, as torch's
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
 
     def numel(self) -> int:
         n = 1

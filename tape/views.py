@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ops.registry import Op
-from .recording import TAPE, Record, next_position, pin_output
+from .recording import TAPE, Record, next_position, pin_output, rehome
 
 
 def _memory_offsets(arr: np.ndarray, start: int) -> np.ndarray:
@@ -99,12 +99,52 @@ def record_inplace_on_view(op, view, others, params, out):
                  (base_arr.shape,) + inner.shapes[1:], (base_arr.dtype,) + inner.dtypes[1:])
     rec.outs = _ref(base)
     pin_output(base)  # (NOTE [outputs found when asked])
+    old = (base._rec, base._idx)
     base._rec, base._idx, base._rg = rec, 0, True
+    rehome(base, *old)
     TAPE.append(rec)
     vrec = Record(AS_STRIDED, next_position(), (rec,), (0,), (True,), (),
                   (positions, base_arr.shape), (base_arr.shape,), (base_arr.dtype,))
     vrec.outs = _ref(view)
     pin_output(view)
+    old = (view._rec, view._idx)
     view._rec, view._idx, view._rg = vrec, 0, True
+    rehome(view, *old)
+    view._extras().view_version = view._vc[0]  # its history is current again
     TAPE.append(vrec)
     return view
+
+
+# NOTE [stale views]
+# A view made by a recorded op remembers the shared version when its history was recorded
+# (TensorExtras.view_version). When its base, or another view of the base, changes in place,
+# the version moves on and that history no longer says how the view's values came to be: the
+# base has a new history (its in-place record, or CopySlices). Used again (as an op's input,
+# as a backward root, or asked for its grad_fn), the view gets the history torch gives it then:
+# an AsStridedBackward0 of the base's current history. An output of a multi-output view
+# (unbind, split) is refused instead, as torch refuses it.
+
+
+def regenerate(view) -> None:
+    """The view's history made again from its base's current one (NOTE [stale views])."""
+    from .engine import _ref, accumulate_grad
+
+    base = view._base
+    if base._rec is not None:
+        node, idx = base._rec, base._idx
+    elif base._rg:
+        node, idx = accumulate_grad(base), 0
+    else:  # the base no longer requires grad (detach_()): nothing to regenerate from
+        view._x.view_version = view._vc[0]
+        return
+    base_arr = base._arr()
+    vrec = Record(AS_STRIDED, next_position(), (node,), (idx,), (True,), (),
+                  (_positions(base_arr, view._arr()), base_arr.shape), (base_arr.shape,),
+                  (base_arr.dtype,))
+    vrec.outs = _ref(view)
+    pin_output(view)
+    old = (view._rec, view._idx)
+    view._rec, view._idx = vrec, 0
+    rehome(view, *old)
+    view._x.view_version = view._vc[0]
+    TAPE.append(vrec)

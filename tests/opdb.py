@@ -443,6 +443,7 @@ OPS_DB: tuple[OpInfo, ...] = (
 # entry's double backward (asserted by test_opdb.py).
 INTERNAL = {
     "IndexPutZerosBackward0": "the backward of indexing (select / slice / index), when recorded",
+    "ThresholdBackwardBackward0": "relu's backward, when recorded",
 }
 
 

@@ -36,14 +36,13 @@ def test_a_user_gradient_is_never_taken(mod):
     assert x.grad.tolist() == [1.5, 1.25, 3.0]
 
 
-def test_a_plain_numpy_gradient_argument_is_never_taken():
-    import tape
-
-    x = tape.tensor([1.0, 2.0], dtype=tape.float64, requires_grad=True)
+def test_a_plain_numpy_gradient_argument_is_refused(mod):
+    """torch takes tensors (or None) as gradients, not arrays: nothing runs, nothing changes."""
+    x = mod.tensor([1.0, 2.0], dtype=mod.float64, requires_grad=True)
     g = np.array([3.0, 4.0])
-    tape.autograd.backward([x * 1], [g])
-    x.grad.data.add_(1)
-    assert g.tolist() == [3.0, 4.0]
+    with pytest.raises(TypeError, match="gradients can be either Tensors or None, but got ndarray"):
+        mod.autograd.backward([x * 1], [g])
+    assert x.grad is None and g.tolist() == [3.0, 4.0]
 
 
 def test_a_hook_keeping_the_gradient_keeps_its_value(mod):

@@ -24,6 +24,19 @@ def _grad(fn, *values):
     return body
 
 
+_NP_SCALARS = (np.bool_(True), np.float16(2), np.float32(2), np.float64(2), np.int32(2), np.int64(2))
+
+
+def _with(s, fn):
+    return lambda m: fn(m, s)
+
+
+def _pow_graph(m, s):
+    x = m.tensor([1.5], requires_grad=True)
+    y, z = x ** s, s ** x
+    return y, z, [n for n, _ in y.grad_fn.next_functions], [n for n, _ in z.grad_fn.next_functions]
+
+
 VALUES = [
     # sign(NaN) is 0 (numpy: NaN), and so is abs's gradient there; a bool stays a bool
     ("sign of NaN", lambda m: m.sign(m.tensor([NAN, -0.0, 0.0, -2.0, 3.0]))),
@@ -80,7 +93,54 @@ VALUES = [
     ("mark_non_differentiable on an input returned", lambda m: _NonDiff.get(m).apply(
         m.ones(2, requires_grad=True) * 1)),
     ("a non-tensor output's gradient is None", lambda m: _TwoOut.run(m)),
+    # relu's gradient, recorded, is differentiable again (ThresholdBackwardBackward0)
+    ("relu's recorded gradient", lambda m: _relu_grads(m)),
+    # gelu's zeros keep the sign torch's kernels give them (+0.0 in float32, -0.0 else)
+    ("gelu far left, float32", lambda m: m.nn.functional.gelu(m.tensor([-1e4, -0.0, -300.0]))),
+    ("gelu far left, float64", lambda m: m.nn.functional.gelu(m.tensor([-1e4, -0.0], dtype=m.float64))),
+    # numpy scalars as arguments are Python numbers (np.bool_ a float), as torch's parser reads them
+    *[(f"numpy {type(s).__name__} {name}", _with(s, fn)) for s in _NP_SCALARS for name, fn in (
+        ("* int tensor", lambda m, s: m.tensor([1, 2]) * s),
+        ("- int32 tensor", lambda m, s: m.tensor([1], dtype=m.int32) - s),
+        ("as alpha", lambda m, s: m.add(m.tensor([1.0]), m.tensor([1.0]), alpha=s)),
+        ("as clamp's min", lambda m, s: m.clamp(m.tensor([1, 5]), s)),
+        ("as an exponent", lambda m, s: _pow_graph(m, s)),
+        ("as full's value", lambda m, s: m.full((2,), s)))],
+    # tensor(): the elements' own dtypes, promoted as torch promotes (float beats int whatever
+    # the width); a tensor inside a list is a scalar
+    ("tensor([np.float64])", lambda m: m.tensor([np.float64(1.5)])),
+    ("tensor([np.int32, 2])", lambda m: m.tensor([np.int32(1), 2])),
+    ("tensor([True, np.int32])", lambda m: m.tensor([True, np.int32(3)])),
+    ("tensor([np.uint8, np.int8])", lambda m: m.tensor([np.uint8(1), np.int8(1)])),
+    ("tensor([np.float16, 2.0])", lambda m: m.tensor([np.float16(1), 2.0])),
+    ("tensor([[np.float64], [1]])", lambda m: m.tensor([[np.float64(1)], [1]])),
+    ("tensor([float64 0-d tensor])", lambda m: m.tensor([m.tensor(1.0, dtype=m.float64)])),
+    ("tensor([float16 0-d tensor, 2])", lambda m: m.tensor([m.tensor(1.0, dtype=m.float16), 2])),
+    ("tensor([one-element tensors])", lambda m: m.tensor([m.tensor([1.0]), m.tensor([2.0])])),
+    ("tensor(range)", lambda m: m.tensor(range(3))),
+    ("tensor([arrays])", lambda m: _quiet(lambda: m.tensor([np.array([1.0, 2.0]), np.array([3.0, 4.0])]))),
+    # Size, strides, devices, membership and unary +
+    ("a Size sliced", lambda m: (m.zeros(2, 3, 4).shape[1:], type(m.zeros(2, 3).shape[:1]).__name__)),
+    ("a Size added", lambda m: (m.zeros(2, 3).shape + (4,), type((1,) + m.zeros(2).shape).__name__)),
+    ("stride()", lambda m: (m.zeros(2, 3).stride(), m.zeros(2, 3).t().stride(), m.zeros(2, 3).stride(-1),
+                            m.tensor(1.0).stride())),
+    ("device('cpu:0')", lambda m: (str(m.device("cpu:0")), m.device("cpu:0").index, m.device("cpu").index)),
+    ("a device is not a string", lambda m: (m.device("cpu") == "cpu", m.device("cpu") == m.device("cpu"))),
+    ("in", lambda m: (2 in m.tensor([1.0, 2.0]), 3 in m.tensor([1.0, 2.0]),
+     m.tensor(1.0) in m.tensor([1.0]))),
+    ("format of a 0-d", lambda m: f"{m.tensor(1.5):.2f}"),
+    ("+t", lambda m: (lambda t: (+t is t, +t))(m.tensor([1.0, -2.0], requires_grad=True))),
+    ("manual_seed(-1)", lambda m: m.manual_seed(-1) is not None),
 ]
+
+
+def _relu_grads(m):
+    x = m.tensor([-1.0, 2.0, 0.0], requires_grad=True)
+    (g0,) = m.autograd.grad(m.relu(x).sum(), x, create_graph=True)
+    (g1,) = m.autograd.grad((m.nn.functional.relu(x) * x).sum(), x, create_graph=True)
+    (g2,) = m.autograd.grad(g1.sum(), x, create_graph=True)
+    (g3,) = m.autograd.grad(g2.sum(), x)
+    return g0, [n for n, _ in g0.grad_fn.next_functions], g1, g2, g3
 
 
 def _quiet(fn):
@@ -170,6 +230,46 @@ ERRORS = [
      "prod() received an invalid combination of arguments"),
     ("prod of dim None", lambda m: m.prod(m.ones(2, 3), None), "prod()"),
     ("max of dim None", lambda m: m.max(m.ones(2, 3), None), "max() received an invalid combination"),
+    ("tensor([two-element tensors])", lambda m: m.tensor([m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0])]),
+     "only one element tensors can be converted to Python scalars"),
+    ("full with an int size", lambda m: m.full(2, 1.0), "must be tuple of ints, not int"),
+    ("arange against its step", lambda m: m.arange(3, 1),
+     "upper bound and lower bound inconsistent with step sign"),
+    ("rand of integers", lambda m: m.rand(2, dtype=m.int64),
+     "\"check_uniform_bounds\" not implemented for 'Long'"),
+    ("randn of integers", lambda m: m.randn(2, dtype=m.int32),
+     "\"normal_kernel_cpu\" not implemented for 'Int'"),
+    ("Tensor(2.5)", lambda m: m.Tensor(2.5), "new(): data must be a sequence (got float)"),
+    ("Tensor(data, requires_grad=)", lambda m: m.Tensor([1.0], requires_grad=True),
+     "new() received an invalid"),
+    ("set_default_dtype(float)", lambda m: m.set_default_dtype(float),
+     "only floating-point types are supported"),
+    ("from_numpy of negative strides", lambda m: m.from_numpy(np.arange(3)[::-1]),
+     "At least one stride in the given numpy array is negative"),
+    ("ones(-1)", lambda m: m.ones(-1), "Trying to create tensor with negative dimension -1: [-1]"),
+    ("zeros(2, -3)", lambda m: m.zeros(2, -3), "zeros: Dimension size must be non-negative."),
+    ("eye(2, -1)", lambda m: m.eye(2, -1), "m must be greater or equal to 0, got -1"),
+    ("linspace with -1 steps", lambda m: m.linspace(0, 1, -1), "number of steps must be non-negative"),
+    ("tensor(None)", lambda m: m.tensor(None), "Could not infer dtype of NoneType"),
+    ("'a' in t", lambda m: "a" in m.ones(2), "Tensor.__contains__ only supports Tensor or scalar"),
+    ("format of a 1-d", lambda m: f"{m.ones(2):.2f}",
+     "unsupported format string passed to Tensor.__format__"),
+    ("zeros_like(ndarray)", lambda m: m.zeros_like(np.zeros(2)),
+     "zeros_like(): argument 'input' (position 1) must be Tensor, not numpy.ndarray"),
+    ("is_floating_point(3)", lambda m: m.is_floating_point(3), "must be Tensor, not int"),
+    ("add_ into an expanded tensor", lambda m: m.ones(2, 1).expand(2, 3).add_(1),
+     "more than one element of the written-to tensor refers to a single memory location"),
+    ("+ of bools", lambda m: +m.tensor([True]), "The `+` operator, on a bool tensor is not supported."),
+    ("~ of floats", lambda m: ~m.tensor([1.0]),
+     "~ (operator.invert) is only implemented on integer and Boolean"),
+    ("bitwise_not of floats", lambda m: m.bitwise_not(m.tensor([1.0])),
+     "\"bitwise_not_cpu\" not implemented for 'Float'"),
+    ("& of floats", lambda m: m.tensor([1.0]) & m.tensor([1.0]),
+     "\"bitwise_and_cpu\" not implemented for 'Float'"),
+    ("|= of an int into bools", lambda m: m.tensor([True]).__ior__(m.tensor([2])),
+     "result type Long can't be cast to the desired output type Bool"),
+    ("maximum with a numpy scalar", lambda m: m.maximum(m.ones(2), np.float64(2)),
+     "maximum(): argument 'other' (position 2) must be Tensor, not numpy.float64"),
     ("where of a long condition", lambda m: m.where(m.tensor([1, 0]), m.ones(2), m.zeros(2)),
      "where expected condition to be a boolean tensor, but got a tensor with dtype Long"),
     ("where with input and no other", lambda m: m.where(m.tensor([True]), m.ones(1)),

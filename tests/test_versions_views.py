@@ -373,3 +373,98 @@ def test_inplace_on_view_of_saved_result_is_caught():
         y.sum().backward()
 
     compare(run, phrase="modified by an inplace operation")
+
+
+# NOTE [stale views]: a view used after its base (or a sibling view) changed in place gets
+# torch's regenerated history, an AsStridedBackward0 of the base's current one
+def _name(t):
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+def _stale(make, use):
+    def body(m):
+        b = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        a = b * 1
+        views = make(m, a, b)
+        out = use(m, *views)
+        out.backward(m.ones(out.shape))
+        return [_name(v) for v in views], b.grad
+    return body
+
+
+STALE = [
+    ("base changed, then the view used", _stale(lambda m, a, b: (a[0], a.mul_(3))[:1],
+                                                lambda m, v: v * 2)),
+    ("a sibling changed", _stale(lambda m, a, b: (a[:, 1:], a[:, :2].mul_(10), a[:, 1:])[:1],
+                                 lambda m, v: v.sum())),
+    ("a view's view changed", _stale(lambda m, a, b: (lambda v: (v, v[1:].mul_(3)))(a[0]),
+                                     lambda m, v, w: v * 2 + w.sum())),
+    ("base changed by a leaf", _stale(lambda m, a, b: (a.view(6), a.mul_(b))[:1],
+                                      lambda m, v: v)),
+    ("transposed view", _stale(lambda m, a, b: (a.t(), a.add_(1))[:1], lambda m, v: v * v)),
+    ("the view as the root", _stale(lambda m, a, b: (a[1], a.mul_(2))[:1], lambda m, v: v)),
+    ("both views changed", _stale(lambda m, a, b: (a[0], a[1], a[0].mul_(5), a[1].mul_(7))[:2],
+                                  lambda m, v, w: v.sum() + w.sum())),
+]
+
+
+@pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in STALE])
+def test_a_stale_view_gets_its_history_made_again(body):
+    compare(body)
+
+
+def test_a_stale_view_keeps_retain_grad_and_asks_grad_fn_lazily(mod):
+    b = mod.ones(3, requires_grad=True)
+    a = b * 1
+    v = a[1:]
+    v.retain_grad()
+    a.mul_(2)
+    assert type(v.grad_fn).__name__ == "AsStridedBackward0"
+    assert type(v.grad_fn.next_functions[0][0]).__name__ == "MulBackward0"
+    (v * 3).sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0] and b.grad.tolist() == [0.0, 6.0, 6.0]
+
+
+def test_retain_grad_follows_an_in_place_op(mod):
+    b = mod.ones(2, requires_grad=True)
+    a = b * 2
+    a.retain_grad()
+    a.mul_(3)
+    (a * a).sum().backward()
+    assert a.retains_grad and a.grad.tolist() == [12.0, 12.0]
+
+
+# views made under no_grad of a tensor that requires grad: they require grad, as leaves with
+# no gradient edge, and refuse in-place changes once grad mode is back
+NO_GRAD_VIEWS = [
+    ("a leaf's view", lambda m, x, h: x[:2]), ("a non-leaf's view", lambda m, x, h: h[:2]),
+    ("view()", lambda m, x, h: x.view(3)), ("a view's view", lambda m, x, h: x[:2][1:]),
+]
+
+
+@pytest.mark.parametrize("make", [c[1] for c in NO_GRAD_VIEWS], ids=[c[0] for c in NO_GRAD_VIEWS])
+def test_views_made_under_no_grad(mod, make):
+    x = mod.ones(3, requires_grad=True)
+    h = x * 1
+    with mod.no_grad():
+        v = make(mod, x, h)
+    assert v.requires_grad and v.is_leaf and v.grad_fn is None
+    y = (v * 3).sum()
+    assert y.grad_fn.next_functions[0][0].next_functions[0] == (None, 0)
+    y.backward()
+    assert x.grad is None and v.grad is None
+    with mod.no_grad():
+        v.mul_(2)  # inside no_grad: allowed
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being "
+                                           "modified inplace with grad mode enabled"):
+        v.mul_(2)
+
+
+def test_a_view_of_a_leaf_that_later_requires_grad_refuses_in_place(mod):
+    a = mod.ones(3)
+    v = a[:2]
+    a.requires_grad_()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being "
+                                           "used in an in-place operation"):
+        v.mul_(2)
+    assert a.tolist() == [1.0, 1.0, 1.0]
