@@ -62,10 +62,10 @@ _sub = _pointwise(np.subtract)
 
 
 ADD = op("add", "AddBackward0", _pointwise(np.add, scaled=True), inputs=("self", "other"),
-         kernel={(1,): np.add},
+         kernel={(1,): np.add}, param_names=("alpha",),
          backward=lambda F, ctx, g: (g, g if ctx.params[0] == 1 else g * ctx.params[0]))
 SUB = op("sub", "SubBackward0", _pointwise(np.subtract, scaled=True), inputs=("self", "other"),
-         kernel={(1,): np.subtract},
+         kernel={(1,): np.subtract}, param_names=("alpha",),
          backward=lambda F, ctx, g: (g, -g if ctx.params[0] == 1 else g * -ctx.params[0]))
 # scalar - tensor: torch's rsub with the number as `other`
 RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),

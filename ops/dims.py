@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 def wrap_dim(dim: int, ndim: int) -> int:
-    """A non-negative dim, or torch's IndexError (0-d tensors accept -1 and 0)."""
+    """A non-negative dim, or torch's IndexError (0-d tensors accept -1 and 0). Any integer
+    (a numpy one too) is a dim; anything else is a TypeError, as torch's parser gives it."""
+    if type(dim) is not int:
+        if not hasattr(dim, "__index__") or isinstance(dim, (list, tuple)):
+            raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
+        dim = dim.__index__()
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(
@@ -13,9 +18,33 @@ def wrap_dim(dim: int, ndim: int) -> int:
     return dim + n if dim < 0 else dim
 
 
+def broadcast_error(sa: tuple, sb: tuple) -> RuntimeError | None:
+    """torch's error for shapes that do not broadcast, naming the first clash from the
+    right; None when they do."""
+    for k in range(1, max(len(sa), len(sb)) + 1):
+        x = sa[-k] if k <= len(sa) else 1
+        y = sb[-k] if k <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                                f"non-singleton dimension {max(len(sa), len(sb)) - k}")
+    return None
+
+
+def check_broadcast(sa: tuple, sb: tuple) -> None:
+    """Raise torch's error unless the two shapes broadcast."""
+    error = broadcast_error(sa, sb)
+    if error is not None:
+        raise error
+
+
 def wrap_dims(dim, ndim: int) -> tuple[int, ...]:
     """`dim` (int, tuple or list) as a sorted tuple of non-negative dims, each at most once."""
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if hasattr(dim, "__index__"):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"argument 'dim' must be tuple of ints, not {type(dim).__name__}")
     out = tuple(sorted(wrap_dim(d, ndim) for d in dims))
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
@@ -24,9 +53,9 @@ def wrap_dims(dim, ndim: int) -> tuple[int, ...]:
 
 def shape_arg(shape: tuple) -> tuple:
     """`view(2, 3)` and `view((2, 3))` alike."""
-    if len(shape) == 1 and not isinstance(shape[0], int):
+    if len(shape) == 1 and not hasattr(shape[0], "__index__"):  # (a numpy int or 0-d tensor: one size)
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return tuple(s.__index__() if type(s) is not int else s for s in shape)
 
 
 def infer_shape(shape: tuple, numel: int) -> tuple[int, ...]:

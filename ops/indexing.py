@@ -20,7 +20,7 @@ import numpy as np
 
 from . import registry
 from .convert import COPY, FILL_T
-from .dims import wrap_dim
+from .dims import check_broadcast, wrap_dim
 from .dtypes import C_NAMES
 from .registry import call, call_inplace, function, op
 from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW
@@ -603,25 +603,18 @@ def _masked_fill_args(name, input, mask, value):
                         f"({_type_name(mask)}, {_type_name(value)}), but expected (Tensor mask, "
                         "Tensor value) or (Tensor mask, Number value)")
     if name == "masked_fill":  # out of place, torch broadcasts first: sizes before the dtype
-        _check_broadcast(tuple(mask.shape), tuple(input.shape))
+        check_broadcast(tuple(mask.shape), tuple(input.shape))
     m = np.asarray(mask._data)
     if m.dtype.kind != "b":
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{C_NAMES[m.dtype]}")
-    _check_broadcast(tuple(mask.shape), tuple(input.shape))
+    check_broadcast(tuple(mask.shape), tuple(input.shape))
     if _is_tensor(value):
         if value.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                                f"with {value.ndim} dimension(s).")
         return MASKED_FILL_T, (input, value), (m,)
     return MASKED_FILL, (input,), (m, value)
-
-
-def _check_broadcast(a: tuple, b: tuple) -> None:
-    for k in range(1, min(len(a), len(b)) + 1):
-        if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
-            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b "
-                               f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
 
 
 @function("masked_fill", methods="masked_fill")

@@ -11,7 +11,7 @@ import numpy as np
 
 from .dims import wrap_dim
 from .dtypes import result_type
-from .registry import call, function, op
+from .registry import call, function, op, self_sizes
 
 # ---- cat --------------------------------------------------------------------------------
 
@@ -109,9 +109,13 @@ def _split_bwd(F, ctx, grads):
 
 
 # as many outputs as there are pieces; each is a view of the input
-SPLIT = op("split", "SplitBackward0", _split_fwd, _split_bwd, view=True, outputs=-1)
+SPLIT = op("split", "SplitBackward0", _split_fwd, _split_bwd, view=True, outputs=-1,
+           saved_attrs={"dim": lambda params, shapes: params[0], "self_sym_sizes": self_sizes,
+                        "split_size": lambda params, shapes: params[1][0]})
 SPLIT_WITH_SIZES = op("split_with_sizes", "SplitWithSizesBackward0", _split_fwd, _split_bwd,
-                      view=True, outputs=-1)
+                      view=True, outputs=-1,
+                      saved_attrs={"dim": lambda params, shapes: params[0], "self_sym_sizes": self_sizes,
+                                   "split_sizes": lambda params, shapes: params[1]})
 
 
 def _split_size(input, split_size: int, dim: int):

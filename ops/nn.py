@@ -18,7 +18,7 @@ import numpy as np
 from . import arith, shape, unary
 from . import reduction as red_ops
 from .convert import convert
-from .dims import wrap_dim
+from .dims import broadcast_error, check_broadcast, wrap_dim
 from .dtypes import result_type
 from .indexing import MASKED_FILL  # masked_fill_(mask, number): torch's label-smoothing term uses it
 from .prims import erf as _erf
@@ -59,6 +59,17 @@ def relu_(input):
     return input.relu_()
 
 
+def _opmath(forward):
+    """`forward` as torch runs it on float16: computed in float32, rounded once at the end
+    (numpy would round every intermediate to float16, a few ulps off torch's result)."""
+    def run(x, *params):
+        if x.dtype == np.float16:
+            return forward(x.astype(np.float32), *params).astype(np.float16)
+        return forward(x, *params)
+
+    return run
+
+
 _SQRT1_2 = 1 / math.sqrt(2)
 _GELU_PDF = 1 / math.sqrt(2 * math.pi)  # normal pdf at 0
 _GELU_BETA = math.sqrt(2 / math.pi)
@@ -88,7 +99,7 @@ def _gelu_bwd(F, ctx, g, self):
     return (g * (cdf + x * pdf),)
 
 
-GELU = op("gelu", "GeluBackward0", _gelu_fwd, _gelu_bwd, saves=(("self", (0,)),),
+GELU = op("gelu", "GeluBackward0", _opmath(_gelu_fwd), _gelu_bwd, saves=(("self", (0,)),),
           param_names=("approximate",))
 
 
@@ -106,7 +117,7 @@ def _silu_bwd(F, ctx, g, self):
     return (g * s * (1 + self * (1 - s)),)
 
 
-SILU = op("silu", "SiluBackward0", lambda x: x * _sigmoid(x), _silu_bwd, saves=(("self", (0,)),))
+SILU = op("silu", "SiluBackward0", _opmath(lambda x: x * _sigmoid(x)), _silu_bwd, saves=(("self", (0,)),))
 
 
 @function("silu", namespace=NN)
@@ -159,11 +170,11 @@ def _softmax_dims(ctx):
     return (ctx.params[0],) if ctx.shapes[0] else None
 
 
-SOFTMAX = op("softmax", "SoftmaxBackward0", _softmax_fwd,
+SOFTMAX = op("softmax", "SoftmaxBackward0", _opmath(_softmax_fwd),
              lambda F, ctx, g, result: (
                  (g - F.sum(g * result, _softmax_dims(ctx), keepdim=True)) * result,),
              saves=(("result", (0,)),), param_names=("dim",))
-LOG_SOFTMAX = op("log_softmax", "LogSoftmaxBackward0", _log_softmax_fwd,
+LOG_SOFTMAX = op("log_softmax", "LogSoftmaxBackward0", _opmath(_log_softmax_fwd),
                  lambda F, ctx, g, result: (
                      g - F.exp(result) * F.sum(g, _softmax_dims(ctx), keepdim=True),),
                  saves=(("result", (0,)),), param_names=("dim",))
@@ -265,13 +276,7 @@ def _broadcast_pair(a, b):
 
 
 def _size_mismatch(sa, sb) -> RuntimeError:
-    for k in range(1, max(len(sa), len(sb)) + 1):
-        x = sa[-k] if k <= len(sa) else 1
-        y = sb[-k] if k <= len(sb) else 1
-        if x != y and x != 1 and y != 1:
-            return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                                f"non-singleton dimension {max(len(sa), len(sb)) - k}")
-    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast")
+    return broadcast_error(sa, sb) or RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast")
 
 
 def _weighted(errors, weight, input, reduction):
@@ -685,6 +690,7 @@ def binary_cross_entropy_with_logits_(input, target, weight=None, pos_weight=Non
                            f"{target.dtype.torch_name}")
     pw = None
     if pos_weight is not None:
+        check_broadcast(tuple(pos_weight.shape), tuple(target.shape))
         _fits_into(out_shape, tuple(np.broadcast_shapes(tuple(pos_weight.shape), tuple(target.shape))))
         pw = param_array(pos_weight)
     w = None

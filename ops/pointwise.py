@@ -49,7 +49,8 @@ def _clamp_scalar_bwd(F, ctx, g, self):
     return (_routed(F, g, _keep(F.value(self), lo, hi)),)
 
 
-CLAMP = op("clamp", "ClampBackward1", _clamp_fwd, _clamp_scalar_bwd, saves=(("self", (0,)),))
+CLAMP = op("clamp", "ClampBackward1", _clamp_fwd, _clamp_scalar_bwd, saves=(("self", (0,)),),
+           param_names=("min", "max"))
 
 
 # ---- clamp with tensors -----------------------------------------------------------------

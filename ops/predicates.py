@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .dims import check_broadcast
 from .registry import call, function, op
 
 # never differentiable: registered without a backward, like the comparisons
@@ -23,13 +24,6 @@ def isfinite(input):
     return call(ISFINITE, (input,))
 
 
-def _shapes_broadcast(a, b) -> None:
-    for k in range(1, min(len(a), len(b)) + 1):
-        if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
-            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b "
-                               f"({b[-k]}) at non-singleton dimension {max(len(a), len(b)) - k}")
-
-
 @function("allclose", methods="allclose")
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether |input - other| <= atol + rtol * |other| everywhere (broadcasting; equal
@@ -41,5 +35,5 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     a, b = np.asarray(input._data), np.asarray(other._data)
     if a.dtype != b.dtype:
         raise RuntimeError(f"{input.dtype.torch_name} did not match {other.dtype.torch_name}")
-    _shapes_broadcast(a.shape, b.shape)
+    check_broadcast(a.shape, b.shape)
     return bool(np.all(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))

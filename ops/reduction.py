@@ -7,7 +7,7 @@ import numpy as np
 from .dims import wrap_dim, wrap_dims
 from .dtypes import float_dtype
 from .pointwise import maximum, minimum
-from .registry import call, call_inplace, function, op
+from .registry import call, call_inplace, function, op, self_sizes
 
 
 def _np_dtype(dtype):
@@ -44,9 +44,12 @@ def _expand_back(F, ctx, g, dims, keepdim):
 
 
 _NO_DTYPE = (None,)  # shared params of a plain sum (as arith's _ALPHA1)
-SUM = op("sum", "SumBackward0", _sum_all, lambda F, ctx, g: (F.expand(g, ctx.shapes[0]),))
+_SIZES = {"self_sym_sizes": self_sizes}
+SUM = op("sum", "SumBackward0", _sum_all, lambda F, ctx, g: (F.expand(g, ctx.shapes[0]),),
+         saved_attrs=_SIZES)
 SUM_DIM = op("sum", "SumBackward1", _sum_dims,
-             lambda F, ctx, g: (_expand_back(F, ctx, g, ctx.params[0], ctx.params[1]),))
+             lambda F, ctx, g: (_expand_back(F, ctx, g, ctx.params[0], ctx.params[1]),),
+             param_names=("dim", "keepdim"), saved_attrs=_SIZES)
 
 
 def _mean_all(a, dtype):
@@ -84,12 +87,14 @@ def _per_element(g, count):
     return g / count if count else g
 
 
+_SIZES_NUMEL = {"self_sym_sizes": self_sizes, "self_sym_numel": lambda p, s: _numel(s[0])}
 MEAN = op("mean", "MeanBackward0", _mean_all,
-          lambda F, ctx, g: (F.expand(_per_element(g, _numel(ctx.shapes[0])), ctx.shapes[0]),))
+          lambda F, ctx, g: (F.expand(_per_element(g, _numel(ctx.shapes[0])), ctx.shapes[0]),),
+          saved_attrs=_SIZES_NUMEL)
 MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
               lambda F, ctx, g: (_expand_back(
                   F, ctx, _per_element(g, _numel(ctx.shapes[0], _axes(ctx.params[0]))), ctx.params[0],
-                  ctx.params[1]),))
+                  ctx.params[1]),), param_names=("dim", "keepdim"), saved_attrs=_SIZES_NUMEL)
 
 
 # torch's two overloads: sum(dtype=) and sum(dim, keepdim=False, dtype=), where dim may be
@@ -428,10 +433,12 @@ def _amax_bwd(F, ctx, g, self, result):
         return (_kept(F, g, dims, keepdim) / _like(F, count, g) * _like(F, mask, g),)
 
 
+# (torch keeps the dims as given: () for every dim, where the forward takes None)
+_AMAX_DIM = {"dim": lambda params, shapes: () if params[0] is None else params[0]}
 AMAX = op("amax", "AmaxBackward0", _amax_fwd(np.amax), _amax_bwd,
-          saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"))
+          saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"), saved_attrs=_AMAX_DIM)
 AMIN = op("amin", "AminBackward0", _amax_fwd(np.amin), _amax_bwd,
-          saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"))
+          saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"), saved_attrs=_AMAX_DIM)
 
 
 def _amax(name, OP, input, dim, keepdim):
@@ -508,10 +515,13 @@ def _std_bwd(F, ctx, g, self, result):
     return (_var_grad(F, g_var, self, dims, correction, keepdim, ctx.shapes[0]),)
 
 
+# (torch keeps the correction: 1 when none was given with a dim, None for var() itself)
+_CORRECTION = {"correction": lambda params, shapes: params[1] if params[1] is not None or params[0] is None
+               else 1}
 VAR = op("var", "VarBackward0", _var_fwd, _var_bwd, saves=(("self", (0,)),),
-         param_names=("dim", "correction", "keepdim"))
+         param_names=("dim", "correction", "keepdim"), saved_attrs=_CORRECTION)
 STD = op("std", "StdBackward0", _std_fwd, _std_bwd, saves=(("self", (0,)), ("result", (0,))),
-         param_names=("dim", "correction", "keepdim"))
+         param_names=("dim", "correction", "keepdim"), saved_attrs=_CORRECTION)
 
 
 def _var_args(name, input, dim, unbiased, keepdim, correction):

@@ -57,6 +57,9 @@ class Op:
     derive: Callable[..., tuple] | None = None
     # input indices that may be None: an absent optional tensor (clamp's min or max)
     optional: tuple[int, ...] = ()
+    # torch's other Node._saved_<name> values, each computed from (params, input shapes):
+    # what a param means to torch when it is not the param itself (see `self_sizes`)
+    saved_attrs: dict | None = None
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)
@@ -135,6 +138,11 @@ def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = Tr
         return fn
 
     return register
+
+
+def self_sizes(params, shapes) -> tuple:
+    """Node._saved_self_sym_sizes: the input's shape (Op.saved_attrs)."""
+    return tuple(shapes[0])
 
 
 # what a torch function takes where it takes a Tensor or a Number (numpy's scalars count as

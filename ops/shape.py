@@ -12,7 +12,7 @@ import numpy as np
 
 from .dims import infer_shape, shape_arg, wrap_dim, wrap_dims
 from .dtypes import result_type
-from .registry import call, function, op
+from .registry import call, function, op, self_sizes
 
 
 def _infer(shape: tuple, numel: int) -> tuple[int, ...]:
@@ -34,8 +34,9 @@ def _view_fwd(a, shape):
         ) from None
 
 
+_SIZES = {"self_sym_sizes": self_sizes}
 VIEW = op("view", "ViewBackward0", _view_fwd,
-          lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+          lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True, saved_attrs=_SIZES)
 # reshape of a non-contiguous tensor that can still be viewed (torch's _reshape_alias)
 RESHAPE_ALIAS = op("_reshape_alias", "ReshapeAliasBackward0", _view_fwd,
                    lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
@@ -92,11 +93,12 @@ def _transpose_fwd(a, d0, d1):
 
 
 TRANSPOSE = op("transpose", "TransposeBackward0", _transpose_fwd,
-               lambda F, ctx, g: (F.transpose(g, *ctx.params),), view=True)
+               lambda F, ctx, g: (F.transpose(g, *ctx.params),), view=True, param_names=("dim0", "dim1"))
 T = op("t", "TBackward0", lambda a: a.T, lambda F, ctx, g: (F.mT(g) if g.ndim == 2 else g,),
        view=True)
 PERMUTE = op("permute", "PermuteBackward0", lambda a, dims: np.transpose(a, dims),
-             lambda F, ctx, g: (F.permute(g, tuple(np.argsort(ctx.params[0]))),), view=True)
+             lambda F, ctx, g: (F.permute(g, tuple(np.argsort(ctx.params[0]))),), view=True,
+             param_names=("dims",))
 
 
 @function("transpose", "swapaxes", "swapdims", methods=("transpose", "swapaxes", "swapdims"))
@@ -152,7 +154,7 @@ def _unbind_bwd(F, ctx, grads):
 
 
 UNBIND = op("unbind", "UnbindBackward0", _unbind_fwd, _unbind_bwd, view=True,
-            outputs=-1)  # as many outputs as the dim has entries
+            outputs=-1, param_names=("dim",))  # as many outputs as the dim has entries
 
 
 @function("unbind", methods="unbind")
@@ -171,7 +173,8 @@ def _stack_bwd(F, ctx, g):
     return tuple(F.select(g, dim, i) for i in range(len(ctx.needs)))
 
 
-STACK = op("stack", "StackBackward0", _stack_fwd, _stack_bwd, inputs=("tensors",))
+STACK = op("stack", "StackBackward0", _stack_fwd, _stack_bwd, inputs=("tensors",),
+           saved_attrs={"dim": lambda params, shapes: params[1]})
 
 
 @function("stack", methods=())
@@ -193,7 +196,7 @@ def stack(tensors, dim=0):
 
 
 EXPAND = op("expand", "ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape),
-            lambda F, ctx, g: (F.sum_to(g, ctx.shapes[0]),), view=True)
+            lambda F, ctx, g: (F.sum_to(g, ctx.shapes[0]),), view=True, saved_attrs=_SIZES)
 
 
 @function(methods="expand", module=False)
@@ -227,7 +230,7 @@ def expand_as(self, other):
 
 
 UNSQUEEZE = op("unsqueeze", "UnsqueezeBackward0", lambda a, dim: np.expand_dims(a, dim),
-               lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+               lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True, param_names=("dim",))
 
 
 @function("unsqueeze", methods="unsqueeze")
@@ -250,8 +253,10 @@ def _squeeze_bwd(F, ctx, g):
 
 # torch names each overload's node: squeeze(dim: int) 1, squeeze(dims: tuple) 2, and the
 # in-place squeeze_(dim) 4 (which matmul uses on its result)
-SQUEEZE_DIM = op("squeeze", "SqueezeBackward1", _squeeze_dims_fwd, _squeeze_bwd, view=True)
-SQUEEZE_DIMS_LIST = op("squeeze", "SqueezeBackward2", _squeeze_dims_fwd, _squeeze_bwd, view=True)
+SQUEEZE_DIM = op("squeeze", "SqueezeBackward1", _squeeze_dims_fwd, _squeeze_bwd, view=True,
+                 saved_attrs={"dim": lambda params, shapes: params[0][0], "self_sym_sizes": self_sizes})
+SQUEEZE_DIMS_LIST = op("squeeze", "SqueezeBackward2", _squeeze_dims_fwd, _squeeze_bwd, view=True,
+                       saved_attrs={"dim": lambda params, shapes: params[0], "self_sym_sizes": self_sizes})
 SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd, view=True)
 
 
@@ -274,7 +279,7 @@ def _select_fwd(a, dim, index):
 SELECT = op("select", "SelectBackward0", _select_fwd,
             lambda F, ctx, g: (F.index_put_zeros(ctx.shapes[0], (slice(None),) * ctx.params[0]
                                                  + (ctx.params[1], Ellipsis), g, g, False),),
-            view=True)
+            view=True, param_names=("dim", "index"), saved_attrs=_SIZES)
 
 
 @function("select", methods="select")

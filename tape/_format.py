@@ -8,22 +8,24 @@ _THRESHOLD, _EDGE, _LINE = 1000, 3, 80
 
 
 def _float_formatter(values: np.ndarray):
+    """(format one value, the width torch lays lines out by). As torch, the width comes from
+    the nonzero finite values only: 1 when there are none (so twenty-four 0. fit a line)."""
     finite = values[np.isfinite(values)]
     nonzero = np.abs(finite[finite != 0])
     if finite.size == 0:
-        return lambda v: _special(v) or f"{v}"
+        return (lambda v: _special(v) or f"{v}"), 1
     integral = bool(np.all(finite == np.round(finite)))
     big, small = (nonzero.max(), nonzero.min()) if nonzero.size else (0.0, 0.0)
     # as torch, the width comes from the nonzero finite values only (so -0. is not padded)
     shown = finite[finite != 0]
     if integral and (nonzero.size == 0 or (big <= 1e8 and big / small <= 1000.0)):
         width = max((len(f"{v:.0f}.") for v in shown), default=1)
-        return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
+        return (lambda v: (_special(v) or f"{v:.0f}.").rjust(width)), width
     if nonzero.size and (big / small > 1000.0 or big > 1e8 or small < 1e-4):
         width = max(len(f"{v:.4e}") for v in shown)
-        return lambda v: (_special(v) or f"{v:.4e}").rjust(width)
+        return (lambda v: (_special(v) or f"{v:.4e}").rjust(width)), width
     width = max((len(f"{v:.4f}") for v in shown), default=1)
-    return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
+    return (lambda v: (_special(v) or f"{v:.4f}").rjust(width)), width
 
 
 def _special(v) -> str | None:
@@ -56,12 +58,12 @@ def format_data(a: np.ndarray, indent: int) -> str:
         width = max((len(str(v)) for v in vals), default=0)
         item = lambda v: str(v).rjust(width)  # noqa: E731
     else:
-        item = _float_formatter(_summary_values(a).astype(np.float64))
+        item, width = _float_formatter(_summary_values(a).astype(np.float64))
     summarize = a.size > _THRESHOLD
-    return _format_dim(a, item, indent, summarize)
+    return _format_dim(a, item, width, indent, summarize)
 
 
-def _format_dim(a, item, indent, summarize):
+def _format_dim(a, item, width, indent, summarize):
     if a.ndim == 0:
         return item(a.item())
     if a.ndim == 1:
@@ -70,14 +72,14 @@ def _format_dim(a, item, indent, summarize):
             cells = [item(v) for v in a[:_EDGE].tolist()] + [" ..."] + [item(v) for v in a[-_EDGE:].tolist()]
         else:
             cells = [item(v) for v in a.tolist()]
-        per_line = max(1, (_LINE - indent) // (len(cells[0]) + 2)) if cells else 1
+        per_line = max(1, (_LINE - indent) // (width + 2))
         lines = [", ".join(cells[i:i + per_line]) for i in range(0, len(cells), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     rows = range(a.shape[0])
     if summarize and a.shape[0] > 2 * _EDGE:
         rows = list(range(_EDGE)) + [None] + list(range(a.shape[0] - _EDGE, a.shape[0]))
     sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
-    parts = ["..." if i is None else _format_dim(a[i], item, indent + 1, summarize) for i in rows]
+    parts = ["..." if i is None else _format_dim(a[i], item, width, indent + 1, summarize) for i in rows]
     return "[" + sep.join(parts) + "]"
 
 
@@ -99,21 +101,16 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         suffix.append(f"grad_fn=<{t._rec.op.node}>")
     elif t._rg:
         suffix.append("requires_grad=True")
-    # as torch: a suffix that would pass the line width goes on its own line, and so do
-    # the suffixes after it
+    # as torch: a suffix that would pass the line width starts a new line, and the next
+    # ones follow it there while they fit
     text = prefix + body
-    out = [text]
-    last = len(text) - text.rfind("\n") + 1
-    newline = False
     for s in suffix:
-        if newline or last + len(s) + 2 > _LINE:
-            out.append(",\n" + " " * len(prefix) + s)
-            last = len(prefix) + len(s)
-            newline = True
+        last = len(text) - text.rfind("\n") + 1
+        if last + len(s) + 2 > _LINE:
+            text += ",\n" + " " * len(prefix) + s
         else:
-            out.append(", " + s)
-            last += len(s) + 2
-    return "".join(out) + ")"
+            text += ", " + s
+    return text + ")"
 
 
 def _default_np():

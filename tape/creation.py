@@ -166,7 +166,10 @@ def _nested_array(data, npd) -> np.ndarray:
     """Nested Python sequences as an array, with torch's errors when their lengths disagree."""
     plain = _plain(data)
     try:
-        return np.array(plain, dtype=npd)
+        with np.errstate(over="ignore"):  # a float too large for float16 is inf, silently
+            return np.array(plain, dtype=npd)
+    except OverflowError:  # an integer too large for the dtype
+        raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow") from None
     except ValueError:
         sizes = _nested_sizes(plain)
         if 0 in sizes:  # torch checks nothing when there is no element to store

@@ -137,8 +137,9 @@ def call(op, inputs: tuple, params: tuple = ()):
         out, params = _forward(op, arrays, params)
     if not requires or op.backward is None or (_INFERENCE_GRAD[0] and _inference_only(inputs)):
         return _plain_outputs(op, inputs, out)
-    # an integer or bool result carries no gradient: no record, no grad_fn (torch: x.long())
-    if op.outputs == 1 and not (_FLOAT_SCALAR.get(type(out)) or out.dtype.kind in "fc"):
+    # an integer or bool result carries no gradient: no record, no grad_fn (torch: x.long()).
+    # (asked of one-output ops that are not views; a view has its input's floating dtype)
+    if op.single and not (_FLOAT_SCALAR.get(type(out)) or out.dtype.kind in "fc"):
         return _plain_outputs(op, inputs, out)
     if _NOT_FAST and not STATE.fast:  # NOTE [fast flag], [threads not fast] in grad_mode.py
         if not STATE.grad_enabled or STATE.inference:  # (enable_grad inside inference_mode)

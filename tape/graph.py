@@ -90,6 +90,9 @@ def _saved_value(rec: Record, name: str):
     """A saved value by torch's name, or a non-tensor argument the op was called with."""
     from .engine import second_time_error, unpack_saved
 
+    attrs = rec.op.saved_attrs
+    if attrs and name in attrs:
+        return attrs[name](rec.params, rec.shapes)
     names = rec.op.saved_names
     if name in names:
         if rec.saved is FREED:
@@ -106,7 +109,7 @@ def _saved_value(rec: Record, name: str):
         from .tensor import _wrap
 
         value = rec.params[rec.op.param_names.index(name)]
-        return _wrap(value) if isinstance(value, np.ndarray) else value
+        return _wrap(np.asarray(value)) if isinstance(value, (np.ndarray, np.generic)) else value
     raise AttributeError(f"'{rec.op.node}' object has no attribute '_saved_{name}'")
 
 

@@ -10,7 +10,10 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from helpers import compare
+
+import tape
 
 NAN = float("nan")
 
@@ -131,6 +134,13 @@ VALUES = [
     ("format of a 0-d", lambda m: f"{m.tensor(1.5):.2f}"),
     ("+t", lambda m: (lambda t: (+t is t, +t))(m.tensor([1.0, -2.0], requires_grad=True))),
     ("manual_seed(-1)", lambda m: m.manual_seed(-1) is not None),
+    # numpy integers and 0-d integer tensors as dims and sizes
+    ("view(np.int64)", lambda m: m.ones(2, 3).view(np.int64(6)).shape),
+    ("expand(np.int64, ...)", lambda m: m.ones(6).expand(np.int64(2), 6).shape),
+    ("sum(np.int64)", lambda m: (m.ones(2, 3).sum(np.int64(1)), m.sum(m.ones(2, 3), np.int64(0)))),
+    ("mean(np.int64)", lambda m: m.ones(2, 3).mean(np.int64(1))),
+    ("squeeze(np.int64)", lambda m: m.ones(1, 3).squeeze(np.int64(0)).shape),
+    ("reshape(0-d tensor)", lambda m: m.ones(2, 3).reshape(m.tensor(6)).shape),
 ]
 
 
@@ -230,6 +240,9 @@ ERRORS = [
      "prod() received an invalid combination of arguments"),
     ("prod of dim None", lambda m: m.prod(m.ones(2, 3), None), "prod()"),
     ("max of dim None", lambda m: m.max(m.ones(2, 3), None), "max() received an invalid combination"),
+    ("softmax over a tuple", lambda m: m.ones(2, 3).softmax((0, 1)), "must be int, not tuple"),
+    ("argmax over a tuple", lambda m: m.ones(2, 3).argmax((0,)), "must be int, not tuple"),
+    ("unsqueeze at a tuple", lambda m: m.ones(2, 3).unsqueeze((0,)), "must be int, not tuple"),
     ("tensor([two-element tensors])", lambda m: m.tensor([m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0])]),
      "only one element tensors can be converted to Python scalars"),
     ("full with an int size", lambda m: m.full(2, 1.0), "must be tuple of ints, not int"),
@@ -327,3 +340,81 @@ def _acc_hook_returns(m):
 @pytest.mark.parametrize("body, phrase", [pytest.param(b, p, id=n) for n, b, p in ERRORS])
 def test_error_like_torch(body, phrase):
     compare(body, phrase=phrase)
+
+
+# repr: the line layout torch gives (its width is that of the nonzero finite values: 1 when
+# there are none), suffixes that wrap and then follow on the new line, creation overflow
+REPRS = [
+    ("twenty zeros", lambda m: m.zeros(20)), ("thirty nans", lambda m: m.full((30,), float("nan"))),
+    ("zeros and nans", lambda m: m.tensor([0.0, float("nan")] * 12)),
+    ("rows of zeros", lambda m: m.zeros(2, 2, 30)),
+    ("zeros in float64", lambda m: m.zeros(20, dtype=m.float64)),
+    ("ones, zeros and infs", lambda m: m.tensor([1.0, 0.0, float("inf")] * 10)),
+    ("two suffixes, wrapped", lambda m: m.tensor([1.5] * 7, dtype=m.float16, requires_grad=True)),
+    ("a grad_fn after a dtype", lambda m: m.tensor([1.5] * 20, dtype=m.float64, requires_grad=True) * 2),
+    ("float16 overflow is inf", lambda m: m.tensor([70000.0, 1.0], dtype=m.float16)),
+]
+
+
+@pytest.mark.parametrize("make", [c[1] for c in REPRS], ids=[c[0] for c in REPRS])
+def test_repr_like_torch(make):
+    assert repr(make(tape)).replace("tape.", "M.") == repr(make(torch)).replace("torch.", "M.")
+
+
+def test_integer_overflow_on_creation_like_torch():
+    compare(lambda m: m.tensor([[3e9]], dtype=m.int32), phrase="value cannot be converted to type int32 "
+                                                                "without overflow")
+
+
+# Node._saved_<name>: the non-tensor values torch keeps on a node, under its names
+def _saved(make, *names):
+    def body(m):
+        node = make(m, m.tensor([[1.0, 3.0], [4.0, 2.0]], dtype=m.float64, requires_grad=True)).grad_fn
+        return [getattr(node, f"_saved_{n}") for n in names]
+    return body
+
+
+SAVED = [
+    ("var's correction", _saved(lambda m, x: x.var(0), "correction", "dim", "keepdim")),
+    ("var()'s correction", _saved(lambda m, x: x.var(), "correction")),
+    ("std's correction", _saved(lambda m, x: x.std(1, correction=0), "correction")),
+    ("max's indices", _saved(lambda m, x: x[0].max(0)[0], "indices", "dim", "keepdim")),
+    ("amin()'s dim", _saved(lambda m, x: x.amin(), "dim", "keepdim")),
+    ("sum(dim)", _saved(lambda m, x: x.sum(1), "dim", "keepdim", "self_sym_sizes")),
+    ("sum()", _saved(lambda m, x: x.sum(), "self_sym_sizes")),
+    ("mean(dim)", _saved(lambda m, x: x.mean(0, keepdim=True), "dim", "keepdim", "self_sym_sizes",
+                         "self_sym_numel")),
+    ("mean()", _saved(lambda m, x: x.mean(), "self_sym_sizes", "self_sym_numel")),
+    ("add's alpha", _saved(lambda m, x: x + x, "alpha")),
+    ("sub's alpha", _saved(lambda m, x: m.sub(x, x, alpha=2), "alpha")),
+    ("clamp's bounds", _saved(lambda m, x: x.clamp(0.5), "min", "max")),
+    ("transpose", _saved(lambda m, x: x.transpose(0, 1), "dim0", "dim1")),
+    ("permute", _saved(lambda m, x: x.permute(1, 0), "dims")),
+    ("unsqueeze", _saved(lambda m, x: x.unsqueeze(1), "dim")),
+    ("squeeze(dim)", _saved(lambda m, x: x[:1].squeeze(0), "dim", "self_sym_sizes")),
+    ("squeeze(dims)", _saved(lambda m, x: x[:1].squeeze((0, 1)), "dim", "self_sym_sizes")),
+    ("view", _saved(lambda m, x: x.view(4), "self_sym_sizes")),
+    ("expand", _saved(lambda m, x: x[:1].expand(3, 2), "self_sym_sizes")),
+    ("select", _saved(lambda m, x: x[1], "dim", "index", "self_sym_sizes")),
+    ("unbind", _saved(lambda m, x: x.unbind(1)[0], "dim")),
+    ("stack", _saved(lambda m, x: m.stack([x, x], 1), "dim")),
+    ("split", _saved(lambda m, x: x.split(1)[0], "dim", "split_size", "self_sym_sizes")),
+    ("split_with_sizes", _saved(lambda m, x: x.split([1, 1], 1)[0], "dim", "split_sizes")),
+]
+
+
+@pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in SAVED])
+def test_saved_attributes_like_torch(body):
+    compare(body)
+
+
+# float16 ops torch computes in float32 and rounds once: the same values to the last bit
+_HALF = np.random.default_rng(0).standard_normal(200).tolist()
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("softmax", lambda F, x: F.softmax(x, 0)), ("gelu", lambda F, x: F.gelu(x)),
+    ("gelu tanh", lambda F, x: F.gelu(x, approximate="tanh")), ("silu", lambda F, x: F.silu(x))])
+def test_float16_ops_round_once_as_torch(name, fn):
+    a, b = (np.array(fn(m.nn.functional, m.tensor(_HALF, dtype=m.float16)).tolist()) for m in (tape, torch))
+    np.testing.assert_array_equal(a, b)
