@@ -68,5 +68,5 @@ globals().update(_api.FUNCTIONS)
 
 __version__ = "0.1.0"
 from . import nn, viz, wengert  # noqa: E402  (nn.functional; the Wengert-list view)
-from .anomaly import is_anomaly_enabled, set_detect_anomaly
+from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .compiled import compile

@@ -680,7 +680,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if t._rec is not None:
                 t.retain_grad()  # as torch: a non-leaf input's .grad comes from retain_grad
         targets = {edge_of(t): t for t in inputs}
+    if create_graph and not _CYCLE_WARNED:  # torch's warning, once a process (grad() has none)
+        _CYCLE_WARNED.append(True)
+        _warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+            "make sure to reset the .grad fields of your parameters to None after use to break the "
+            "cycle and avoid the leak.", UserWarning, stacklevel=3)
     playback(roots, retain=retain_graph, create=create_graph, targets=targets, accumulate=True)
+
+
+_CYCLE_WARNED: list = []
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -1014,7 +1025,8 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
         return
     old = leaf._grad
     if create:
-        leaf._grad = g if old is None else old + g
+        # torch: a first .grad is a recorded copy (CopyBackwards), a later one old + new
+        leaf._grad = _recorded_copy(g) if old is None else old + g
     elif old is None:
         dt = leaf._data.dtype
         # taken, not copied: a numpy scalar of the leaf's type (immutable), or an array
@@ -1024,14 +1036,20 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
             leaf._grad = _wrap(g)
         else:
             leaf._grad = _wrap(np.array(g, dtype=dt, copy=True))
-    elif old._rg:
-        leaf._grad = _wrap(old._data + g)
-    else:
+    else:  # in place, as torch adds into an existing .grad (one with a graph keeps it)
         arr = old._arr()
         np.add(arr, g, out=arr, casting="unsafe")
         old._vc[0] += 1
     if (x is not None and x.post_acc_hooks) or acc.extra is not None:
         after_accumulate(acc, g, create)
+
+
+def _recorded_copy(g: Tensor) -> Tensor:
+    """A new tensor holding `g`, recorded as torch's copy_ into an empty one (CopyBackwards):
+    what a create_graph backward stores as a leaf's first .grad."""
+    from .creation import empty_like
+
+    return empty_like(g).copy_(g)
 
 
 def call_node(rec: Record, grads):

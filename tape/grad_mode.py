@@ -126,6 +126,10 @@ class _Mode:
     def _clone(self):
         return type(self)()
 
+    def clone(self):
+        """A new context manager of the same mode (torch's; a decorator makes one per call)."""
+        return self._clone()
+
     def __enter__(self):
         self._prev = (STATE.grad_enabled, STATE.inference)
         self._apply()

@@ -244,7 +244,14 @@ def pack_saved(hooks, value, vc, version):
     a tensor sharing the result's storage and version counter."""
     pack, unpack = hooks
     t = value if isinstance(value, Tensor) else _wrap(value, vc=vc)
-    return (_Packed(pack(t), unpack), vc, version)
+    packed = as_user(pack, t)
+    if vc[0] != version:
+        raise RuntimeError(
+            "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
+            "pack hook cannot be modified by in-place operations as this can lead to unexpected "
+            "side-effects. Please open an issue if you need to perform in-place operations on the "
+            "input to a pack hook.")
+    return (_Packed(packed, unpack), vc, version)
 
 
 def unpack_saved(rec, packed: _Packed, k: int, vc, as_tensor: bool):

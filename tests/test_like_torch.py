@@ -141,7 +141,26 @@ VALUES = [
     ("mean(np.int64)", lambda m: m.ones(2, 3).mean(np.int64(1))),
     ("squeeze(np.int64)", lambda m: m.ones(1, 3).squeeze(np.int64(0)).shape),
     ("reshape(0-d tensor)", lambda m: m.ones(2, 3).reshape(m.tensor(6)).shape),
+    ("grad modes clone", lambda m: [type(c.clone()).__name__ for c in (
+        m.no_grad(), m.enable_grad(), m.set_grad_enabled(True), m.inference_mode())]),
+    ("is_anomaly_check_nan_enabled", lambda m: m.is_anomaly_check_nan_enabled()),
+    # .grad under create_graph: a recorded copy first (CopyBackwards), then old + new; a plain
+    # backward after it adds in place into the same tensor, keeping its graph
+    ("create_graph .grad", lambda m: _quiet(lambda: _create_graph_grads(m))),
 ]
+
+
+def _create_graph_grads(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward(create_graph=True)
+    first = x.grad
+    names = [None if n is None else type(n).__name__ for n, _ in first.grad_fn.next_functions]
+    (x * 3).sum().backward()
+    same = first is x.grad
+    y = m.tensor([1.0, 2.0], requires_grad=True)
+    (y * y).sum().backward(create_graph=True)
+    (y * y).sum().backward(create_graph=True)
+    return names, same, x.grad, x.grad._version, y.grad
 
 
 def _relu_grads(m):
@@ -240,6 +259,10 @@ ERRORS = [
      "prod() received an invalid combination of arguments"),
     ("prod of dim None", lambda m: m.prod(m.ones(2, 3), None), "prod()"),
     ("max of dim None", lambda m: m.max(m.ones(2, 3), None), "max() received an invalid combination"),
+    ("a Function instance called", lambda m: _quiet(lambda: _NonDiff.get(m)()(m.ones(1))),
+     "Legacy autograd function with non-static forward method is deprecated"),
+    ("a pack hook writing into its input", lambda m: _pack_writes(m),
+     "A saved tensor pack hook is modifying its input in place"),
     ("softmax over a tuple", lambda m: m.ones(2, 3).softmax((0, 1)), "must be int, not tuple"),
     ("argmax over a tuple", lambda m: m.ones(2, 3).argmax((0,)), "must be int, not tuple"),
     ("unsqueeze at a tuple", lambda m: m.ones(2, 3).unsqueeze((0,)), "must be int, not tuple"),
@@ -319,6 +342,12 @@ ERRORS = [
 ]
 
 
+def _pack_writes(m):
+    x = m.ones(2, requires_grad=True)
+    with m.autograd.graph.saved_tensors_hooks(lambda t: t.mul_(1), lambda t: t):
+        return (x * 1) * (x * 1)
+
+
 def _inference(m):
     with m.inference_mode():
         return m.ones(2)
@@ -359,6 +388,16 @@ REPRS = [
 @pytest.mark.parametrize("make", [c[1] for c in REPRS], ids=[c[0] for c in REPRS])
 def test_repr_like_torch(make):
     assert repr(make(tape)).replace("tape.", "M.") == repr(make(torch)).replace("torch.", "M.")
+
+
+def test_backward_with_create_graph_warns_once_a_process():
+    tape.engine._CYCLE_WARNED.clear()
+    x = tape.tensor([1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="Using backward\\(\\) with create_graph=True will create a "
+                                         "reference cycle") as caught:
+        (x * x).sum().backward(create_graph=True)
+        (x * x).sum().backward(create_graph=True)
+    assert sum("reference cycle" in str(w.message) for w in caught) == 1
 
 
 def test_integer_overflow_on_creation_like_torch():
