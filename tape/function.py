@@ -161,6 +161,12 @@ class Function(metaclass=_FunctionMeta):
         rec.outs = tuple(weakref.ref(o) if isinstance(o, Tensor) else _dead for o in final)
         ctx._rec = rec
         TAPE.append(rec)
+        if (len(final) == 1 and diff[0] and final[0]._base is not None
+                and any(final[0] is d for d in ctx._dirty)):
+            # a view written in place: its base's history is rewritten around this record
+            from .views import record_function_on_view
+
+            record_function_on_view(rec, final[0], next(k for k, t in enumerate(tensors) if t is final[0]))
         return final[0] if single else tuple(final)
 
 

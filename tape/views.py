@@ -39,7 +39,7 @@ def _positions(base_arr: np.ndarray, view_arr: np.ndarray) -> np.ndarray:
 
 
 def _copy_slices_bwd(F, ctx, g):
-    inner, positions, base_shape = ctx.params
+    inner, positions, base_shape, k = ctx.params  # k: which input of `inner` the view is
     from .engine import _run
 
     flat = F.reshape(g, (-1,))
@@ -50,12 +50,12 @@ def _copy_slices_bwd(F, ctx, g):
     mask = np.ones(int(np.prod(base_shape)), dtype=bool)
     mask[positions.ravel()] = False
     rest = flat * F.const(mask.astype(np.result_type(F.value(g))))
-    g_self = inner_grads[0]
+    g_self = inner_grads[k]
     if g_self is not None:
         if g_self.shape != positions.shape:
             g_self = F.sum_to(g_self, positions.shape)
         rest = rest + F.index_put_zeros((rest.shape[0],), positions, g_self, g_self, True)
-    return (F.reshape(rest, base_shape),) + tuple(inner_grads[1:])
+    return (F.reshape(rest, base_shape),) + tuple(inner_grads[:k]) + tuple(inner_grads[k + 1:])
 
 
 COPY_SLICES = Op(name="copy_slices", node="CopySlices", forward=None, backward=_copy_slices_bwd,
@@ -74,7 +74,7 @@ AS_STRIDED = Op(name="as_strided", node="AsStridedBackward0", forward=None,
 
 def record_inplace_on_view(op, view, others, params, out):
     """Apply an in-place op to `view` and rewrite its base's history (NOTE above)."""
-    from .engine import _record, _ref, _wrap, accumulate_grad
+    from .engine import _record, _wrap, accumulate_grad
 
     base = view._base
     base_arr, view_arr = base._arr(), view._arr()
@@ -95,8 +95,16 @@ def record_inplace_on_view(op, view, others, params, out):
                            (accumulate_grad(base) if base._rg else None, 0))
     nodes = (base_node,) + inner.inputs[1:]
     rec = Record(COPY_SLICES, next_position(), nodes, (base_idx,) + inner.input_idx[1:],
-                 tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape),
+                 tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape, 0),
                  (base_arr.shape,) + inner.shapes[1:], (base_arr.dtype,) + inner.dtypes[1:])
+    return _rehistory(base, view, rec, positions)
+
+
+def _rehistory(base, view, rec, positions):
+    """`rec` (a CopySlices) becomes the base's history and the view an AsStridedBackward0 of it."""
+    from .engine import _ref
+
+    base_arr = base._arr()
     rec.outs = _ref(base)
     pin_output(base)  # (NOTE [outputs found when asked])
     old = (base._rec, base._idx)
@@ -113,6 +121,27 @@ def record_inplace_on_view(op, view, others, params, out):
     view._extras().view_version = view._vc[0]  # its history is current again
     TAPE.append(vrec)
     return view
+
+
+def record_function_on_view(inner, view, k: int):
+    """A custom Function wrote into `view`, its input k, and marked it dirty: the base's
+    history becomes CopySlices around the Function's record `inner`, as torch rewrites it
+    (and as record_inplace_on_view does for an op)."""
+    from .engine import accumulate_grad
+
+    base = view._base
+    base_arr = base._arr()
+    positions = _positions(base_arr, view._arr())
+    base_node, base_idx = ((base._rec, base._idx) if base._rec is not None else
+                           (accumulate_grad(base) if base._rg else None, 0))
+    rest = [i for i in range(len(inner.inputs)) if i != k]
+    nodes = (base_node,) + tuple(inner.inputs[i] for i in rest)
+    rec = Record(COPY_SLICES, next_position(), nodes,
+                 (base_idx,) + tuple(inner.input_idx[i] for i in rest),
+                 tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape, k),
+                 (base_arr.shape,) + tuple(inner.shapes[i] for i in rest),
+                 (base_arr.dtype,) + tuple(inner.dtypes[i] for i in rest))
+    return _rehistory(base, view, rec, positions)
 
 
 # NOTE [stale views]

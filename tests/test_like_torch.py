@@ -147,7 +147,29 @@ VALUES = [
     # .grad under create_graph: a recorded copy first (CopyBackwards), then old + new; a plain
     # backward after it adds in place into the same tensor, keeping its graph
     ("create_graph .grad", lambda m: _quiet(lambda: _create_graph_grads(m))),
+    # a custom Function writing into a view it marks dirty rewrites the base's history
+    ("mark_dirty on a view", lambda m: _dirty_view(m, lambda h: h[:2], False)),
+    ("mark_dirty on a view, then the view used", lambda m: _dirty_view(m, lambda h: h[1:], True)),
 ]
+
+
+def _dirty_view(m, view, use_result):
+    class Double(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = m.ones(3, requires_grad=True)
+    h = x * 1
+    r = Double.apply(view(h))
+    (r.sum() * 10 + h.sum() if use_result else h.sum()).backward()
+    return h, r, x.grad
 
 
 def _create_graph_grads(m):
