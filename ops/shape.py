@@ -345,13 +345,17 @@ _T_WARNING = (
     "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
 
 
+_T_WARNED: list = []
+
+
 def _numpy_T(self):  # noqa: N802 - torch's name
     """`x.T`: all dims reversed (torch's permute; it warns for anything but 2-d)."""
     n = self.ndim
     if n == 0:
         warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
                       "cases.", UserWarning, stacklevel=2)
-    elif n != 2:
+    elif n != 2 and not _T_WARNED:  # torch warns once a process
+        _T_WARNED.append(True)
         warnings.warn(_T_WARNING, UserWarning, stacklevel=2)
     return call(PERMUTE, (self,), (tuple(range(n - 1, -1, -1)),))
 

@@ -164,8 +164,8 @@ def call(op, inputs: tuple, params: tuple = ()):
             key = (da.shape, da.dtype)
             meta = _ARRAY_META.get(key) or _array_meta(key)
         shapes, dtypes = meta
-    elif fast and a._rg and b._rg:
-        for x in inputs:
+    elif fast and a._rg and b._rg and not _INFERENCE_GRAD[0]:  # (else the generic path checks
+        for x in inputs:                                      # for inference tensors it saves)
             xx = x._x
             if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
                 _stale_view(x)
@@ -196,6 +196,8 @@ def call(op, inputs: tuple, params: tuple = ()):
     else:
         nodes, idxs, needs, shapes, dtypes = _edges(inputs)
         recipe = None
+        if _INFERENCE_GRAD[0]:
+            fast = False  # saved values are then checked for inference tensors one by one
     vc = [0]
     if op.save_plan:
         if recipe is None:
@@ -1053,7 +1055,13 @@ def _recorded_copy(g: Tensor) -> Tensor:
 
 
 def call_node(rec: Record, grads):
-    """`node(*grads)`: run one backward rule by hand, as torch's Node.__call__."""
+    """`node(*grads)`: run one backward rule by hand, as torch's Node.__call__: under grad
+    mode the rule is recorded (its results have a graph through the saved values)."""
+    if STATE.grad_enabled:
+        vals = [g if g is None or isinstance(g, Tensor) else _wrap(np.asarray(g)) for g in grads]
+        out = _run(rec, vals, PRIMS_TAPE, retain=True, create=True)
+        return tuple(None if g is None else g if isinstance(g, Tensor) else _wrap(np.asarray(g))
+                     for g in out)
     vals = [g._data if isinstance(g, Tensor) else g for g in grads]
     out = _run(rec, vals, PRIMS_NP, retain=True, create=False)
     return tuple(None if g is None else _wrap(np.asarray(g)) for g in out)

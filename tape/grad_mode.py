@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import warnings
 
 
 class _State(threading.local):
@@ -89,6 +90,15 @@ class _Mode:
     """Base for context managers that are also decorators (a fresh instance per call)."""
 
     def __call__(self, fn):
+        if inspect.isclass(fn):  # torch: deprecated, and the class becomes a function
+            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. "
+                          "You should only decorate functions or methods. To preserve the current "
+                          "behavior of class decoration, you can directly decorate the `__init__` "
+                          "method and nothing else.", FutureWarning, stacklevel=2)
+            cls = fn
+
+            def fn(*args, **kwargs):
+                return cls(*args, **kwargs)
         if inspect.isgeneratorfunction(fn):
 
             @functools.wraps(fn)

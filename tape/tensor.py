@@ -29,7 +29,9 @@ ndarray = np.ndarray
 
 # NOTE [inference inputs] torch runs no autograd for an op whose tensor arguments are all
 # inference tensors, even ones that require grad (made so inside inference_mode): its output
-# has no grad_fn. Set once such a tensor exists, so until then the engine need not look.
+# has no grad_fn; and it refuses to save one for backward. INFERENCE_GRAD is set once such a
+# tensor exists (and never reset): until then the engine's fast paths need not look, and
+# after it two-input ops take the engine's generic path, which checks what it saves.
 INFERENCE_GRAD = [False]
 
 

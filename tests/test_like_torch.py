@@ -150,7 +150,25 @@ VALUES = [
     # a custom Function writing into a view it marks dirty rewrites the base's history
     ("mark_dirty on a view", lambda m: _dirty_view(m, lambda h: h[:2], False)),
     ("mark_dirty on a view, then the view used", lambda m: _dirty_view(m, lambda h: h[1:], True)),
+    # calling a node by hand: under grad mode its results have a graph (the saved x), not under no_grad
+    ("a node called", lambda m: (lambda y: (y.grad_fn(m.ones(3)), _no_grad_call(m, y)))(
+        m.ones(3, requires_grad=True) * m.ones(3, requires_grad=True))),
+    ("a class decorated with no_grad", lambda m: _quiet(lambda: _decorated_class(m))),
 ]
+
+
+def _no_grad_call(m, y):
+    with m.no_grad():
+        return y.grad_fn(m.ones(3))
+
+
+def _decorated_class(m):
+    @m.no_grad()
+    class Probe:
+        def __init__(self):
+            self.enabled = m.is_grad_enabled()
+
+    return Probe().enabled, type(Probe).__name__
 
 
 def _dirty_view(m, view, use_result):
@@ -281,6 +299,10 @@ ERRORS = [
      "prod() received an invalid combination of arguments"),
     ("prod of dim None", lambda m: m.prod(m.ones(2, 3), None), "prod()"),
     ("max of dim None", lambda m: m.max(m.ones(2, 3), None), "max() received an invalid combination"),
+    ("an inference tensor requiring grad, times a leaf", lambda m: _inference_grad(m) * m.ones(
+        2, requires_grad=True), "Inference tensors cannot be saved for backward"),
+    ("a leaf times an inference tensor requiring grad", lambda m: m.ones(2, requires_grad=True)
+     * _inference_grad(m), "Inference tensors cannot be saved for backward"),
     ("a Function instance called", lambda m: _quiet(lambda: _NonDiff.get(m)()(m.ones(1))),
      "Legacy autograd function with non-static forward method is deprecated"),
     ("a pack hook writing into its input", lambda m: _pack_writes(m),
@@ -364,6 +386,11 @@ ERRORS = [
 ]
 
 
+def _inference_grad(m):
+    with m.inference_mode():
+        return m.ones(2, requires_grad=True)
+
+
 def _pack_writes(m):
     x = m.ones(2, requires_grad=True)
     with m.autograd.graph.saved_tensors_hooks(lambda t: t.mul_(1), lambda t: t):
@@ -410,6 +437,19 @@ REPRS = [
 @pytest.mark.parametrize("make", [c[1] for c in REPRS], ids=[c[0] for c in REPRS])
 def test_repr_like_torch(make):
     assert repr(make(tape)).replace("tape.", "M.") == repr(make(torch)).replace("torch.", "M.")
+
+
+def test_a_decorated_class_warns_as_torch():
+    with pytest.warns(FutureWarning, match="Decorating classes is deprecated"):
+        tape.no_grad()(type("Probe", (), {}))
+
+
+def test_x_T_of_a_non_matrix_warns_once_a_process():
+    tape.ops.shape._T_WARNED.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tape.ones(3).T, tape.ones(2, 3, 4).T
+    assert sum("The use of `x.T`" in str(w.message) for w in caught) == 1
 
 
 def test_backward_with_create_graph_warns_once_a_process():

@@ -311,6 +311,7 @@ def test_inplace_remainder_like_torch():
 
 @pytest.mark.parametrize("shape, warns", [((2, 3), False), ((3,), True), ((2, 3, 4), True), ((), True)])
 def test_T_warns_as_torch(shape, warns):  # noqa: N802
+    tape.ops.shape._T_WARNED.clear()  # as torch, tape warns for a non-matrix once a process
     for m in (tape, torch):
         x = m.ones(shape, requires_grad=True)
         with warnings.catch_warnings(record=True) as caught:
