@@ -129,9 +129,8 @@ def mean(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
     dt = input.dtype if dtype is None else dtype
     if not dt.is_floating_point:
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {dt.torch_name}"
-        )
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
+            f"must be either a floating point or complex dtype. Got: {dt.torch_name}")
     if dims is None:
         return call(MEAN, (input,), (dtype,))
     return call(MEAN_DIM, (input,), (dims, keepdim is True, dtype))

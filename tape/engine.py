@@ -127,6 +127,8 @@ def call(op, inputs: tuple, params: tuple = ()):
                 if x._rg:
                     requires = True
             elif isinstance(x, _OPERANDS):
+                if n == 1 and not isinstance(x, np.ndarray):  # exp(1.0): torch takes a tensor
+                    raise operand_error(op.name, "input", 1, x)
                 # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
                 arrays.append(py_number(x))
             else:
@@ -1036,8 +1038,9 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
         if type(g) is dt.type or (type(g) is ndarray and g.dtype == dt and g.base is None
                                   and g.flags.writeable and _getrefcount(g) <= _ARG_ONLY):
             leaf._grad = _wrap(g)
-        else:
-            leaf._grad = _wrap(np.array(g, dtype=dt, copy=True))
+        else:  # a copy, made as torch makes it (an empty tensor copy_()'d into: version 1)
+            copied = leaf._grad = _wrap(np.array(g, dtype=dt, copy=True))
+            copied._vc[0] = 1
     else:  # in place, as torch adds into an existing .grad (one with a graph keeps it)
         arr = old._arr()
         np.add(arr, g, out=arr, casting="unsafe")

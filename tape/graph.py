@@ -85,6 +85,15 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
+    def __dir__(self):
+        """The attributes, the `_saved_<name>` values this node has among them, as torch lists them."""
+        names = set(super().__dir__())
+        op = self._rec.op if self._rec is not None else None
+        if op is not None:
+            names.update(f"_saved_{n}" for n in (*op.saved_names, *op.param_names,
+                                                  *(op.saved_attrs or ())) if n)
+        return sorted(names)
+
 
 def _saved_value(rec: Record, name: str):
     """A saved value by torch's name, or a non-tensor argument the op was called with."""

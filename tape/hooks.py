@@ -95,7 +95,9 @@ def _hook_name(fn) -> str:
 
 def _type_name(x) -> str:
     cls = type(x)
-    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+    if cls.__module__ == "builtins" or isinstance(x, Tensor):  # (torch names its Tensor bare)
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def _check_single(original, result, fn) -> None:

@@ -40,6 +40,14 @@ def _pow_graph(m, s):
     return y, z, [n for n, _ in y.grad_fn.next_functions], [n for n, _ in z.grad_fn.next_functions]
 
 
+def _grad_version(fn):
+    def body(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        fn(m, x)
+        return x.grad, x.grad._version
+    return body
+
+
 VALUES = [
     # sign(NaN) is 0 (numpy: NaN), and so is abs's gradient there; a bool stays a bool
     ("sign of NaN", lambda m: m.sign(m.tensor([NAN, -0.0, 0.0, -2.0, 3.0]))),
@@ -154,7 +162,14 @@ VALUES = [
     ("a node called", lambda m: (lambda y: (y.grad_fn(m.ones(3)), _no_grad_call(m, y)))(
         m.ones(3, requires_grad=True) * m.ones(3, requires_grad=True))),
     ("a class decorated with no_grad", lambda m: _quiet(lambda: _decorated_class(m))),
+    # a leaf's first .grad: taken from playback (version 0) or a copy of it (version 1), as torch
+    *[(f".grad's version, {name}", _grad_version(fn)) for name, fn in (
+        ("mul", lambda m, x: (x * 2).sum().backward()), ("sum", lambda m, x: x.sum().backward()),
+        ("the leaf itself", lambda m, x: x.backward(m.ones(2))),
+        ("expand", lambda m, x: x.expand(3, 2).sum().backward()),
+        ("a preset .grad", lambda m, x: (setattr(x, "grad", m.zeros(2)), (x * 2).sum().backward())))],
 ]
+
 
 
 def _no_grad_call(m, y):
@@ -301,8 +316,14 @@ ERRORS = [
     ("max of dim None", lambda m: m.max(m.ones(2, 3), None), "max() received an invalid combination"),
     ("an inference tensor requiring grad, times a leaf", lambda m: _inference_grad(m) * m.ones(
         2, requires_grad=True), "Inference tensors cannot be saved for backward"),
-    ("a leaf times an inference tensor requiring grad", lambda m: m.ones(2, requires_grad=True)
-     * _inference_grad(m), "Inference tensors cannot be saved for backward"),
+    ("a leaf times an inference tensor requiring grad",
+     lambda m: m.ones(2, requires_grad=True) * _inference_grad(m),
+     "Inference tensors cannot be saved for backward"),
+    ("exp of a Python float", lambda m: m.exp(1.0),
+     "exp(): argument 'input' (position 1) must be Tensor, not float"),
+    ("sigmoid of an int", lambda m: m.sigmoid(2), "must be Tensor, not int"),
+    ("mean with an int dtype", lambda m: m.mean(m.tensor([1.0]), dtype=m.int64),
+     "Optional dtype must be either a floating point or complex dtype. Got: Long"),
     ("a Function instance called", lambda m: _quiet(lambda: _NonDiff.get(m)()(m.ones(1))),
      "Legacy autograd function with non-static forward method is deprecated"),
     ("a pack hook writing into its input", lambda m: _pack_writes(m),
@@ -381,6 +402,8 @@ ERRORS = [
      "Inference tensors do not track version counter."),
     ("post-accumulate hook returning a value", lambda m: _post_acc_returns(m),
      "Tensor post accumulate grad hooks should return None."),
+    ("a node hook returning a tensor", lambda m: _node_hook_returns(m),
+     "expected tuple, but hook returned 'Tensor'"),
     ("AccumulateGrad hook returning a tuple", lambda m: _acc_hook_returns(m),
      "hook '<lambda>' has returned an incorrect number of values (got 1, but expected 0)"),
 ]
@@ -406,6 +429,13 @@ def _post_acc_returns(m):
     x = m.ones(2, requires_grad=True)
     x.register_post_accumulate_grad_hook(lambda t: t.grad * 100)
     (x * 2).sum().backward()
+
+
+def _node_hook_returns(m):
+    x = m.ones(2, requires_grad=True)
+    y = x * 2
+    y.grad_fn.register_hook(lambda gi, go: gi[0])
+    y.sum().backward()
 
 
 def _acc_hook_returns(m):
@@ -502,6 +532,15 @@ SAVED = [
     ("split", _saved(lambda m, x: x.split(1)[0], "dim", "split_size", "self_sym_sizes")),
     ("split_with_sizes", _saved(lambda m, x: x.split([1, 1], 1)[0], "dim", "split_sizes")),
 ]
+
+
+# dir(node) lists its _saved_ attributes, as torch's does
+SAVED += [(f"dir of {name}", lambda m, make=make: sorted(
+    n for n in dir(make(m, m.ones(2, 3, dtype=m.float64, requires_grad=True)).grad_fn)
+    if n.startswith("_saved_")))
+    for name, make in (("mul", lambda m, x: x * x), ("sum", lambda m, x: x.sum()),
+                       ("sum(dim)", lambda m, x: x.sum(1)), ("transpose", lambda m, x: x.t()),
+                       ("amax", lambda m, x: x.amax(1)))]
 
 
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in SAVED])
