@@ -236,10 +236,16 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return _made(_wrap(arr))
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
+def _shape(size, name: str = "size") -> tuple:
+    """Sizes given as several ints or one sequence; any integer (numpy's, a 0-d integer
+    tensor) is a size, anything else torch's TypeError."""
+    if len(size) == 1 and isinstance(size[0], (list, tuple, range, np.ndarray)):
         size = tuple(size[0])
-    shape = tuple(int(s) for s in size)
+    for s in size:
+        if not hasattr(s, "__index__") or isinstance(s, (list, tuple)):
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(s).__name__}")
+    shape = tuple(s.__index__() for s in size)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
     return shape
@@ -251,23 +257,34 @@ def _np_dtype(dtype, default=None) -> np.dtype:
     return _dtypes.to_np(dtype)
 
 
-def _filled(fill, size, dtype, requires_grad, device):
+def _filled(name, fill, size, dtype, requires_grad, device):
     _check_device(device)
-    return _finish(np.full(_shape(size), fill, dtype=_np_dtype(dtype)), requires_grad)
+    return _finish(np.full(_shape(size, name), fill, dtype=_np_dtype(dtype)), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+    size = _size_kw(size, kw, "zeros")
     if any(isinstance(s, (int, np.integer)) and s < 0 for s in size):  # (torch's own wording)
         raise RuntimeError("zeros: Dimension size must be non-negative.")
-    return _filled(0, size, dtype, requires_grad, device)
+    return _filled("zeros", 0, size, dtype, requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _filled(1, size, dtype, requires_grad, device)
+def _size_kw(size: tuple, kw: dict, name: str) -> tuple:
+    """`size=` given by keyword, as torch's factories take it too."""
+    if kw:
+        if set(kw) != {"size"} or size:
+            raise TypeError(f"{name}() got an unexpected keyword argument {sorted(set(kw) - {'size'})}"
+                            if set(kw) != {"size"} else f"{name}() got multiple values for argument 'size'")
+        size = (kw["size"],)
+    return size
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _filled(0, size, dtype, requires_grad, device)
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+    return _filled("ones", 1, _size_kw(size, kw, "ones"), dtype, requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+    return _filled("empty", 0, _size_kw(size, kw, "empty"), dtype, requires_grad, device)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -306,10 +323,14 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return _like("full_like", fill_value, input, dtype, requires_grad, device)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """[start, end) in steps; ints give int64, any float gives the default float dtype."""
     _check_device(device)
-    if end is None:
+    if start is None:  # arange(end=3)
+        if end is None:
+            raise TypeError("arange() missing 1 required positional arguments: \"end\"")
+        start = 0
+    elif end is None:
         start, end = 0, start
     vals = [getattr(v, "item", lambda v=v: v)() for v in (start, end, step)]
     if step == 0:
@@ -360,14 +381,14 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) ->
     _check_device(device)
     npd = _np_dtype(dtype)
     _float_only("check_uniform_bounds", npd)
-    return _finish(_rng[0].random(_shape(size)).astype(npd), requires_grad)
+    return _finish(_rng[0].random(_shape(size, "rand")).astype(npd), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     _check_device(device)
     npd = _np_dtype(dtype)
     _float_only("normal_kernel_cpu", npd)
-    return _finish(_rng[0].standard_normal(_shape(size)).astype(npd), requires_grad)
+    return _finish(_rng[0].standard_normal(_shape(size, "randn")).astype(npd), requires_grad)
 
 
 def randint(low, high=None, size=(), *, dtype=None, device=None, requires_grad=False) -> Tensor:

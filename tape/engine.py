@@ -369,9 +369,17 @@ def _inference_saved_error() -> RuntimeError:
 
 def _stale_view(x: Tensor) -> None:
     """A view used after its base changed in place: its history is regenerated, or for an
-    output of a multi-output view an error (NOTE [stale views] in views.py)."""
+    output of a multi-output view, or a view made under no_grad, an error (NOTE [stale
+    views] in views.py)."""
     if x._x.multi_view:
         raise _stale_multi_view_error(x)
+    if x._x.no_grad_view:
+        raise RuntimeError(
+            "A view was created in no_grad mode and its base or another view of its base has been "
+            "modified inplace with grad mode enabled. Given that this use case is ambiguous and "
+            "error-prone, it is forbidden. You can clarify your code by moving both the view and "
+            "the inplace either both inside the no_grad block (if you don't want the inplace to be "
+            "tracked) or both outside (if you want the inplace to be tracked).")
     from .views import regenerate
 
     regenerate(x)
@@ -413,7 +421,8 @@ def _plain_outputs_(op, inputs, out):
         if x._rg and not STATE.grad_enabled and not STATE.inference:
             for t in outs:  # made under no_grad: TensorExtras.no_grad_view
                 t._rg = t._data.dtype.kind in "fc"
-                t._extras().no_grad_view = True
+                extra = t._extras()
+                extra.no_grad_view, extra.view_version = True, vc[0]
         return outs[0] if op.outputs == 1 else outs
     if op.outputs == 1:
         return _wrap(out)
@@ -646,9 +655,9 @@ def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeEr
 
 def edge_of(t: Tensor):
     """Where a gradient for `t` enters the graph: (record, output index) or (leaf sink, 0)."""
+    if t._x is not None and t._x.view_version is not None and t._vc[0] != t._x.view_version:
+        _stale_view(t)
     if t._rec is not None:
-        if t._x is not None and t._x.view_version is not None and t._vc[0] != t._x.view_version:
-            _stale_view(t)
         return t._rec, t._idx
     if t._rg:
         acc = accumulate_grad(t)

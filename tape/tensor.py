@@ -124,18 +124,23 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        x = self._x
+        if x is not None and x.no_grad_view and self._vc[0] != x.view_version:
+            from .engine import _stale_view  # refused, as torch refuses it
+
+            _stale_view(self)
         return self._rec is None
 
     @property
     def grad_fn(self):
+        x = self._x
+        if x is not None and x.view_version is not None and self._vc[0] != x.view_version:
+            from .engine import _stale_view  # made again, or refused (NOTE [stale views])
+
+            _stale_view(self)
         rec = self._rec
         if rec is None:
             return None
-        x = self._x
-        if x is not None and x.view_version is not None and self._vc[0] != x.view_version:
-            from .engine import edge_of  # a stale view's history, made again (NOTE [stale views])
-
-            rec = edge_of(self)[0]
         from .graph import node_of
 
         return node_of(rec)

@@ -149,6 +149,9 @@ VALUES = [
     ("mean(np.int64)", lambda m: m.ones(2, 3).mean(np.int64(1))),
     ("squeeze(np.int64)", lambda m: m.ones(1, 3).squeeze(np.int64(0)).shape),
     ("reshape(0-d tensor)", lambda m: m.ones(2, 3).reshape(m.tensor(6)).shape),
+    ("factories' size= and 0-d sizes", lambda m: (
+        m.zeros(size=(2,)), m.ones(size=[2, 1]), m.zeros(m.tensor(2)), m.zeros(np.int64(2)),
+        m.arange(end=3))),
     ("grad modes clone", lambda m: [type(c.clone()).__name__ for c in (
         m.no_grad(), m.enable_grad(), m.set_grad_enabled(True), m.inference_mode())]),
     ("is_anomaly_check_nan_enabled", lambda m: m.is_anomaly_check_nan_enabled()),
@@ -328,11 +331,15 @@ ERRORS = [
      "Legacy autograd function with non-static forward method is deprecated"),
     ("a pack hook writing into its input", lambda m: _pack_writes(m),
      "A saved tensor pack hook is modifying its input in place"),
+    ("a view made under no_grad, changed in place, then used", lambda m: _stale_no_grad_view(m),
+     "A view was created in no_grad mode and its base or another view of its base has been modified"),
     ("softmax over a tuple", lambda m: m.ones(2, 3).softmax((0, 1)), "must be int, not tuple"),
     ("argmax over a tuple", lambda m: m.ones(2, 3).argmax((0,)), "must be int, not tuple"),
     ("unsqueeze at a tuple", lambda m: m.ones(2, 3).unsqueeze((0,)), "must be int, not tuple"),
     ("tensor([two-element tensors])", lambda m: m.tensor([m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0])]),
      "only one element tensors can be converted to Python scalars"),
+    ("zeros of a float size", lambda m: m.zeros(2.5),
+     "zeros(): argument 'size' (position 1) must be tuple of ints"),
     ("full with an int size", lambda m: m.full(2, 1.0), "must be tuple of ints, not int"),
     ("arange against its step", lambda m: m.arange(3, 1),
      "upper bound and lower bound inconsistent with step sign"),
@@ -412,6 +419,14 @@ ERRORS = [
 def _inference_grad(m):
     with m.inference_mode():
         return m.ones(2, requires_grad=True)
+
+
+def _stale_no_grad_view(m):
+    a = m.arange(6.0, requires_grad=True)
+    with m.no_grad():
+        v = a.view(2, 3)
+        v.mul_(2)
+    return v * 2
 
 
 def _pack_writes(m):
