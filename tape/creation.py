@@ -271,12 +271,14 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -
 
 def _size_kw(size: tuple, kw: dict, name: str) -> tuple:
     """`size=` given by keyword, as torch's factories take it too."""
-    if kw:
-        if set(kw) != {"size"} or size:
-            raise TypeError(f"{name}() got an unexpected keyword argument {sorted(set(kw) - {'size'})}"
-                            if set(kw) != {"size"} else f"{name}() got multiple values for argument 'size'")
-        size = (kw["size"],)
-    return size
+    if not kw:
+        return size
+    unknown = sorted(set(kw) - {"size"})
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    if size:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (kw["size"],)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
