@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def wrap_dim(dim: int, ndim: int) -> int:
     """A non-negative dim, or torch's IndexError (0-d tensors accept -1 and 0). Any integer
@@ -51,11 +53,17 @@ def wrap_dims(dim, ndim: int) -> tuple[int, ...]:
     return out if ndim else ()
 
 
-def shape_arg(shape: tuple) -> tuple:
-    """`view(2, 3)` and `view((2, 3))` alike."""
-    if len(shape) == 1 and not hasattr(shape[0], "__index__"):  # (a numpy int or 0-d tensor: one size)
+def shape_arg(shape: tuple, fn: str = "view") -> tuple:
+    """`view(2, 3)` and `view((2, 3))` alike: sizes as several integers or one sequence of
+    them; any integer counts (numpy's, a 0-d integer tensor), anything else is torch's
+    TypeError for `fn`."""
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple, range, np.ndarray)):
         shape = tuple(shape[0])
-    return tuple(s.__index__() if type(s) is not int else s for s in shape)
+    for s in shape:
+        if type(s) is not int and (not hasattr(s, "__index__") or isinstance(s, (list, tuple))):
+            raise TypeError(f"{fn}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(s).__name__}")
+    return tuple(s if type(s) is int else s.__index__() for s in shape)
 
 
 def infer_shape(shape: tuple, numel: int) -> tuple[int, ...]:

@@ -58,7 +58,7 @@ def view(self, *shape):
 def reshape(input, *shape):
     """A view when the storage allows one, a copy otherwise (torch's node names: a view of
     a contiguous tensor, an alias of a non-contiguous one, or a clone then a view)."""
-    shape = _infer(shape_arg(shape), input.numel())
+    shape = _infer(shape_arg(shape, "reshape"), input.numel())
     if input.is_contiguous():
         return call(VIEW, (input,), (shape,))
     try:
@@ -124,7 +124,7 @@ def permute(input, *args, dims=None):
         dims = args
     elif args:
         raise TypeError("permute() got multiple values for argument 'dims'")
-    dims = shape_arg(dims)
+    dims = shape_arg(dims, "permute")
     if len(dims) != input.ndim:  # torch checks the count before the range
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -202,7 +202,7 @@ EXPAND = op("expand", "ExpandBackward0", lambda a, shape: np.broadcast_to(a, sha
 @function(methods="expand", module=False)
 def expand(self, *sizes):
     """Broadcast to `sizes` without copying (-1 keeps a dim)."""
-    sizes = shape_arg(sizes)
+    sizes = shape_arg(sizes, "expand")
     lead = len(sizes) - self.ndim
     if lead < 0:
         raise RuntimeError(

@@ -6,6 +6,7 @@ import attrs
 import numpy as np
 
 from .ops import dtypes as _promotion
+from .ops.registry import operand_error
 
 
 @attrs.frozen(repr=False)
@@ -88,6 +89,5 @@ def set_default_dtype(d) -> None:
 
 def is_floating_point(t) -> bool:
     if not hasattr(t, "_data"):
-        raise TypeError(f"is_floating_point(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(t).__name__}")
+        raise operand_error("is_floating_point", "input", 1, t)
     return t.dtype.is_floating_point

@@ -9,7 +9,9 @@ import numpy as np
 
 from . import _dtypes
 from .grad_mode import STATE
+from .ops.dims import shape_arg
 from .ops.dtypes import py_number
+from .ops.registry import operand_error
 from .tensor import Tensor, _wrap
 
 
@@ -237,15 +239,8 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 
 
 def _shape(size, name: str = "size") -> tuple:
-    """Sizes given as several ints or one sequence; any integer (numpy's, a 0-d integer
-    tensor) is a size, anything else torch's TypeError."""
-    if len(size) == 1 and isinstance(size[0], (list, tuple, range, np.ndarray)):
-        size = tuple(size[0])
-    for s in size:
-        if not hasattr(s, "__index__") or isinstance(s, (list, tuple)):
-            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
-                            f"{type(s).__name__}")
-    shape = tuple(s.__index__() for s in size)
+    """A factory's sizes (ops.dims.shape_arg's rules), none negative."""
+    shape = shape_arg(size, name)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
     return shape
@@ -301,8 +296,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
 
 def _like(name, fill, t, dtype, requires_grad, device):
     if not isinstance(t, Tensor):
-        kind = type(t).__name__ if type(t).__module__ != "numpy" else f"numpy.{type(t).__name__}"
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {kind}")
+        raise operand_error(name, "input", 1, t)
     _check_device(device)
     npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype)
     return _finish(np.full(t._data.shape, fill, dtype=npd), requires_grad)
