@@ -830,10 +830,10 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     F = PRIMS_TAPE if create else PRIMS_NP
     useful = None if targets is None else _useful_nodes(roots, targets, within)
     captured = {}
-    heap, bufs = [], {}
+    heap, bufs, at = [], {}, {}  # NOTE [waiting nodes]
     for edge, g in roots:
         if edge is not None:  # (None: a no_grad view, whose gradient goes nowhere)
-            _send(bufs, heap, edge[0], edge[1], g)
+            _send(bufs, heap, at, edge[0], edge[1], g)
     prev = _swap_grad_enabled(create)
     quiet = _quiet()  # NOTE [quiet IEEE]
     # the fast path's conditions that hold for the whole playback (anomaly mode is read
@@ -841,7 +841,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     plain = not create and not STATE.anomaly
     try:
         while heap:
-            node = _heappop(heap)[1]
+            node = at.pop(_heappop(heap))
             if useful is not None and node not in useful:
                 del bufs[node]
                 continue
@@ -907,7 +907,9 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 # send gi to the slot of the node that produced this input (_send's work)
                 b = bufs.get(nxt)
                 if b is None:
-                    _heappush(heap, (-nxt.pos, nxt))
+                    k = -nxt.pos
+                    _heappush(heap, k)
+                    at[k] = nxt
                     outs = nxt.outs  # one slot (NOTE [slots]): one output or none (a leaf's sink)
                     if type(outs) is not tuple or len(outs) < 2:
                         bufs[nxt] = gi
@@ -938,10 +940,19 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
 # _run take the list form (_slot_list).
 
 
-def _send(bufs, heap, node, idx, g):
+# NOTE [waiting nodes] The max-heap holds the waiting nodes' negated positions, plain ints,
+# and `at` maps each back to its node. Entries (-pos, node) cost a tuple each and a tuple
+# comparison at each of the heap's levels; with thousands of nodes waiting at once (a wide
+# graph) that was a tenth of playback, and every tuple was one more object for the
+# collector to walk. Positions are unique, so an int names one node.
+
+
+def _send(bufs, heap, at, node, idx, g):
     b = bufs.get(node)
     if b is None:
-        _heappush(heap, (-node.pos, node))  # positions are unique: nodes never compared
+        k = -node.pos
+        _heappush(heap, k)
+        at[k] = node
         outs = node.outs
         if type(outs) is not tuple or len(outs) < 2:
             bufs[node] = g

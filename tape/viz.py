@@ -464,9 +464,9 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
         if rec.saved is FREED:
             raise engine.second_time_error()
     flow = _Flow()
-    heap, bufs = [], {}
+    heap, bufs, at = [], {}, {}
     for i, ((node, idx), g) in enumerate(roots_):
-        engine._send(bufs, heap, node, idx, g)
+        engine._send(bufs, heap, at, node, idx, g)
         flow.sent[("root", i)] = g
     for node, b in bufs.items():
         flow.received[node] = engine._slot_list(b)
@@ -477,7 +477,7 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
     frames = [_copy(flow)]
     with no_grad():
         while heap:
-            node = engine._heappop(heap)[1]
+            node = at.pop(engine._heappop(heap))
             grads = engine._slot_list(bufs.pop(node))
             flow.received[node] = list(grads)
             flow.current = node
@@ -506,7 +506,7 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
                         gi = F.sum_to(gi, shape)
                     if gi.dtype != dt:
                         gi = F.to_dtype(gi, dt)
-                    engine._send(bufs, heap, e[0], e[1], gi)
+                    engine._send(bufs, heap, at, e[0], e[1], gi)
                     flow.sent[(rec, k)] = gi
                     out.append(f"{_value(gi)} to {scene.node_name(e[0])}")
                 got = ", ".join(_value(g) for g in grads)
