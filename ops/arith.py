@@ -281,8 +281,8 @@ def _no_bool_negation(input):
 
 def _pow_scalar_bwd(F, ctx, g, self):
     (exponent,) = ctx.params
-    if exponent == 0:
-        return (g * 0,)
+    if exponent == 0:  # zeros, whatever g holds (torch's pow_backward)
+        return (F.zeros_like(g),)
     return (g * exponent * self ** (exponent - 1),)
 
 
@@ -301,8 +301,8 @@ def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
 
 def _pow_base_bwd(F, ctx, g, result):
     (base,) = ctx.params
-    if base == 0:
-        return (F.where(F.const(result == 0), 0.0, g * result * 0),)  # torch: 0 where 0**e
+    if base == 0:  # torch: g * (0 where exponent >= 0, else result * log(0)); 0**e <= 1 there
+        return (g * F.where(F.const(result <= 1), 0.0, result * -np.inf),)
     return (g * result * float(np.log(base)),)
 
 

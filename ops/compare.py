@@ -110,7 +110,9 @@ def _where_method(self, condition, other):
 
 function(methods="where", module=False)(_where_method)
 
-SIGN = op("sign", "SignBackward0", prims.sign, lambda F, ctx, g: (g * 0,))
+# a zero gradient, not g * 0: an inf or NaN upstream gradient gives 0, and the gradient
+# has no graph when recorded (torch: zeros_like(grad))
+SIGN = op("sign", "SignBackward0", prims.sign, lambda F, ctx, g: (F.zeros_like(g),))
 
 
 @function("sign", methods="sign")

@@ -74,11 +74,13 @@ def cpu(self, memory_format=None):
 
 # ---- in-place fills and copies ----------------------------------------------------------
 
-ZERO = op("zero", "ZeroBackward0", lambda a: np.zeros_like(a), lambda F, ctx, g: (g * 0,))
+# an overwritten target's gradient is zeros, not g * 0 (an inf or NaN upstream gradient
+# gives 0, and a recorded gradient has no graph): torch's zeros_like(grad)
+ZERO = op("zero", "ZeroBackward0", lambda a: np.zeros_like(a), lambda F, ctx, g: (F.zeros_like(g),))
 FILL = op("fill", "FillBackward2", lambda a, value: _full_like(a, value),
-          lambda F, ctx, g: (g * 0,))
+          lambda F, ctx, g: (F.zeros_like(g),))
 FILL_T = op("fill", "FillBackward3", lambda a, value: _full_like(a, value),
-            lambda F, ctx, g: (g * 0, F.sum(g) if ctx.needs[1] else None),
+            lambda F, ctx, g: (F.zeros_like(g), F.sum(g) if ctx.needs[1] else None),
             inputs=("self", "value"))
 
 
@@ -110,7 +112,7 @@ def _copy_fwd(a, src):
 
 
 COPY = op("copy_", "CopyBackwards", _copy_fwd,
-          lambda F, ctx, g: (g * 0 if ctx.needs[0] else None,
+          lambda F, ctx, g: (F.zeros_like(g) if ctx.needs[0] else None,
                              F.to_dtype(g, ctx.dtypes[1]) if ctx.needs[1] else None),
           inputs=("self", "src"))
 

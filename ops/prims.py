@@ -70,6 +70,11 @@ def mT(x):
     return x.swapaxes(-1, -2)  # the method: np.swapaxes adds ~1 us of Python dispatch
 
 
+def t(x):
+    """torch's t(): a matrix transposed, fewer dims unchanged (recorded all the same)."""
+    return x.T
+
+
 def outer(a, b):
     return np.multiply.outer(a, b)
 

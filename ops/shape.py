@@ -94,7 +94,7 @@ def _transpose_fwd(a, d0, d1):
 
 TRANSPOSE = op("transpose", "TransposeBackward0", _transpose_fwd,
                lambda F, ctx, g: (F.transpose(g, *ctx.params),), view=True, param_names=("dim0", "dim1"))
-T = op("t", "TBackward0", lambda a: a.T, lambda F, ctx, g: (F.mT(g) if g.ndim == 2 else g,),
+T = op("t", "TBackward0", lambda a: a.T, lambda F, ctx, g: (F.t(g),),
        view=True)
 PERMUTE = op("permute", "PermuteBackward0", lambda a, dims: np.transpose(a, dims),
              lambda F, ctx, g: (F.permute(g, tuple(np.argsort(ctx.params[0]))),), view=True,

@@ -17,13 +17,20 @@ from .tensor import Tensor, _wrap
 
 
 def sum_to(x, shape):
+    """A broadcast gradient summed back to `shape`, recorded as torch's sum_to records it: a
+    full sum to a 0-d shape (SumBackward0); else one sum keeping dims (SumBackward1) and a
+    view only when leading dims go (ViewBackward0)."""
     shape = tuple(shape)
     if tuple(x.shape) == shape:
         return x
+    if not shape:
+        return _F["sum"](x)
     lead = x.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    return _F["reshape"](_F["sum"](x, dims, keepdim=True), shape) if dims else _F["reshape"](x, shape)
+    if dims:
+        x = _F["sum"](x, dims, keepdim=True)
+    return _F["reshape"](x, shape) if lead else x  # (a sum is contiguous: a view)
 
 
 def sum(x, dims=None, keepdim=False):
@@ -57,7 +64,12 @@ def matmul(a, b):
 
 
 def mT(x):  # noqa: N802 - torch's name
-    return _F["transpose"](x, -2, -1)
+    # torch's rules transpose a matrix with t() (TBackward0), a batch with transpose
+    return _F["t"](x) if x.ndim == 2 else _F["transpose"](x, -2, -1)
+
+
+def t(x):
+    return _F["t"](x)
 
 
 def outer(a, b):

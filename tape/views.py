@@ -49,7 +49,7 @@ def _copy_slices_bwd(F, ctx, g):
     inner_grads = _run(inner, [g_view], F, retain=True, create=create)
     mask = np.ones(int(np.prod(base_shape)), dtype=bool)
     mask[positions.ravel()] = False
-    rest = flat * F.const(mask.astype(np.result_type(F.value(g))))
+    rest = F.keep_where(mask, flat)  # zeros under the view, even where g is inf or NaN
     g_self = inner_grads[k]
     if g_self is not None:
         if g_self.shape != positions.shape:

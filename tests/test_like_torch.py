@@ -40,6 +40,27 @@ def _pow_graph(m, s):
     return y, z, [n for n, _ in y.grad_fn.next_functions], [n for n, _ in z.grad_fn.next_functions]
 
 
+def _upstream_grads(fn, values, upstream):
+    """Gradients of fn(x) for an upstream gradient holding inf and NaN, then the same with
+    create_graph: a zero gradient stays 0 (not inf * 0) and has no graph of its own."""
+    def body(m):
+        x = m.tensor(values, requires_grad=True)
+        up = m.tensor(upstream)
+        fn(m, x).backward(up)
+        (g,) = m.autograd.grad(fn(m, x), x, up.clone().requires_grad_(), create_graph=True)
+        return x.grad, g, g.requires_grad
+    return body
+
+
+_INF_NAN = [float("inf"), NAN, float("inf"), 1.0]
+
+
+def _into_slice(m, x):
+    y = x * 1
+    y[1:3] = m.tensor([5.0, 6.0])
+    return y
+
+
 def _grad_version(fn):
     def body(m):
         x = m.tensor([1.0, 2.0], requires_grad=True)
@@ -56,6 +77,19 @@ VALUES = [
     ("sign of integers", lambda m: m.sign(m.tensor([3, -2, 0]))),
     ("abs at NaN", _grad(lambda m, x: x.abs(), NAN, 0.0, -1.0)),
     ("sign's gradient", _grad(lambda m, x: x.sign(), NAN, 0.0, -1.0)),
+    # gradients that are zero whatever the upstream gradient holds (torch: zeros_like(grad))
+    ("sign, upstream inf", _upstream_grads(lambda m, x: x.sign(), [1.0, -2.0, 0.0, 4.0], _INF_NAN)),
+    ("x ** 0, upstream inf", _upstream_grads(lambda m, x: x ** 0, [1.0, -2.0, 0.0, 4.0], _INF_NAN)),
+    ("fill_, upstream inf", _upstream_grads(lambda m, x: (x * 1).fill_(2.0), [1.0, -2.0, 0.0, 4.0],
+                                            _INF_NAN)),
+    ("zero_, upstream inf", _upstream_grads(lambda m, x: (x * 1).zero_(), [1.0, -2.0, 0.0, 4.0],
+                                            _INF_NAN)),
+    ("copy_, upstream inf", _upstream_grads(lambda m, x: (x * 1).copy_(m.ones(4)),
+                                            [1.0, -2.0, 0.0, 4.0], _INF_NAN)),
+    ("written slice, upstream inf", _upstream_grads(_into_slice, [1.0, -2.0, 0.0, 4.0], _INF_NAN)),
+    # 0 ** x: torch's g * where(x >= 0, 0, result * log(0)), so -inf where x < 0
+    ("0 ** x, upstream 1", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], [1.0] * 4)),
+    ("0 ** x, upstream inf", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], _INF_NAN)),
     # a zero remainder takes the dividend's sign (numpy: the divisor's)
     ("remainder by 2", lambda m: m.tensor([-4.0, 4.0, -3.5, 0.0, -0.0]) % 2),
     ("remainder by -2", lambda m: m.tensor([4.0, -4.0, 3.5]) % -2),
