@@ -374,11 +374,13 @@ def _nll_fwd(x, target, weight, red, ignore, total, index, neg_w, valid):
 
 
 def _nll_bwd(F, ctx, g, self):  # self is saved (as torch does) but only its shape matters
-    _, _, red, _, total, index, neg_w, _ = ctx.params
+    _, _, red, _, total, index, neg_w, valid = ctx.params
     if red == _MEAN and total != 0:  # all ignored: no entry gets a gradient (torch: zeros)
         g = g / total
     # each sample's gradient lands on its target class (one entry per sample: no repeats)
     g = -g if neg_w is None else g * neg_w
+    if valid is not None:  # an ignored sample's is 0, even for an inf or NaN upstream
+        g = F.keep_where(F.const(valid), g)
     return (F.index_put_zeros(ctx.shapes[0], index, g, g, False),)
 
 

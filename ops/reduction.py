@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import prims
 from .dims import wrap_dim, wrap_dims
 from .dtypes import float_dtype
 from .pointwise import maximum, minimum
@@ -226,6 +227,10 @@ def _prod_grad(F, g, self, result, dim):
 def _prod_all_bwd(F, ctx, g, self, result):
     if len(ctx.shapes[0]) == 0:
         return (g,)
+    if F is prims and np.count_nonzero(self == 0) > 1:
+        # every product of the others has a zero: torch gives zeros, whatever g holds (but
+        # with create_graph it takes the general formula, as _prod_grad does)
+        return (F.zeros_like(self),)
     return (_prod_grad(F, g, self, result, None),)
 
 

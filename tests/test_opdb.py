@@ -245,6 +245,25 @@ def _saved_tensors(node):
     return out
 
 
+@pytest.mark.parametrize("entry, index", DIFF_CASES)
+def test_non_finite_upstream_gradient_like_torch(entry, index):
+    """An upstream gradient holding inf, -inf and NaN: each input gradient is torch's, where
+    an entry's gradient does not depend on the upstream value (zeros_like(grad), ignored
+    samples, masked entries) included, so inf * 0 = NaN must not leak in."""
+    arrays = entry.make(index)
+    t_ins, t_outs = _run(tape, entry, index, opdb.F64, arrays)
+    p_ins, p_outs = _run(torch, entry, index, opdb.F64, arrays)
+    ups = _upstream(entry, index, p_outs)
+    for u in ups:
+        for k, v in ((0, np.inf), (-1, np.nan), (1, -np.inf)):
+            if u is not None and u.size > abs(k) + (k < 0):
+                u.flat[k] = v
+    for i, (a, b) in enumerate(zip(_grads(tape, t_ins, t_outs, ups), _grads(torch, p_ins, p_outs, ups))):
+        assert (a is None) == (b is None), f"input {i}: gradient presence"
+        if a is not None:
+            _close(_np(a), _np(b), entry.tol[opdb.F64], f"input {i} gradient")
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("entry, index", CASES)
 def test_torch_parity(entry, index, dtype):
