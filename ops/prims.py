@@ -50,6 +50,11 @@ def unsqueeze_dims(x, dims):
     return np.expand_dims(x, dims)
 
 
+def squeeze(x, dim):
+    """Drop the size-1 axis `dim`."""
+    return np.squeeze(x, dim)
+
+
 def reshape(x, shape):
     return np.reshape(x, shape)
 

@@ -230,7 +230,7 @@ def expand_as(self, other):
 
 
 UNSQUEEZE = op("unsqueeze", "UnsqueezeBackward0", lambda a, dim: np.expand_dims(a, dim),
-               lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True, param_names=("dim",))
+               lambda F, ctx, g: (F.squeeze(g, ctx.params[0]),), view=True, param_names=("dim",))
 
 
 @function("unsqueeze", methods="unsqueeze")
@@ -239,16 +239,19 @@ def unsqueeze(input, dim):
     return call(UNSQUEEZE, (input,), (wrap_dim(dim, input.ndim + 1),))
 
 
+def _squeeze_bwd(F, ctx, g):
+    """torch's unsqueeze_to: one unsqueeze per dim that was squeezed (none: g itself)."""
+    shape = ctx.shapes[0]
+    dims = ctx.params[0] if ctx.params else range(len(shape))
+    return (F.unsqueeze_dims(g, tuple(d for d in dims if d < len(shape) and shape[d] == 1)),)
+
+
 SQUEEZE = op("squeeze", "SqueezeBackward0", lambda a: np.reshape(a, tuple(s for s in a.shape if s != 1)),
-             lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+             _squeeze_bwd, view=True)
 
 
 def _squeeze_dims_fwd(a, dims):
     return np.squeeze(a, tuple(d for d in dims if a.shape[d] == 1))
-
-
-def _squeeze_bwd(F, ctx, g):
-    return (F.reshape(g, ctx.shapes[0]),)
 
 
 # torch names each overload's node: squeeze(dim: int) 1, squeeze(dims: tuple) 2, and the

@@ -47,6 +47,10 @@ def unsqueeze_dims(x, dims):
     return x
 
 
+def squeeze(x, dim):
+    return _F["squeeze"](x, dim)
+
+
 def reshape(x, shape):
     return _F["reshape"](x, tuple(shape))
 
@@ -60,6 +64,10 @@ def permute(x, dims):
 
 
 def matmul(a, b):
+    # torch's rules call mm and bmm themselves (MmBackward0, BmmBackward0), not matmul's
+    # decomposition into expands and views
+    if a.ndim == b.ndim and a.ndim in (2, 3):
+        return _F["mm" if a.ndim == 2 else "bmm"](a, b)
     return _F["matmul"](a, b)
 
 
@@ -73,7 +81,8 @@ def t(x):
 
 
 def outer(a, b):
-    return _F["unsqueeze"](a, -1) * b
+    # torch's outer: a viewed as a column, times b
+    return (_F["reshape"](a, (-1, 1)) if a.ndim == 1 else _F["unsqueeze"](a, -1)) * b
 
 
 def stack(xs, dim=0):
