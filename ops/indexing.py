@@ -585,12 +585,12 @@ def _masked_fill_t_fwd(a, value, mask):
 def _masked_fill_t_bwd(F, ctx, g):
     (mask,) = ctx.params
     need_self, need_value = ctx.needs
-    return (F.where(F.const(mask), 0.0, g) if need_self else None,
+    return (F.masked_fill(g, mask, 0.0) if need_self else None,
             F.sum(F.where(F.const(mask), g, 0.0)) if need_value else None)
 
 
 MASKED_FILL = op("masked_fill", "MaskedFillBackward0", _masked_fill_fwd,
-                 lambda F, ctx, g: (F.where(F.const(ctx.params[0]), 0.0, g),),
+                 lambda F, ctx, g: (F.masked_fill(g, ctx.params[0], 0.0),),
                  param_names=("mask",))
 # the value as a 0-d tensor: it gets the sum of the gradient where the mask holds
 MASKED_FILL_T = op("masked_fill", "MaskedFillBackward1", _masked_fill_t_fwd, _masked_fill_t_bwd,

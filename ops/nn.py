@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from . import arith, shape, unary
+from . import arith, prims, shape, unary
 from . import reduction as red_ops
 from .convert import convert
 from .dims import broadcast_error, check_broadcast, wrap_dim
@@ -171,13 +171,40 @@ def _softmax_dims(ctx):
 
 
 SOFTMAX = op("softmax", "SoftmaxBackward0", _opmath(_softmax_fwd),
-             lambda F, ctx, g, result: (
-                 (g - F.sum(g * result, _softmax_dims(ctx), keepdim=True)) * result,),
+             lambda F, ctx, g, result: (F.softmax_backward(g, result, _softmax_dims(ctx)),),
              saves=(("result", (0,)),), param_names=("dim",))
 LOG_SOFTMAX = op("log_softmax", "LogSoftmaxBackward0", _opmath(_log_softmax_fwd),
-                 lambda F, ctx, g, result: (
-                     g - F.exp(result) * F.sum(g, _softmax_dims(ctx), keepdim=True),),
+                 lambda F, ctx, g, result: (F.log_softmax_backward(g, result, _softmax_dims(ctx)),),
                  saves=(("result", (0,)),), param_names=("dim",))
+
+
+# Their backwards when recorded (create_graph=True): nodes of their own, as torch's
+# _softmax_backward_data and _log_softmax_backward_data, differentiable in both inputs.
+# (`dims`: (dim,), or None for a 0-d input)
+
+
+def _softmax_backward_bwd(F, ctx, gg, grad_output, output):
+    (dims,) = ctx.params
+    need_grad, need_output = ctx.needs
+    return (F.softmax_backward(gg, output, dims) if need_grad else None,
+            grad_output * gg - F.sum(output * grad_output, dims, keepdim=True) * gg
+            - grad_output * F.sum(output * gg, dims, keepdim=True) if need_output else None)
+
+
+def _log_softmax_backward_bwd(F, ctx, gg, grad_output, output):
+    (dims,) = ctx.params
+    need_grad, need_output = ctx.needs
+    return (gg - F.sum(gg * F.exp(output), dims, keepdim=True) if need_grad else None,
+            -F.sum(grad_output, dims, keepdim=True) * F.exp(output) * gg if need_output else None)
+
+
+SOFTMAX_BACKWARD = op("softmax_backward", "SoftmaxBackwardDataBackward0", prims.softmax_backward,
+                      _softmax_backward_bwd, inputs=("grad_output", "output"),
+                      saves=(("grad_output", (1,)), ("output", (0, 1))), param_names=("dims",))
+LOG_SOFTMAX_BACKWARD = op("log_softmax_backward", "LogSoftmaxBackwardDataBackward0",
+                          prims.log_softmax_backward, _log_softmax_backward_bwd,
+                          inputs=("grad_output", "output"),
+                          saves=(("grad_output", (1,)), ("output", (0, 1))), param_names=("dims",))
 
 
 def _softmax_like(OP, name, input, dim, dtype):
@@ -373,15 +400,35 @@ def _nll_fwd(x, target, weight, red, ignore, total, index, neg_w, valid):
         return np.asarray(s / total, dtype=x.dtype)
 
 
-def _nll_bwd(F, ctx, g, self):  # self is saved (as torch does) but only its shape matters
-    _, _, red, _, total, index, neg_w, valid = ctx.params
+def _nll_backward(g, self, target, weight, red, ignore, total, index, neg_w, valid):
+    """nll_loss's input gradient, on numpy arrays (`self` gives only the shape)."""
     if red == _MEAN and total != 0:  # all ignored: no entry gets a gradient (torch: zeros)
         g = g / total
     # each sample's gradient lands on its target class (one entry per sample: no repeats)
     g = -g if neg_w is None else g * neg_w
     if valid is not None:  # an ignored sample's is 0, even for an inf or NaN upstream
-        g = F.keep_where(F.const(valid), g)
-    return (F.index_put_zeros(ctx.shapes[0], index, g, g, False),)
+        g = prims.keep_where(valid, g)
+    return prims.index_put_zeros(np.shape(self), index, g, g, False)
+
+
+def _nll_bwd(F, ctx, g, self):  # self is saved (as torch does) but only its shape matters
+    if F is prims:
+        return (_nll_backward(g, self, *ctx.params),)
+    # recorded (create_graph=True): torch's nll_loss_backward node
+    return (call(NLL2D_BACKWARD if len(ctx.shapes[0]) == 4 else NLL_BACKWARD, (g, self), ctx.params),)
+
+
+def _nll_backward_bwd(F, ctx, gg):
+    """nll_loss_backward is linear in grad_output: its gradient is nll_loss of `gg` with the
+    same target and weights; in `self` (only its shape was used) zeros, as torch's."""
+    need_grad, need_self = ctx.needs
+    again = None
+    if need_grad:
+        if F is prims:
+            again = _nll_fwd(gg, *ctx.params)
+        else:
+            again = call(NLL2D if len(ctx.shapes[1]) == 4 else NLL, (gg,), ctx.params[:4])
+    return again, F.zeros_like(gg) if need_self else None
 
 
 def _nll_index(shape, cdim, safe):
@@ -446,6 +493,11 @@ NLL = op("nll_loss", "NllLossBackward0", _nll_fwd, _nll_bwd, saves=(("self", (0,
          param_names=_NLL_PARAMS, derive=_nll_derive)
 NLL2D = op("nll_loss2d", "NllLoss2DBackward0", _nll_fwd, _nll_bwd, saves=(("self", (0,)),),
            param_names=_NLL_PARAMS, derive=_nll_derive)
+# their backwards when recorded: nodes of their own, as torch's
+NLL_BACKWARD = op("nll_loss_backward", "NllLossBackwardBackward0", _nll_backward, _nll_backward_bwd,
+                  inputs=("grad_output", "self"), param_names=_NLL_PARAMS)
+NLL2D_BACKWARD = op("nll_loss2d_backward", "NllLoss2DBackwardBackward0", _nll_backward,
+                    _nll_backward_bwd, inputs=("grad_output", "self"), param_names=_NLL_PARAMS)
 
 
 def _nll_call(OP, input, target, weight, red, ignore_index):

@@ -191,8 +191,8 @@ def _select_bwd(pick_other):
         half = F.where(F.const(s == o), g / 2, g)
         lose_self = pick_other(s, o)  # where `other` was selected
         lose_other = pick_other(o, s)
-        return (F.where(F.const(lose_self), 0.0, half) if need_self else None,
-                F.where(F.const(lose_other), 0.0, half) if need_other else None)
+        return (F.masked_fill(half, lose_self, 0.0) if need_self else None,
+                F.masked_fill(half, lose_other, 0.0) if need_other else None)
 
     return backward
 

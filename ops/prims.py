@@ -75,6 +75,12 @@ def mT(x):
     return x.swapaxes(-1, -2)  # the method: np.swapaxes adds ~1 us of Python dispatch
 
 
+def masked_fill(x, mask, value):
+    """`x` with `value` where `mask` holds: torch's masked_fill (the value a number or a 0-d
+    array), which its rules use to zero entries."""
+    return np.where(mask, value, x)
+
+
 def t(x):
     """torch's t(): a matrix transposed, fewer dims unchanged (recorded all the same)."""
     return x.T
@@ -232,6 +238,28 @@ def threshold_backward(g, result):
 
 
 NAMES = NAMES + ("threshold_backward",)
+
+
+# tanh's and sigmoid's backward, as torch's kernels compute them from the result `y`;
+# nodes of their own when recorded (ops.unary.TANH_BACKWARD, SIGMOID_BACKWARD)
+def tanh_backward(g, y):
+    return g * (1 - y * y)
+
+
+def sigmoid_backward(g, y):
+    return g * (1 - y) * y
+
+
+def softmax_backward(g, y, dims):
+    """softmax's backward from its result `y` along `dims` ((dim,), or None for 0-d)."""
+    return (g - sum(g * y, dims, keepdim=True)) * y
+
+
+def log_softmax_backward(g, y, dims):
+    return g - exp(y) * sum(g, dims, keepdim=True)
+
+
+NAMES = NAMES + ("tanh_backward", "sigmoid_backward", "softmax_backward", "log_softmax_backward")
 
 
 # ---- for the reductions and scans (ops/reduction.py) ----

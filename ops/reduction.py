@@ -272,7 +272,7 @@ def _evenly_bwd(F, ctx, g, self, result):
     result (among the NaNs, when the result is NaN)."""
     s, r = F.value(self), F.value(result)
     mask = np.isnan(s) if np.isnan(r) else s == r
-    return (F.where(F.const(mask), g / int(mask.sum()), 0.0),)
+    return (F.masked_fill(F.zeros(ctx.shapes[0], g), mask, g / int(mask.sum())),)
 
 
 MAX = op("max", "MaxBackward1", lambda a: np.max(a), _evenly_bwd,

@@ -143,8 +143,20 @@ def tan(input):
 _inplace(TAN, "tan")
 
 TANH = op("tanh", "TanhBackward0", _floating(np.tanh),
-          lambda F, ctx, g, result: (g * (1 - result * result),), saves=(("result", (0,)),),
+          lambda F, ctx, g, result: (F.tanh_backward(g, result),), saves=(("result", (0,)),),
           kernel={(): np.tanh})
+
+
+def _tanh_backward_bwd(F, ctx, gg, grad_output, output):
+    need_grad, need_output = ctx.needs
+    return (F.tanh_backward(gg, output) if need_grad else None,
+            gg * (-2 * output * grad_output) if need_output else None)
+
+
+# tanh's backward when recorded (create_graph=True): a node of its own, as torch's
+TANH_BACKWARD = op("tanh_backward", "TanhBackwardBackward0", prims.tanh_backward, _tanh_backward_bwd,
+                   inputs=("grad_output", "output"),
+                   saves=(("grad_output", (1,)), ("output", (0, 1))))
 
 
 @function("tanh", methods="tanh")
@@ -167,7 +179,19 @@ def _sigmoid(a):
 
 
 SIGMOID = op("sigmoid", "SigmoidBackward0", _sigmoid,
-             lambda F, ctx, g, result: (g * (1 - result) * result,), saves=(("result", (0,)),))
+             lambda F, ctx, g, result: (F.sigmoid_backward(g, result),), saves=(("result", (0,)),))
+
+
+def _sigmoid_backward_bwd(F, ctx, gg, grad_output, output):
+    need_grad, need_output = ctx.needs
+    return (F.sigmoid_backward(gg, output) if need_grad else None,
+            gg * grad_output * (-2 * output + 1) if need_output else None)
+
+
+# sigmoid's backward when recorded: a node of its own, as torch's
+SIGMOID_BACKWARD = op("sigmoid_backward", "SigmoidBackwardBackward0", prims.sigmoid_backward,
+                      _sigmoid_backward_bwd, inputs=("grad_output", "output"),
+                      saves=(("grad_output", (1,)), ("output", (0, 1))))
 
 
 @function("sigmoid", methods="sigmoid")

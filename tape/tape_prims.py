@@ -10,6 +10,7 @@ import numpy as np
 
 from .ops import convert as _convert
 from .ops import indexing as _indexing
+from .ops import nn as _nn
 from .ops import unary as _unary
 from .ops.registry import FUNCTIONS as _F
 from .ops.registry import call as _call
@@ -107,6 +108,26 @@ def where(cond, a, b):
 
 def threshold_backward(g, result):
     return _call(_unary.THRESHOLD_BACKWARD, (g, result))
+
+
+def tanh_backward(g, result):
+    return _call(_unary.TANH_BACKWARD, (g, result))
+
+
+def sigmoid_backward(g, result):
+    return _call(_unary.SIGMOID_BACKWARD, (g, result))
+
+
+def softmax_backward(g, result, dims):
+    return _call(_nn.SOFTMAX_BACKWARD, (g, result), (dims,))
+
+
+def log_softmax_backward(g, result, dims):
+    return _call(_nn.LOG_SOFTMAX_BACKWARD, (g, result), (dims,))
+
+
+def masked_fill(x, mask, value):
+    return _F["masked_fill"](x, mask if isinstance(mask, Tensor) else _wrap(np.asarray(mask)), value)
 
 
 def keep_where(cond, g):

@@ -444,6 +444,12 @@ OPS_DB: tuple[OpInfo, ...] = (
 INTERNAL = {
     "IndexPutZerosBackward0": "the backward of indexing (select / slice / index), when recorded",
     "ThresholdBackwardBackward0": "relu's backward, when recorded",
+    "TanhBackwardBackward0": "tanh's backward, when recorded",
+    "SigmoidBackwardBackward0": "sigmoid's backward, when recorded",
+    "SoftmaxBackwardDataBackward0": "softmax's backward, when recorded",
+    "LogSoftmaxBackwardDataBackward0": "log_softmax's backward, when recorded",
+    "NllLossBackwardBackward0": "nll_loss's backward, when recorded",
+    "NllLoss2DBackwardBackward0": "nll_loss2d's backward, when recorded",
 }
 
 
