@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from .dtypes import binary_dtype, float_dtype, py_number
-from .registry import Op, call, call_inplace, check_operands, function, op
+from .registry import Op, call, call_inplace, check_operands, function, op, scalar_form
 
 _PY = (bool, int, float)
 _ndarray = np.ndarray
@@ -66,10 +66,10 @@ ADD = op("add", "AddBackward0", _pointwise(np.add, scaled=True), inputs=("self",
          backward=lambda F, ctx, g: (g, g if ctx.params[0] == 1 else g * ctx.params[0]))
 SUB = op("sub", "SubBackward0", _pointwise(np.subtract, scaled=True), inputs=("self", "other"),
          kernel={(1,): np.subtract}, param_names=("alpha",),
-         backward=lambda F, ctx, g: (g, -g if ctx.params[0] == 1 else g * -ctx.params[0]))
+         backward=lambda F, ctx, g: (g, -g if ctx.params[0] == 1 else -g * ctx.params[0]))
 # scalar - tensor: torch's rsub with the number as `other`
 RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
-          backward=lambda F, ctx, g: (-g if ctx.params[1] == 1 else g * -ctx.params[1],),
+          backward=lambda F, ctx, g: (-g if ctx.params[1] == 1 else -g * ctx.params[1],),
           inputs=("self",))
 
 
@@ -165,7 +165,7 @@ MUL = op("mul", "MulBackward0", _pointwise(np.multiply), _mul_bwd,
 def _div_bwd(F, ctx, g, self, other):
     need_self, need_other = ctx.needs
     return (g / other if need_self else None,
-            -g * self / (other * other) if need_other else None)
+            -g * ((self / other) / other) if need_other else None)  # torch's grouping
 
 
 DIV = op("div", "DivBackward0", _pointwise(np.true_divide, floating=True), _div_bwd,
@@ -174,7 +174,7 @@ DIV = op("div", "DivBackward0", _pointwise(np.true_divide, floating=True), _div_
 
 RECIPROCAL = op("reciprocal", "ReciprocalBackward0",
                 lambda a: np.reciprocal(a, dtype=float_dtype(a.dtype)),
-                lambda F, ctx, g, result: (-g * result * result,),
+                lambda F, ctx, g, result: (-g * (result * result),),
                 saves=(("result", (0,)),))
 
 
@@ -283,7 +283,7 @@ def _pow_scalar_bwd(F, ctx, g, self):
     (exponent,) = ctx.params
     if exponent == 0:  # zeros, whatever g holds (torch's pow_backward)
         return (F.zeros_like(g),)
-    return (g * exponent * self ** (exponent - 1),)
+    return (g * (exponent * self ** (exponent - 1)),)  # torch's grouping
 
 
 def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
@@ -303,7 +303,7 @@ def _pow_base_bwd(F, ctx, g, result):
     (base,) = ctx.params
     if base == 0:  # torch: g * (0 where exponent >= 0, else result * log(0)); 0**e <= 1 there
         return (g * F.where(F.const(result <= 1), 0.0, result * -np.inf),)
-    return (g * result * float(np.log(base)),)
+    return (g * (result * float(np.log(base))),)  # torch: grad * (result * log(base))
 
 
 _pow = _pointwise(np.power)
@@ -526,6 +526,11 @@ MUL_SCALAR = op("mul", "MulBackward1", MUL.forward,  # (other is the op's param,
 ADD_SCALAR = op("add", "AddBackward1", _add, lambda F, ctx, g: (g,))
 DIV_SCALAR = op("div", "DivBackward1", DIV.forward,
                 lambda F, ctx, g: (g / ctx.params[0],), param_names=("other",))
+
+
+SUB_SCALAR = op("sub", "SubBackward1", _sub, lambda F, ctx, g: (g,))
+for _tensor_op, _scalar_op in ((MUL, MUL_SCALAR), (DIV, DIV_SCALAR), (ADD, ADD_SCALAR), (SUB, SUB_SCALAR)):
+    scalar_form(_tensor_op, _scalar_op)
 
 
 def mul_scalar(input, other):

@@ -119,3 +119,14 @@ SIGN = op("sign", "SignBackward0", prims.sign, lambda F, ctx, g: (F.zeros_like(g
 def sign(input):
     """-1, 0 or 1 by the sign of each element (gradient 0)."""
     return call(SIGN, (input,))
+
+
+# sgn: sign for real tensors (torch's rules use it: abs's backward is grad * self.sgn())
+SGN = op("sgn", "SgnBackward0", prims.sign, lambda F, ctx, g, self, result: (F.zeros_like(g),),
+         saves=(("self", (0,)), ("result", (0,))))  # (as torch's, which needs them for complex)
+
+
+@function("sgn", methods="sgn")
+def sgn(input):
+    """sign, as torch names it for complex-aware code (tape's tensors are real)."""
+    return call(SGN, (input,))

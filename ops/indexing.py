@@ -28,7 +28,7 @@ from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW
 
 def _index_bwd(F, ctx, g):
     (index,) = ctx.params
-    return (F.index_put_zeros(ctx.shapes[0], index, g, g, True),)
+    return (F.index_put_zeros(ctx.shapes[0], index, g, g, True, node="IndexPutImplBackward0"),)
 
 
 # gathers (a copy); repeated indices accumulate their gradients (scatter-add)
@@ -36,7 +36,11 @@ INDEX = op("index", "IndexBackward0", lambda a, index: a[index], _index_bwd)
 
 
 def _put_fwd(g, shape, index, accumulate):
-    out = np.zeros(shape, dtype=g.dtype)
+    return _put_into_fwd(np.zeros(shape, dtype=g.dtype), g, shape, index, accumulate)
+
+
+def _put_into_fwd(base, g, shape, index, accumulate):
+    out = np.array(base, copy=True)
     if accumulate:
         np.add.at(out, index, g)
     else:
@@ -44,9 +48,22 @@ def _put_fwd(g, shape, index, accumulate):
     return out
 
 
-# zeros with `g` written (or added) at `index`: the backward of indexing, itself differentiable
+# zeros with `g` written (or added) at `index`: the backward of indexing, itself
+# differentiable (its gradient takes `g`'s entries back). Recorded, it is named after the op
+# torch's formula calls: select_backward and slice_backward take the gradient alone; index,
+# gather, index_select and max(dim) write it into new zeros (a second input, which needs no
+# gradient). prims.index_put_zeros(..., node=) picks one.
 INDEX_PUT_ZEROS = op("index_put_zeros", "IndexPutZerosBackward0", _put_fwd,
                      lambda F, ctx, g: (F.take(g, ctx.params[1]),))
+for _name, _node in (("select_backward", "SelectBackwardBackward0"),
+                     ("slice_backward", "SliceBackwardBackward0")):
+    op(_name, _node, _put_fwd, INDEX_PUT_ZEROS.backward, inputs=("grad_output",))
+for _name, _node, _src in (("_index_put_impl_", "IndexPutImplBackward0", "values"),
+                           ("scatter_add", "ScatterAddBackward0", "src"),
+                           ("index_add", "IndexAddBackward0", "source"),
+                           ("scatter", "ScatterBackward0", "src")):
+    op(_name, _node, _put_into_fwd, lambda F, ctx, g: (None, F.take(g, ctx.params[1])),
+       inputs=("self", _src))
 
 
 # ---- reading an index ---------------------------------------------------------------------
@@ -397,9 +414,7 @@ def _index_put_bwd(F, ctx, g):
         if accumulate:
             g_self = g
         else:  # torch: grad.index_put(indices, zeros_like(values)): 0 where values were written
-            kept = np.ones(ctx.shapes[0], dtype=bool)
-            kept[indices] = False
-            g_self = F.where(F.const(kept), g, 0.0)
+            g_self = F.index_put(g, indices, F.zeros(ctx.shapes[1] or (), g))
     return g_self, F.take(g, indices) if need_values else None
 
 
@@ -484,9 +499,10 @@ def _gather_bwd(F, ctx, g, self):
     if len(shape) == 0 or index.ndim == 0:
         flat = index.reshape(-1)
         put = F.index_put_zeros((max(int(np.prod(shape)), 1),), _gather_index(flat.shape, 0, flat),
-                                F.reshape(g, flat.shape), g, True)
+                                F.reshape(g, flat.shape), g, True, node="ScatterAddBackward0")
         return (F.reshape(put, shape),)
-    return (F.index_put_zeros(shape, _gather_index(index.shape, dim, index), g, g, True),)
+    return (F.index_put_zeros(shape, _gather_index(index.shape, dim, index), g, g, True,
+                              node="ScatterAddBackward0"),)
 
 
 # torch keeps `self` (for its shape) as well as the index
@@ -537,8 +553,9 @@ def _index_select_bwd(F, ctx, g):
     index = index.reshape(-1)
     shape = ctx.shapes[0]
     if len(shape) == 0:
-        return (F.reshape(F.index_put_zeros((1,), (index,), F.reshape(g, (index.size,)), g, True), ()),)
-    return (F.index_put_zeros(shape, (slice(None),) * dim + (index,), g, g, True),)
+        return (F.reshape(F.index_put_zeros((1,), (index,), F.reshape(g, (index.size,)), g, True,
+                                            node="IndexAddBackward0"), ()),)
+    return (F.index_put_zeros(shape, (slice(None),) * dim + (index,), g, g, True, node="IndexAddBackward0"),)
 
 
 INDEX_SELECT = op("index_select", "IndexSelectBackward0", _index_select_fwd, _index_select_bwd,

@@ -147,13 +147,21 @@ def to_dtype(x, dtype):
     return x if x.dtype == dtype else x.astype(dtype)
 
 
-def index_put_zeros(shape, index, g, like, accumulate=True):
-    """Zeros of `shape` with `g` added at `index` (repeated indices accumulate)."""
+def index_put_zeros(shape, index, g, like, accumulate=True, node=None):
+    """Zeros of `shape` with `g` added at `index` (repeated indices accumulate). `node`:
+    the name torch records it under (ops.indexing.INDEX_PUT_ZEROS)."""
     out = np.zeros(shape, dtype=like.dtype)
     if accumulate:
         np.add.at(out, index, g)
     else:
         out[index] = g
+    return out
+
+
+def index_put(x, index, values):
+    """A copy of `x` with `values` written at `index`."""
+    out = np.array(x, copy=True)
+    out[index] = values
     return out
 
 

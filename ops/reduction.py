@@ -295,13 +295,13 @@ def _select_bwd(F, ctx, g):
     shape = ctx.shapes[0]
     if len(shape) == 0:
         return (g,)
-    if not keepdim:
+    if not keepdim:  # (torch unsqueezes both)
         indices = np.expand_dims(indices, dim)
-    g = F.reshape(g, indices.shape)
+        g = F.unsqueeze_dims(g, (dim,))
     idx = [np.arange(n).reshape([n if k == d else 1 for k in range(len(shape))])
            for d, n in enumerate(indices.shape)]
     idx[dim] = indices
-    return (F.index_put_zeros(shape, tuple(idx), g, g, False),)
+    return (F.index_put_zeros(shape, tuple(idx), g, g, False, node="ScatterBackward0"),)
 
 
 def _arg_fwd(find):

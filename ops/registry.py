@@ -60,6 +60,10 @@ class Op:
     # torch's other Node._saved_<name> values, each computed from (params, input shapes):
     # what a param means to torch when it is not the param itself (see `self_sizes`)
     saved_attrs: dict | None = None
+    # the op recorded instead when a built-in backward rule, being recorded, gives this op a
+    # Python number as its second operand (torch's Scalar overload: NOTE [rule scalars] in
+    # tape/engine.py); set with `scalar_form`
+    scalar_form: Op | None = None
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)
@@ -120,6 +124,11 @@ def op(name: str, node: str, forward: Callable, backward: Callable | None = None
     new = Op(name=name, node=node, forward=forward, backward=backward, **kw)
     OPS[node] = new
     return new
+
+
+def scalar_form(tensor_op: Op, scalar_op: Op) -> None:
+    """`scalar_op` is what `tensor_op` records from a recorded rule with a number operand."""
+    object.__setattr__(tensor_op, "scalar_form", scalar_op)
 
 
 def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = True,

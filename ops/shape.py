@@ -281,7 +281,8 @@ def _select_fwd(a, dim, index):
 
 SELECT = op("select", "SelectBackward0", _select_fwd,
             lambda F, ctx, g: (F.index_put_zeros(ctx.shapes[0], (slice(None),) * ctx.params[0]
-                                                 + (ctx.params[1], Ellipsis), g, g, False),),
+                                                 + (ctx.params[1], Ellipsis), g, g, False,
+                                                 node="SelectBackwardBackward0"),),
             view=True, param_names=("dim", "index"), saved_attrs=_SIZES)
 
 
@@ -304,7 +305,7 @@ def _slice_fwd(a, dim, start, stop, step):
 SLICE = op("slice", "SliceBackward0", _slice_fwd,
            lambda F, ctx, g: (F.index_put_zeros(
                ctx.shapes[0], (slice(None),) * ctx.params[0] + (slice(*ctx.params[1:]), Ellipsis),
-               g, g, False),),
+               g, g, False, node="SliceBackwardBackward0"),),
            view=True)
 
 

@@ -130,7 +130,7 @@ def cos(input):
 _inplace(COS, "cos")
 
 TAN = op("tan", "TanBackward0", _floating(np.tan),
-         lambda F, ctx, g, result: (g * (1 + result * result),), saves=(("result", (0,)),),
+         lambda F, ctx, g, result: (g * (1 + result ** 2),), saves=(("result", (0,)),),
          kernel={(): np.tan})
 
 
@@ -262,7 +262,7 @@ def _erf(a):
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 ERF = op("erf", "ErfBackward0", _erf,
-         lambda F, ctx, g, self: (g * (_TWO_OVER_SQRT_PI * F.exp(-(self * self))),),
+         lambda F, ctx, g, self: ((_TWO_OVER_SQRT_PI * F.exp(-(self ** 2))) * g,),  # torch's
          saves=(("self", (0,)),))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import threading
 import warnings as _warnings
 import weakref
 
@@ -16,12 +17,13 @@ import numpy as np
 from . import quiet as _quiet_mod
 from . import tensor as _tensor_module
 from .grad_mode import NOT_FAST as _NOT_FAST
+from .grad_mode import RULE_THREADS as _RULE_THREADS
 from .grad_mode import STATE
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
 from .ops.dtypes import py_number
-from .ops.registry import operand_error
+from .ops.registry import OPS, operand_error
 from .quiet import quiet as _quiet
 from .quiet import unquiet as _unquiet
 from .recording import FREED, TAPE, Record, extras, next_position, pin_output, rehome, zero_idx
@@ -64,6 +66,7 @@ _SCOPES = TAPE.scopes  # the same list: GradientTape adds and removes in place
 ndarray = np.ndarray
 _heappush, _heappop = heapq.heappush, heapq.heappop
 _ref = weakref.ref
+_get_ident = threading.get_ident
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,6 +122,9 @@ def call(op, inputs: tuple, params: tuple = ()):
     else:
         fast = False
     if not fast:
+        if (_RULE_THREADS and op.scalar_form is not None and n == 2 and type(inputs[1]) in _PY_NUMBERS
+                and isinstance(inputs[0], Tensor) and params in _NO_ALPHA and STATE.in_rule):
+            return call(op.scalar_form, (inputs[0],), (inputs[1],))  # NOTE [rule scalars]
         arrays = []
         requires = False
         for x in inputs:
@@ -348,6 +354,8 @@ def _save(value, vc, version):
 # what an op takes besides tensors: numbers, and 0-d arrays that ops pass on (no edge); None
 # only where the op declares an optional input (Op.optional)
 _OPERANDS = (bool, int, float, np.bool_, np.number, np.ndarray)
+_PY_NUMBERS = (int, float)
+_NO_ALPHA = ((), (1,))  # add's and sub's params when alpha is 1, mul's and div's none
 
 
 def _check_operand(op, inputs, x) -> None:
@@ -616,6 +624,10 @@ def unpack_saved(rec: Record, entry, k: int, as_tensor: bool):
         # the op's own result: a tensor that is that output again, so gradients of
         # gradients flow back through this record
         return _wrap(value, rec, 0, True, vc)
+    if as_tensor and type(value) in _PY_NUMBERS:
+        # a number given as an operand (`x * 2.5`) is a tensor to torch's rule (a wrapped
+        # number), so a recorded rule's `g * other` is MulBackward0 (NOTE [rule scalars])
+        return _wrap(np.asarray(value))
     return value
 
 
@@ -993,7 +1005,10 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
                         unpack_saved(rec, e, k, False) if tv is _Packed else value)
     # a rule of a multi-output op always gets a tuple, even when it has one output now
     g = grads[0] if len(grads) == 1 and rec.op.outputs == 1 else tuple(grads)
-    in_grads = rec.op.backward(F, rec, g, *vals)
+    if create and OPS.get(rec.op.node) is rec.op:
+        in_grads = _recorded_rule(rec.op, F, rec, g, vals)
+    else:
+        in_grads = rec.op.backward(F, rec, g, *vals)
     if not retain and saved:
         rec.saved = FREED
     if STATE.anomaly:
@@ -1007,6 +1022,29 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
 
 
 _before_node, _post_hooks = before_node, post_hooks  # NOTE [hook order] in hooks.py
+
+# NOTE [rule scalars]
+# torch's backward formulas are C++, where `grad * 2` calls the Scalar overload of mul
+# (MulBackward1, one edge), while `grad * 2` written in Python wraps the number into a
+# tensor (MulBackward0, a second edge to nothing). tape's rules are Python, so while one
+# of ops/'s rules is recorded (create_graph=True) a Python number as the second operand
+# of mul, div, add or sub is recorded with the op's `scalar_form`, as torch's formula
+# would be. Only built-in rules: a custom Function's backward and hooks are the user's
+# Python, recorded as torch records Python. RULE_THREADS spares everyone else the
+# thread-local read (as NOTE [threads not fast]).
+
+
+def _recorded_rule(op, F, rec, g, vals):
+    state, tid = STATE, _get_ident()
+    outer = state.in_rule
+    state.in_rule = True
+    _RULE_THREADS.add(tid)
+    try:
+        return op.backward(F, rec, g, *vals)
+    finally:
+        state.in_rule = outer
+        if not outer:
+            _RULE_THREADS.discard(tid)
 
 # NOTE [stealing]
 # A gradient array that a rule just made is playback's own temporary. When nothing else

@@ -20,6 +20,7 @@ class _State(threading.local):
     anomaly_check_forward = False
     saved_hooks: tuple = ()  # stack of (pack, unpack) pairs, innermost last
     trace = None  # the tape.compile trace recording in this thread, if any
+    in_rule = False  # running a built-in backward rule that is recorded (NOTE [rule scalars])
     # NOTE [fast flag] grad mode on, and none of anomaly, anomaly_check_forward,
     # saved_hooks, inference: the engine's hot path then records an op after one read of
     # this flag (a thread-local read costs ~55 ns, a recorded op ~3 µs). Kept by
@@ -53,6 +54,7 @@ STATE = _State()
 # `fast` on, as the empty set assumes. A thread that ends with `fast` off leaves its id
 # behind: the engine then reads `STATE.fast`, slower but right.
 NOT_FAST: set = set()
+RULE_THREADS: set = set()  # the threads with `in_rule` on (the same idea: NOTE [rule scalars])
 _get_ident = threading.get_ident
 
 

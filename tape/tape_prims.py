@@ -13,6 +13,7 @@ from .ops import indexing as _indexing
 from .ops import nn as _nn
 from .ops import unary as _unary
 from .ops.registry import FUNCTIONS as _F
+from .ops.registry import OPS as _OPS
 from .ops.registry import call as _call
 from .tensor import Tensor, _wrap
 
@@ -143,7 +144,7 @@ def log(x):
 
 
 def sign(x):
-    return _F["sign"](x)
+    return _F["sgn"](x)  # torch's rules take sgn
 
 
 def pow(x, y):
@@ -154,8 +155,16 @@ def to_dtype(x, dtype):
     return _convert.convert(x, np.dtype(dtype))
 
 
-def index_put_zeros(shape, index, g, like, accumulate=True):
-    return _call(_indexing.INDEX_PUT_ZEROS, (g,), (tuple(shape), index, accumulate))
+def index_put_zeros(shape, index, g, like, accumulate=True, node="IndexPutZerosBackward0"):
+    op, shape = _OPS[node], tuple(shape)
+    if len(op.inputs) == 1:
+        return _call(op, (g,), (shape, index, accumulate))
+    zeros = _wrap(np.zeros(shape, dtype=g._data.dtype))
+    return _call(op, (zeros, g), (shape, index, accumulate))
+
+
+def index_put(x, index, values):
+    return _call(_indexing.INDEX_PUT, (x, values), (index, False))
 
 
 def const(x):

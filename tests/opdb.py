@@ -260,6 +260,8 @@ OPS_DB: tuple[OpInfo, ...] = (
                     S(mask(), (), ()), S(mask(0, 3), (0, 3), (3,)))),
     unary("sign", "SignBackward0", np.sign, domain=magnitude(), inplace=False,
           extra=(_at(-1.0, 0.0, 2.0),)),
+    unary("sgn", "SgnBackward0", np.sign, domain=magnitude(), inplace=False,
+          extra=(_at(-1.0, 0.0, 2.0),)),
     # nonzero and where(condition): int64 indices, never differentiable
     OpInfo(name="nonzero", nodes=("NonzeroBackward0",), fn=lambda m, x: m.nonzero(x),
            ref=lambda a: np.argwhere(a), differentiable=False, gradgrad=False, int_inputs=True,
@@ -450,6 +452,13 @@ INTERNAL = {
     "LogSoftmaxBackwardDataBackward0": "log_softmax's backward, when recorded",
     "NllLossBackwardBackward0": "nll_loss's backward, when recorded",
     "NllLoss2DBackwardBackward0": "nll_loss2d's backward, when recorded",
+    "SelectBackwardBackward0": "select's backward, when recorded",
+    "SliceBackwardBackward0": "slicing's backward, when recorded",
+    "IndexPutImplBackward0": "advanced indexing's backward, when recorded",
+    "ScatterAddBackward0": "gather's backward, when recorded",
+    "IndexAddBackward0": "index_select's backward, when recorded",
+    "ScatterBackward0": "max(dim)'s and min(dim)'s backward, when recorded",
+    "SubBackward1": "a recorded rule's `tensor - number` (NOTE [rule scalars] in tape/engine.py)",
 }
 
 

@@ -72,7 +72,7 @@ def _is_float(t) -> bool:
 
 
 def _np(t) -> np.ndarray:
-    return np.asarray(t.detach().numpy())
+    return np.asarray(t.detach().numpy(force=True))  # (force: torch's sgn gives a ZeroTensor)
 
 
 def _dtype_name(t) -> str:
@@ -228,6 +228,53 @@ def test_gradgradcheck(entry, index):
         rtol, atol = entry.gradcheck_tol
         np.testing.assert_allclose(got, num, rtol=10 * rtol, atol=10 * atol,
                                    err_msg=f"second derivative w.r.t. {'input' if j < n_in else 'up'} {j}")
+
+
+# ---------------------------------------------------------------------------------------
+# Double backward: the graph of a recorded gradient against torch's
+
+# Entries whose recorded gradients (create_graph=True) build another graph than torch's,
+# and why; their values are checked all the same (gradgradcheck above), and so is which
+# gradients require grad. test_listed_double_backward_differences_are_real keeps the list
+# honest: an entry that comes to match must leave it.
+GRADGRAD_TREES_DIFFER = {}
+
+
+def _recorded_grads(mod, entry, index, arrays):
+    ins, outs = _run(mod, entry, index, opdb.F64, arrays)
+    return _grads(mod, ins, outs, _upstream(entry, index, outs), create_graph=True)
+
+
+def _gradgrad_trees(entry, index):
+    """[(tape's gradient, torch's)] with create_graph (the upstream gradient requires grad)."""
+    arrays = entry.make(index)
+    return list(zip(_recorded_grads(tape, entry, index, arrays),
+                    _recorded_grads(torch, entry, index, arrays)))
+
+
+@pytest.mark.parametrize("entry, index", DIFF_CASES)
+def test_double_backward_graph_like_torch(entry, index):
+    """The recorded first-order gradients: present, requiring grad, and with torch's node
+    tree (TanhBackwardBackward0, MulBackward1 for a rule's `grad * 2`, ...)."""
+    for i, (a, b) in enumerate(_gradgrad_trees(entry, index)):
+        assert (a is None) == (b is None), f"input {i}: gradient presence"
+        if a is None:
+            continue
+        assert a.requires_grad == b.requires_grad, f"input {i}: requires_grad"
+        if entry.name not in GRADGRAD_TREES_DIFFER:
+            assert _tree(a.grad_fn) == _tree(b.grad_fn), f"input {i}: node tree"
+
+
+@pytest.mark.parametrize("name", sorted(GRADGRAD_TREES_DIFFER))
+def test_listed_double_backward_differences_are_real(name):
+    entry = opdb.BY_NAME[name]
+    differ = False
+    for index in range(len(entry.samples)):
+        if entry.samples[index].gradcheck:
+            for a, b in _gradgrad_trees(entry, index):
+                if a is not None and b is not None and _tree(a.grad_fn) != _tree(b.grad_fn):
+                    differ = True
+    assert differ, f"{name} now builds torch's graphs: remove it from GRADGRAD_TREES_DIFFER"
 
 
 # ---------------------------------------------------------------------------------------
