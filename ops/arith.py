@@ -291,11 +291,11 @@ def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
     gs = ge = None
     if need_self:
         # where exponent == 0 the gradient is 0, even at self == 0 (torch's pow_backward)
-        gs = F.where(F.value(exponent) == 0, 0.0, g * exponent * self ** (exponent - 1))
+        gs = F.where(F.value(exponent) == 0, 0.0, g * (exponent * self ** (exponent - 1)))
     if need_exp:
         # d/de self**e = result * log(self); torch defines it as 0 where self == 0 and e >= 0
         mask = (F.value(self) == 0) & (F.value(exponent) >= 0)
-        ge = F.where(mask, 0.0, g * result * F.log(self))
+        ge = g * F.where(mask, 0.0, result * F.log(self))  # (torch's grouping)
     return gs, ge
 
 
@@ -484,9 +484,9 @@ def _remainder_values(a, b):
 
 def _remainder_tensor_bwd(F, ctx, g, self, other):
     need_self, need_other = ctx.needs
-    # d/d other of self - other * floor(self / other): -floor(self / other), a constant
-    q = F.const(np.floor_divide(F.value(self), F.value(other))) if need_other else None
-    return (g if need_self else None, -g * q if need_other else None)
+    # d/d other of self - other * floor(self / other): -floor(self / other) (recorded, torch's
+    # div(rounding_mode="floor"), whose own gradient is 0)
+    return (g if need_self else None, -g * F.floor_divide(self, other) if need_other else None)
 
 
 REMAINDER = op("remainder", "RemainderBackward0", lambda a, b: _remainder_values(a, b),

@@ -86,21 +86,48 @@ def _gelu_fwd(x, approximate):
     return x * 0.5 * (1 + _erf(x * _SQRT1_2))  # (its float64 and float16 ones give -0.0)
 
 
-def _gelu_bwd(F, ctx, g, self):
-    x = self
-    if ctx.params[0] == "tanh":
+def _gelu_slope(F, x, approximate):
+    """gelu'(x)."""
+    if approximate == "tanh":
         x_sq = x * x
         t = F.tanh(_GELU_BETA * (x + _GELU_KAPPA * x_sq * x))
         left = 0.5 * (1 + t)
         right = 0.5 * x * (1 - t * t) * _GELU_BETA * (1 + 3 * _GELU_KAPPA * x_sq)
-        return (g * (left + right),)
+        return left + right
     cdf = 0.5 * (1 + F.erf(x * _SQRT1_2))
     pdf = _GELU_PDF * F.exp(-0.5 * x * x)
-    return (g * (cdf + x * pdf),)
+    return cdf + x * pdf
+
+
+def _gelu_curvature(F, x, approximate):
+    """gelu''(x): pdf * (2 - x**2); for the tanh form, with u = beta * (x + kappa * x**3)
+    and t = tanh(u): (1 - t**2) * (u' - x * t * u'**2 + 3 * beta * kappa * x**2)."""
+    if approximate == "tanh":
+        x_sq = x * x
+        t = F.tanh(_GELU_BETA * (x + _GELU_KAPPA * x_sq * x))
+        du = _GELU_BETA * (1 + 3 * _GELU_KAPPA * x_sq)
+        return (1 - t * t) * (du - x * t * du * du + 3 * _GELU_BETA * _GELU_KAPPA * x_sq)
+    return _GELU_PDF * F.exp(-0.5 * x * x) * (2 - x * x)
+
+
+def _gelu_bwd(F, ctx, g, self):
+    if F is prims:
+        return (g * _gelu_slope(F, self, ctx.params[0]),)
+    return (call(GELU_BACKWARD, (g, self), ctx.params),)  # recorded: torch's node
+
+
+def _gelu_backward_bwd(F, ctx, gg, grad_output, self):
+    need_grad, need_self = ctx.needs
+    return (gg * _gelu_slope(F, self, ctx.params[0]) if need_grad else None,
+            gg * grad_output * _gelu_curvature(F, self, ctx.params[0]) if need_self else None)
 
 
 GELU = op("gelu", "GeluBackward0", _opmath(_gelu_fwd), _gelu_bwd, saves=(("self", (0,)),),
           param_names=("approximate",))
+GELU_BACKWARD = op("gelu_backward", "GeluBackwardBackward0",
+                   lambda g, x, approximate: g * _gelu_slope(prims, x, approximate), _gelu_backward_bwd,
+                   inputs=("grad_output", "self"), saves=(("grad_output", (1,)), ("self", (0, 1))),
+                   param_names=("approximate",))
 
 
 @function("gelu", namespace=NN)
@@ -127,10 +154,27 @@ def silu(input, inplace=False):
     return call_inplace(SILU, input, ()) if inplace else call(SILU, (input,))
 
 
+def _log_sigmoid_bwd(F, ctx, g, self):
+    if F is prims:
+        return (g * F.sigmoid(-self),)
+    return (call(LOG_SIGMOID_BACKWARD, (g, self)),)  # recorded: torch's node
+
+
+def _log_sigmoid_backward_bwd(F, ctx, gg, grad_output, self):
+    need_grad, need_self = ctx.needs
+    s = F.sigmoid(-self)
+    return (gg * s if need_grad else None,
+            -(gg * grad_output) * s * F.sigmoid(self) if need_self else None)
+
+
 # torch keeps exp(-|x|) from the forward as `buffer`; the gradient is sigmoid(-x)
 LOG_SIGMOID = op("log_sigmoid", "LogSigmoidBackward0", lambda x, buffer: _log_sigmoid(x),
-                 lambda F, ctx, g, self: (g * F.sigmoid(-self),), saves=(("self", (0,)),),
+                 _log_sigmoid_bwd, saves=(("self", (0,)),),
                  param_names=("buffer",), derive=lambda arrays, params: (np.exp(-np.abs(arrays[0])),))
+LOG_SIGMOID_BACKWARD = op("log_sigmoid_backward", "LogSigmoidBackwardBackward0",
+                          lambda g, x: g * prims.sigmoid(-x), _log_sigmoid_backward_bwd,
+                          inputs=("grad_output", "self"),
+                          saves=(("grad_output", (1,)), ("self", (0, 1))))
 
 
 @function("logsigmoid", namespace=NN)
@@ -328,16 +372,45 @@ def _mse_fwd(a, b, red):
     return _reduce_np(d * d, red)
 
 
+def _mse_scale(shape, red):
+    n = math.prod(shape)
+    return 2.0 / n if red == _MEAN and n else 2.0
+
+
+def _mse_grad(g, self, target, red):
+    """torch's mse_loss_backward: the gradient for `self`."""
+    return (self - target) * (_mse_scale(np.shape(self), red) * g)
+
+
 def _mse_bwd(F, ctx, g, self, target):
     need_self, need_target = ctx.needs
-    n = np.size(F.value(self))
-    norm = 2.0 / n if ctx.params[0] == _MEAN and n else 2.0
-    d = (self - target) * (norm * g)
-    return (d if need_self else None, -d if need_target else None)
+    if F is prims:
+        d = _mse_grad(g, self, target, ctx.params[0])
+        return (d if need_self else None, -d if need_target else None)
+    # recorded: torch's node, the target's gradient being the same with the two swapped
+    return (call(MSE_BACKWARD, (g, self, target), ctx.params) if need_self else None,
+            call(MSE_BACKWARD, (g, target, self), ctx.params) if need_target else None)
+
+
+def _mse_backward_bwd(F, ctx, gg, grad_output, self, target):
+    need_grad, need_self, need_target = ctx.needs
+    red = ctx.params[0]
+    scale = _mse_scale(ctx.shapes[1], red)  # (from the shape: `self` is saved only for grad_output)
+    g_grad = None
+    if need_grad:
+        g_grad = (self - target) * gg * scale
+        if red != _NONE:
+            g_grad = F.sum(g_grad)
+    both = gg * grad_output * scale if need_self or need_target else None
+    return g_grad, both if need_self else None, -both if need_target else None
 
 
 MSE = op("mse_loss", "MseLossBackward0", _mse_fwd, _mse_bwd, inputs=("self", "target"),
          saves=(("self", (0, 1)), ("target", (0, 1))), param_names=("reduction",))
+MSE_BACKWARD = op("mse_loss_backward", "MseLossBackwardBackward0", _mse_grad, _mse_backward_bwd,
+                  inputs=("grad_output", "self", "target"),
+                  saves=(("grad_output", (1, 2)), ("self", (0,)), ("target", (0,))),
+                  param_names=("reduction",))
 
 
 @function("mse_loss", namespace=NN)

@@ -32,6 +32,12 @@ def sum(x, dims=None, keepdim=False):
     return _add_reduce(x, axis=dims, keepdims=keepdim)
 
 
+def mean(x, dims=None, keepdim=False):
+    """sum / count (np.mean would accumulate float16 in float32)."""
+    n = np.size(x) if dims is None else int(np.prod([np.shape(x)[d] for d in dims]))
+    return sum(x, dims, keepdim) / n
+
+
 def expand(x, shape):
     """Broadcast `x` to `shape` (a read-only view)."""
     if x.ndim == 0:
@@ -79,6 +85,9 @@ def masked_fill(x, mask, value):
     """`x` with `value` where `mask` holds: torch's masked_fill (the value a number or a 0-d
     array), which its rules use to zero entries."""
     return np.where(mask, value, x)
+
+
+floor_divide = np.floor_divide
 
 
 def t(x):

@@ -89,13 +89,20 @@ def _per_element(g, count):
 
 
 _SIZES_NUMEL = {"self_sym_sizes": self_sizes, "self_sym_numel": lambda p, s: _numel(s[0])}
-MEAN = op("mean", "MeanBackward0", _mean_all,
-          lambda F, ctx, g: (F.expand(_per_element(g, _numel(ctx.shapes[0])), ctx.shapes[0]),),
-          saved_attrs=_SIZES_NUMEL)
+def _mean_bwd(F, ctx, g, dims=None, keepdim=False):
+    """The gradient spread back, divided by the count. torch divides the expanded gradient
+    (DivBackward1 when recorded); the numpy path divides first and keeps the broadcast
+    view, the same numbers without a full-size array."""
+    count = _numel(ctx.shapes[0], None if dims is None else _axes(dims))
+    if F is prims:
+        return (_expand_back(F, ctx, _per_element(g, count), dims, keepdim),)
+    return (_expand_back(F, ctx, g, dims, keepdim) / count,)  # (count 0: an empty gradient)
+
+
+MEAN = op("mean", "MeanBackward0", _mean_all, _mean_bwd, saved_attrs=_SIZES_NUMEL)
 MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
-              lambda F, ctx, g: (_expand_back(
-                  F, ctx, _per_element(g, _numel(ctx.shapes[0], _axes(ctx.params[0]))), ctx.params[0],
-                  ctx.params[1]),), param_names=("dim", "keepdim"), saved_attrs=_SIZES_NUMEL)
+              lambda F, ctx, g: _mean_bwd(F, ctx, g, ctx.params[0], ctx.params[1]),
+              param_names=("dim", "keepdim"), saved_attrs=_SIZES_NUMEL)
 
 
 # torch's two overloads: sum(dtype=) and sum(dim, keepdim=False, dtype=), where dim may be
@@ -272,7 +279,9 @@ def _evenly_bwd(F, ctx, g, self, result):
     result (among the NaNs, when the result is NaN)."""
     s, r = F.value(self), F.value(result)
     mask = np.isnan(s) if np.isnan(r) else s == r
-    return (F.masked_fill(F.zeros(ctx.shapes[0], g), mask, g / int(mask.sum())),)
+    # (the count as a 0-d array, not a number: torch divides by mask.sum(), a tensor)
+    count = np.asarray(mask.sum(), dtype=np.result_type(F.value(g)))
+    return (F.masked_fill(F.zeros(ctx.shapes[0], g), mask, g / count),)
 
 
 MAX = op("max", "MaxBackward1", lambda a: np.max(a), _evenly_bwd,
@@ -433,8 +442,10 @@ def _amax_bwd(F, ctx, g, self, result):
     dims, keepdim = ctx.params
     mask = F.value(self) == _np_kept(F.value(result), dims, keepdim)
     count = np.sum(mask, axis=dims, keepdims=True) if np.ndim(mask) else mask.astype(np.int64)
+    if not keepdim:  # torch's restore_reduced_dims: a reshape to the kept shape
+        g = F.reshape(g, np.shape(count))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (_kept(F, g, dims, keepdim) / _like(F, count, g) * _like(F, mask, g),)
+        return (g / _like(F, count, g) * _like(F, mask, g),)
 
 
 # (torch keeps the dims as given: () for every dim, where the forward takes None)
@@ -497,11 +508,11 @@ def _var_grad(F, g, self, dims, correction, keepdim, shape):
             # 2 / 0 = inf, times x - mean: NaN where x equals the mean, inf elsewhere
             s = F.value(self)
             return g * F.const(np.where(s == np.mean(s), np.nan, np.inf).astype(s.dtype))
-        return (2.0 / (n - c)) * g * (self - F.sum(self) / n)
+        return (2.0 / (n - c)) * g * (self - F.mean(self))
     n = _numel(shape, dims)
     with np.errstate(divide="ignore"):
         factor = float(np.float64(2.0) / np.float64(n - c))
-    return factor * _kept(F, g, dims, keepdim) * (self - F.sum(self, dims, True) / n)
+    return factor * _kept(F, g, dims, keepdim) * (self - F.mean(self, dims, True))
 
 
 def _var_bwd(F, ctx, g, self):
@@ -512,10 +523,7 @@ def _var_bwd(F, ctx, g, self):
 def _std_bwd(F, ctx, g, self, result):
     """torch: var_backward(grad / (2 result)), with 0 where the result is 0."""
     dims, correction, keepdim = ctx.params
-    r = F.value(result)
-    zero = r == 0
-    safe = F.where(F.const(zero), 1.0, result) if np.any(zero) else result
-    g_var = F.where(F.const(zero), 0.0, g / (safe * 2)) if np.any(zero) else g / (result * 2)
+    g_var = F.masked_fill(g / (result * 2), F.value(result) == 0, 0.0)  # (as torch's)
     return (_var_grad(F, g_var, self, dims, correction, keepdim, ctx.shapes[0]),)
 
 
@@ -588,7 +596,7 @@ def _norm_fwd(a, ord, dims, keepdim, dtype):
 
 
 def _norm_bwd(F, ctx, g, self, result):
-    """torch's norm_backward, with the divisions made safe where torch masks their result."""
+    """torch's norm_backward: divisions by a zero norm (or powers of a zero entry) masked to 0."""
     p, dims, keepdim, _ = ctx.params
     if p == 0:
         return (None,)
@@ -598,20 +606,17 @@ def _norm_bwd(F, ctx, g, self, result):
     if p == 1:
         return (F.sign(self) * g,)
     if p == 2:
-        zero = r == 0
-        return (g * F.where(F.const(zero), 0.0, self / F.where(F.const(zero), 1.0, norm)),)
+        return (g * F.masked_fill(self / norm, r == 0, 0.0),)
     if p in (np.inf, -np.inf):
         mask = (np.abs(s) == r) | np.isnan(s)
         count = np.sum(mask, axis=dims, keepdims=True)
         return (F.sign(self) * (g / _like(F, count, g) * _like(F, mask, g)),)
     zero_x, zero_n = s == 0, r == 0
     if p < 1:
-        base = F.where(F.const(zero_x), 1.0, F.abs(self))
-        scaled = F.where(F.const(zero_x), 0.0, F.sign(self) * F.pow(base, p - 1))
+        scaled = F.sign(self) * F.masked_fill(F.pow(F.abs(self), p - 1), zero_x, 0.0)
         return (scaled * g * F.pow(norm, 1 - p),)
     scaled = F.sign(self) * F.pow(F.abs(self), p - 1) if p < 2 else self * F.pow(F.abs(self), p - 2)
-    safe = F.where(F.const(zero_n), 1.0, norm)
-    return (scaled * F.where(F.const(zero_n), 0.0, g / F.pow(safe, p - 1)),)
+    return (scaled * F.masked_fill(g / F.pow(norm, p - 1), zero_n, 0.0),)
 
 
 NORM = op("linalg_vector_norm", "LinalgVectorNormBackward0", _norm_fwd, _norm_bwd,

@@ -101,6 +101,27 @@ PERMUTE = op("permute", "PermuteBackward0", lambda a, dims: np.transpose(a, dims
              param_names=("dims",))
 
 
+FLIP = op("flip", "FlipBackward0", lambda a, dims: np.flip(a, dims) if dims else a.copy(),
+          lambda F, ctx, g: (F.flip(g, ctx.params[0]),), param_names=("dims",))
+
+
+@function("flip")
+def flip(input, dims):
+    """The entries in reverse order along `dims` (a copy, as torch's)."""
+    if isinstance(dims, (int, np.integer)):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not "
+                        f"{type(dims).__name__}")
+    return call(FLIP, (input,), (wrap_dims(shape_arg(dims, "flip"), input.ndim),))
+
+
+@function(methods="flip", module=False)
+def _flip_method(self, *dims, **kw):
+    """x.flip(0, 1), x.flip((0, 1)) or x.flip(dims=...)."""
+    if "dims" in kw:
+        return flip(self, kw.pop("dims"))
+    return flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)) else dims)
+
+
 @function("transpose", "swapaxes", "swapdims", methods=("transpose", "swapaxes", "swapdims"))
 def transpose(input, dim0, dim1):
     """Swap two dims (a view)."""

@@ -39,6 +39,10 @@ def sum(x, dims=None, keepdim=False):
     return _F["sum"](x) if dims is None else _F["sum"](x, dims, keepdim=keepdim)
 
 
+def mean(x, dims=None, keepdim=False):
+    return _F["mean"](x) if dims is None else _F["mean"](x, dims, keepdim=keepdim)
+
+
 def expand(x, shape):
     return x.expand(tuple(shape))
 
@@ -129,6 +133,10 @@ def log_softmax_backward(g, result, dims):
 
 def masked_fill(x, mask, value):
     return _F["masked_fill"](x, mask if isinstance(mask, Tensor) else _wrap(np.asarray(mask)), value)
+
+
+def floor_divide(a, b):
+    return _F["div"](a, b, rounding_mode="floor")
 
 
 def keep_where(cond, g):
@@ -229,9 +237,7 @@ def cumsum(x, dim):
 
 
 def flip(x, dim):
-    # reversed positions along `dim`: an index (IndexBackward0), so no node of its own
-    index = (slice(None),) * dim + (np.arange(x.shape[dim] - 1, -1, -1),)
-    return _call(_indexing.INDEX, (x,), (index,))
+    return _F["flip"](x, (dim,))
 
 
 def abs(x):

@@ -309,6 +309,12 @@ OPS_DB: tuple[OpInfo, ...] = (
                     S((), dim0=0, dim1=-1), S((0, 2), dim0=0, dim1=1))),
     OpInfo(name="t", nodes=("TBackward0",), fn=lambda m, x: m.t(x), ref=lambda a: a.T,
            samples=(S((2, 3)), S((3,)), S(()), S((0, 2)))),
+    OpInfo(name="flip", nodes=("FlipBackward0",), fn=lambda m, x, dims: m.flip(x, dims),
+           ref=lambda a, dims: np.flip(a, dims),
+           samples=(S((2, 3), dims=(1,)), S((2, 3, 4), dims=(0, -1)), S((3,), dims=()), S((), dims=()),
+                    S((0, 2), dims=(0, 1)))),
+    OpInfo(name="flip method", nodes=("FlipBackward0",), fn=lambda m, x, dims: x.flip(*dims),
+           ref=lambda a, dims: np.flip(a, dims), samples=(S((2, 3), dims=(0, 1)), S((4,), dims=(0,)))),
     OpInfo(name="permute", nodes=("PermuteBackward0",), fn=lambda m, x, dims: x.permute(*dims),
            ref=lambda a, dims: np.transpose(a, dims),
            samples=(S((2, 3, 4), dims=(2, 0, 1)), S((2, 3), dims=(-1, 0)), S((0, 2, 1), dims=(1, 2, 0)))),
@@ -458,6 +464,9 @@ INTERNAL = {
     "ScatterAddBackward0": "gather's backward, when recorded",
     "IndexAddBackward0": "index_select's backward, when recorded",
     "ScatterBackward0": "max(dim)'s and min(dim)'s backward, when recorded",
+    "GeluBackwardBackward0": "gelu's backward, when recorded",
+    "LogSigmoidBackwardBackward0": "logsigmoid's backward, when recorded",
+    "MseLossBackwardBackward0": "mse_loss's backward, when recorded",
     "SubBackward1": "a recorded rule's `tensor - number` (NOTE [rule scalars] in tape/engine.py)",
 }
 

@@ -188,6 +188,12 @@ SECOND = {
     "silu": (lambda m, x: m.nn.functional.silu(x), (2, 3)),
     "logsigmoid": (lambda m, x: m.nn.functional.logsigmoid(x), (2, 3)),
     "mse_loss": (lambda m, x: m.nn.functional.mse_loss(x ** 2, x.detach() * 0.5), (2, 3)),
+    "mse_loss target, sum": (lambda m, x: m.nn.functional.mse_loss(x ** 2, x.sin(), reduction="sum"), (2, 3)),
+    "mse_loss none": (lambda m, x: m.nn.functional.mse_loss(x.exp(), x * 0.5, reduction="none"), (2, 3)),
+    "tanh": (lambda m, x: m.tanh(x) ** 2, (2, 3)),
+    "sigmoid": (lambda m, x: m.sigmoid(x * 2), (2, 3)),
+    "nll_loss ignored": (lambda m, x: m.nn.functional.nll_loss(
+        m.log_softmax(x, 1), m.tensor([0, 2, 1]), ignore_index=2), (3, 4)),
     "linear": (lambda m, x: m.nn.functional.linear(x ** 2, m.tensor(np.ones((2, 3)) * 0.5, dtype=x.dtype),
                                                    m.tensor([1.0, -1.0], dtype=x.dtype)), (4, 3)),
 }

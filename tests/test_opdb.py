@@ -237,7 +237,33 @@ def test_gradgradcheck(entry, index):
 # and why; their values are checked all the same (gradgradcheck above), and so is which
 # gradients require grad. test_listed_double_backward_differences_are_real keeps the list
 # honest: an entry that comes to match must leave it.
-GRADGRAD_TREES_DIFFER = {}
+_ZERO_D = ("0-d samples: numpy cannot scatter into a 0-d array, so tape's rule reshapes to one "
+           "element and back (ViewBackward0) where torch scatters directly")
+_POS_WEIGHT = ("with pos_weight: torch multiplies pos_weight * target (edges (None, target)); "
+               "tape's rule holds pos_weight as a numpy parameter, the right operand of its mul")
+GRADGRAD_TREES_DIFFER = {
+    "amax": "0-d input with dim=0: torch's gradient passes through a one-element shape and is "
+            "summed back (SumBackward0)",
+    "binary_cross_entropy_with_logits": _POS_WEIGHT,
+    "nn.binary_cross_entropy_with_logits": _POS_WEIGHT,
+    "gather": _ZERO_D,
+    "index_select": _ZERO_D,
+    "max_dim": "0-d input: tape's gradient is the upstream one itself; torch scatters it into zeros",
+    "min_dim": "0-d input: tape's gradient is the upstream one itself; torch scatters it into zeros",
+    "masked_fill_tensor": "the value's gradient: torch sums masked_select(grad, mask), an op tape "
+                          "does not have; tape sums where(mask, grad, 0)",
+    "nn.linear": "torch's mm backward picks its formula by the operand's memory layout ((g^T x)^T "
+                 "for the transposed weight); tape's rules do not look at strides",
+    "nn.linear_strided": "as nn.linear: torch's formula depends on the operands' strides",
+    "nn.silu": "torch's C++ formula computes 1 - sigmoid(x) as a tensor subtraction (SubBackward0); "
+               "tape's rule, Python, records rsub (RsubBackward1)",
+    "prod": "torch differentiates through cumprod, flip and cat (prod_safe_zeros_backward) where "
+            "inputs hold zeros; tape's rule through where, prod and sum (same values)",
+    "setitem": "a write into a view: torch's CopySlices graph (CopyBackwards, AsStridedBackward0, "
+               "CloneBackward0) against tape's rewrite of the base (reshape, take, index_put)",
+    "setitem_advanced": "one sample: the sum over a non-contiguous gradient is reshaped by a copy "
+                        "(ReshapeAliasBackward0) where torch's result views (ViewBackward0)",
+}
 
 
 def _recorded_grads(mod, entry, index, arrays):
