@@ -131,6 +131,37 @@ def scalar_form(tensor_op: Op, scalar_op: Op) -> None:
     object.__setattr__(tensor_op, "scalar_form", scalar_op)
 
 
+# torch's argument parser takes numpy's names too: x.sum(axis=1, keepdims=True)
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def _with_numpy_names(fn, name: str):
+    """`fn` taking `axis=` for its `dim` and `keepdims=` for its `keepdim`, as torch's
+    bindings do, if it has those parameters (a wrapper only then: none on the hot path of
+    the arithmetic ops)."""
+    import functools
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    if "dim" not in params and "keepdim" not in params:
+        return fn
+
+    @functools.wraps(fn)
+    def with_numpy_names(*args, **kw):
+        if kw and ("axis" in kw or "keepdims" in kw):
+            for numpy_name, torch_name in _NUMPY_NAMES.items():
+                if numpy_name in kw:
+                    if torch_name in kw:  # (torch's words)
+                        raise TypeError(f"{name}() got an unexpected keyword argument '{numpy_name}'")
+                    kw[torch_name] = kw.pop(numpy_name)
+        return fn(*args, **kw)
+
+    return with_numpy_names
+
+
 def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = True,
              namespace: str = ""):
     """Register a torch-shaped function as `tape.NAME` (or `tape.<namespace>.NAME`, e.g.
@@ -140,6 +171,8 @@ def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = Tr
     table = NAMESPACES.setdefault(namespace, {}) if namespace else FUNCTIONS
 
     def register(fn):
+        if not namespace:  # torch's own bindings, not nn.functional's Python functions
+            fn = _with_numpy_names(fn, (names or methods)[0])
         for n in names if module else ():
             table[n] = fn
         for m in methods:

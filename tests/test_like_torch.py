@@ -90,6 +90,12 @@ VALUES = [
     # 0 ** x: torch's g * where(x >= 0, 0, result * log(0)), so -inf where x < 0
     ("0 ** x, upstream 1", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], [1.0] * 4)),
     ("0 ** x, upstream inf", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], _INF_NAN)),
+    # torch's bindings take numpy's argument names (nn.functional's Python functions do not)
+    ("axis= and keepdims=", lambda m: (m.ones(2, 3).sum(axis=1), m.sum(m.ones(2, 3), axis=0, keepdims=True),
+                                       m.ones(2, 3).mean(axis=(0, 1)), m.max(m.eye(3), axis=1).indices,
+                                       m.cat([m.ones(1, 2), m.zeros(1, 2)], axis=0),
+                                       m.ones(2, 3).softmax(axis=1), m.ones(3).unsqueeze(axis=0),
+                                       m.tensor([[1.0, 5.0], [3.0, 2.0]]).argmax(axis=0, keepdims=True))),
     # a zero remainder takes the dividend's sign (numpy: the divisor's)
     ("remainder by 2", lambda m: m.tensor([-4.0, 4.0, -3.5, 0.0, -0.0]) % 2),
     ("remainder by -2", lambda m: m.tensor([4.0, -4.0, 3.5]) % -2),
@@ -339,6 +345,9 @@ def test_value_like_torch(body):
 
 ERRORS = [
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
+    ("axis= to nn.functional", lambda m: m.nn.functional.softmax(m.ones(2), axis=0),
+     "unexpected keyword argument 'axis'"),
+    ("axis= and dim= both", lambda m: m.ones(2).sum(dim=0, axis=0), "unexpected keyword argument 'axis'"),
     ("abs_ of bools", lambda m: m.tensor([True]).abs_(), "not implemented for 'Bool'"),
     ("relu of bools", lambda m: m.relu(m.tensor([True, False])), "Boolean inputs not supported for relu"),
     ("relu_ of bools", lambda m: m.tensor([True]).relu_(), "Boolean inputs not supported for relu"),
