@@ -13,6 +13,8 @@ which the engine binds at import time.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -139,9 +141,6 @@ def _with_numpy_names(fn, name: str):
     """`fn` taking `axis=` for its `dim` and `keepdims=` for its `keepdim`, as torch's
     bindings do, if it has those parameters (a wrapper only then: none on the hot path of
     the arithmetic ops)."""
-    import functools
-    import inspect
-
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
