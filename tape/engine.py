@@ -1082,8 +1082,8 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
     executed = accumulate and (targets is None or (acc, 0) in targets)
     if (x is not None and x.hooks) or acc.extra is not None:
         g = leaf_hooks(acc, g, create, executed)
-    if targets is not None and (acc, 0) in targets:
-        captured[(acc, 0)] = g
+    if targets is not None and not accumulate and (acc, 0) in targets:
+        captured[(acc, 0)] = g  # for grad(); backward(inputs=) keeps none (so .grad can take g)
     if not executed:
         return
     old = leaf._grad

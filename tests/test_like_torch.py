@@ -210,7 +210,9 @@ VALUES = [
         ("mul", lambda m, x: (x * 2).sum().backward()), ("sum", lambda m, x: x.sum().backward()),
         ("the leaf itself", lambda m, x: x.backward(m.ones(2))),
         ("expand", lambda m, x: x.expand(3, 2).sum().backward()),
-        ("a preset .grad", lambda m, x: (setattr(x, "grad", m.zeros(2)), (x * 2).sum().backward())))],
+        ("a preset .grad", lambda m, x: (setattr(x, "grad", m.zeros(2)), (x * 2).sum().backward())),
+        ("backward(inputs=)", lambda m, x: (x * m.tensor([2.0, 3.0], requires_grad=True)).sum().backward(
+            inputs=[x])))],
 ]
 
 
