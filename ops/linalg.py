@@ -81,15 +81,21 @@ def mv(input, vec):
 @function("mm", methods="mm")
 def mm(input, mat2):
     """Matrix product of two 2-d tensors."""
-    if input.ndim != 2:
+    try:
+        a, b = input._data, mat2._data  # (the arrays: these checks run for every layer)
+    except AttributeError:
+        check_operands("mm", False, input=input, mat2=mat2)
+        raise
+    if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
-    if mat2.ndim != 2:
+    if b.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    if input.shape[1] != mat2.shape[0]:
+    if a.shape[1] != b.shape[0]:
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
-            f"{mat2.shape[0]}x{mat2.shape[1]})")
-    _same_dtype("mm", input, mat2, "expected m1 and m2 to have the same dtype")
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{b.shape[0]}x{b.shape[1]})")
+    if a.dtype != b.dtype:
+        _same_dtype("mm", input, mat2, "expected m1 and m2 to have the same dtype")
     return call(MM, (input, mat2))
 
 
@@ -143,9 +149,10 @@ def rmatmul(self, other):
 def matmul(input, other):
     """Matrix product with broadcasting over batch dims (1-d operands as vectors), composed
     of dot / mv / mm / bmm and views exactly as torch's _matmul_impl composes it."""
-    if not (hasattr(input, "_data") and hasattr(other, "_data")):
+    a, b = getattr(input, "_data", None), getattr(other, "_data", None)
+    if a is None or b is None:
         check_operands("matmul", False, input=input, other=other)
-    da, db = input.ndim, other.ndim
+    da, db = a.ndim, b.ndim
     if da == 0 or db == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")

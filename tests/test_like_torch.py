@@ -347,6 +347,7 @@ def test_value_like_torch(body):
 
 ERRORS = [
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
+    ("mm of a list", lambda m: m.mm(m.ones(2, 3), [1, 2]), "argument 'mat2' (position 2) must be Tensor"),
     ("axis= to nn.functional", lambda m: m.nn.functional.softmax(m.ones(2), axis=0),
      "unexpected keyword argument 'axis'"),
     ("axis= and dim= both", lambda m: m.ones(2).sum(dim=0, axis=0), "unexpected keyword argument 'axis'"),
