@@ -160,8 +160,8 @@ def tensor_hooks(rec, grads, create) -> list:
         t = rec.out_refs()[i]() if i < len(rec.out_refs()) else None
         g = grads[i]
         if t is not None and g is not None and t._rec is rec:
-            if create:
-                t._grad = g if t._grad is None else t._grad + g
+            if create:  # torch's retain_grad hook clones the first one (CloneBackward0)
+                t._grad = g.clone() if t._grad is None else t._grad + g
             elif t._grad is None:
                 t._grad = _wrap(np.array(g, copy=True))
             else:

@@ -61,6 +61,14 @@ def _into_slice(m, x):
     return y
 
 
+def _retained_create_graph(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    (h * h).sum().backward(create_graph=True)
+    return h.grad, [type(n).__name__ for n, _ in h.grad.grad_fn.next_functions]
+
+
 def _grad_version(fn):
     def body(m):
         x = m.tensor([1.0, 2.0], requires_grad=True)
@@ -90,6 +98,8 @@ VALUES = [
     # 0 ** x: torch's g * where(x >= 0, 0, result * log(0)), so -inf where x < 0
     ("0 ** x, upstream 1", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], [1.0] * 4)),
     ("0 ** x, upstream inf", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], _INF_NAN)),
+    # a non-leaf's retained gradient under create_graph: a recorded clone of the incoming one
+    ("retain_grad with create_graph", lambda m: _quiet(lambda: _retained_create_graph(m))),
     # torch's bindings take numpy's argument names (nn.functional's Python functions do not)
     ("axis= and keepdims=", lambda m: (m.ones(2, 3).sum(axis=1), m.sum(m.ones(2, 3), axis=0, keepdims=True),
                                        m.ones(2, 3).mean(axis=(0, 1)), m.max(m.eye(3), axis=1).indices,
