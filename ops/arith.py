@@ -313,6 +313,10 @@ def _pow_tensor_fwd(a, b):
     dt = binary_dtype(a, b)
     if dt is None:
         dt = _dtype_of(a, b)
+    if dt.kind == "b":
+        if type(b) is bool:  # torch's pow(Tensor, Scalar): x ** 1 copies, x ** 0 is ones
+            return np.array(a, copy=True) if b else np.ones_like(a)
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if dt.kind in "iu" and np.any(np.asarray(b) < 0):
         if type(b) in _PY:
             raise RuntimeError("Integers to negative integer powers are not allowed.")

@@ -100,6 +100,9 @@ VALUES = [
     ("0 ** x, upstream inf", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], _INF_NAN)),
     # a non-leaf's retained gradient under create_graph: a recorded clone of the incoming one
     ("retain_grad with create_graph", lambda m: _quiet(lambda: _retained_create_graph(m))),
+    # a bool tensor to a Python bool power: torch's x ** 1 (a copy) and x ** 0 (ones)
+    ("bool ** True, False", lambda m: (m.tensor([True, False]) ** True, m.tensor([True, False]) ** False,
+                                       m.tensor(True) ** True, m.tensor([True, False]) ** 2)),
     # torch's bindings take numpy's argument names (nn.functional's Python functions do not)
     ("axis= and keepdims=", lambda m: (m.ones(2, 3).sum(axis=1), m.sum(m.ones(2, 3), axis=0, keepdims=True),
                                        m.ones(2, 3).mean(axis=(0, 1)), m.max(m.eye(3), axis=1).indices,
@@ -358,6 +361,9 @@ def test_value_like_torch(body):
 ERRORS = [
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
     ("mm of a list", lambda m: m.mm(m.ones(2, 3), [1, 2]), "argument 'mat2' (position 2) must be Tensor"),
+    ("bool ** bool", lambda m: m.tensor([True, False]) ** m.tensor([True, True]),
+     "\"pow\" not implemented for 'Bool'"),
+    ("True ** bool tensor", lambda m: True ** m.tensor([True, False]), "\"pow\" not implemented for 'Bool'"),
     ("axis= to nn.functional", lambda m: m.nn.functional.softmax(m.ones(2), axis=0),
      "unexpected keyword argument 'axis'"),
     ("axis= and dim= both", lambda m: m.ones(2).sum(dim=0, axis=0), "unexpected keyword argument 'axis'"),
