@@ -24,8 +24,10 @@ def sum_to(x, shape):
     if lead == 1 and shape and xs[1:] == shape:  # one leading dim (a bias's gradient)
         return _add_reduce(x, axis=0)
     kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and xs[lead + i] != 1)
-    axes = tuple(range(lead)) + kept
-    return _add_reduce(x, axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+    if not kept:  # leading dims only: the reduction has the shape already (a fresh array,
+        return _add_reduce(x, axis=tuple(range(lead))) if lead else x.reshape(shape)  # not a view)
+    out = _add_reduce(x, axis=tuple(range(lead)) + kept, keepdims=True)
+    return out if not lead else out.reshape(shape)
 
 
 def sum(x, dims=None, keepdim=False):

@@ -98,6 +98,10 @@ VALUES = [
     # 0 ** x: torch's g * where(x >= 0, 0, result * log(0)), so -inf where x < 0
     ("0 ** x, upstream 1", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], [1.0] * 4)),
     ("0 ** x, upstream inf", _upstream_grads(lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0, 0.5], _INF_NAN)),
+    # a gradient summed back to a size-1 dim is playback's own array: taken, version 0
+    (".grad's version, a size-1 dim summed back", lambda m: (lambda x: (
+        (x.expand(3) * m.arange(3.0)).sum().backward(), x.grad, x.grad._version))(
+        m.tensor([2.0], requires_grad=True))),
     # a non-leaf's retained gradient under create_graph: a recorded clone of the incoming one
     ("retain_grad with create_graph", lambda m: _quiet(lambda: _retained_create_graph(m))),
     # a bool tensor to a Python bool power: torch's x ** 1 (a copy) and x ** 0 (ones)
