@@ -302,8 +302,8 @@ def _select_bwd(F, ctx, g):
     """torch's value_selecting_reduction_backward: the gradient scattered to the indices."""
     dim, keepdim, indices = ctx.params
     shape = ctx.shapes[0]
-    if len(shape) == 0:
-        return (g,)
+    if len(shape) == 0:  # (a 0-d input: the gradient written into a 0-d zeros, as torch's)
+        return (F.index_put_zeros((), (), g, g, False, node="ScatterBackward0"),)
     if not keepdim:  # (torch unsqueezes both)
         indices = np.expand_dims(indices, dim)
         g = F.unsqueeze_dims(g, (dim,))

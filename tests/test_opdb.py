@@ -248,8 +248,6 @@ GRADGRAD_TREES_DIFFER = {
     "nn.binary_cross_entropy_with_logits": _POS_WEIGHT,
     "gather": _ZERO_D,
     "index_select": _ZERO_D,
-    "max_dim": "0-d input: tape's gradient is the upstream one itself; torch scatters it into zeros",
-    "min_dim": "0-d input: tape's gradient is the upstream one itself; torch scatters it into zeros",
     "masked_fill_tensor": "the value's gradient: torch sums masked_select(grad, mask), an op tape "
                           "does not have; tape sums where(mask, grad, 0)",
     "nn.linear": "torch's mm backward picks its formula by the operand's memory layout ((g^T x)^T "
