@@ -765,7 +765,7 @@ def _bce_bwd(F, ctx, g, self, target):
     gi = gt = None
     if need_self:
         if pos_weight is not None:
-            tw = target * pos_weight
+            tw = F.const(pos_weight) * target  # (torch's order: pos_weight's edge first)
             gi = ((tw + 1 - target) * F.sigmoid(self) - tw) * g
         else:
             gi = (F.sigmoid(self) - target) * g

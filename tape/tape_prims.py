@@ -176,7 +176,12 @@ def index_put(x, index, values):
 
 
 def const(x):
-    return x.detach() if isinstance(x, Tensor) else x
+    # an array as a tensor too (no gradient): on the left of an operator it stays the left
+    # operand, as in torch's formulas (numpy would hand `array * tensor` to the tensor's
+    # reflected method, swapping the node's edges)
+    if isinstance(x, Tensor):
+        return x.detach()
+    return _wrap(x) if isinstance(x, np.ndarray) else x
 
 
 def value(x):
