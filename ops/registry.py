@@ -170,13 +170,14 @@ def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = Tr
     table = NAMESPACES.setdefault(namespace, {}) if namespace else FUNCTIONS
 
     def register(fn):
+        public = fn
         if not namespace:  # torch's own bindings, not nn.functional's Python functions
-            fn = _with_numpy_names(fn, (names or methods)[0])
+            public = _with_numpy_names(fn, (names or methods)[0])
         for n in names if module else ():
-            table[n] = fn
+            table[n] = public
         for m in methods:
-            METHODS[m] = fn
-        return fn
+            METHODS[m] = public
+        return fn  # ops' own calls to each other skip the numpy-names wrapper
 
     return register
 
