@@ -35,7 +35,7 @@ def _np_dtype(dtype):
 
 def _require_float(input, kernel: str):
     """torch's CPU kernels exist for floating dtypes only."""
-    if not input.dtype.is_floating_point:
+    if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype.torch_name}\'')
 
 
@@ -254,8 +254,9 @@ LOG_SOFTMAX_BACKWARD = op("log_softmax_backward", "LogSoftmaxBackwardDataBackwar
 def _softmax_like(OP, name, input, dim, dtype):
     if dtype is not None:
         input = convert(input, _np_dtype(dtype))
-    dim = wrap_dim(dim, input.ndim)
-    last = dim == max(input.ndim, 1) - 1
+    ndim = input._data.ndim
+    dim = wrap_dim(dim, ndim)
+    last = dim == max(ndim, 1) - 1
     _require_float(input, f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl")
     return call(OP, (input,), (dim,))
 
@@ -586,14 +587,15 @@ def _nll_call(OP, input, target, weight, red, ignore_index):
 def _nll_loss(input, target, weight, red, ignore_index):
     """at::nll_loss: 1-d (C,) or 2-d (N, C) log-probabilities."""
     _no_grad_argument("nll_loss_forward", "weight", weight)
-    if not 0 < input.ndim <= 2:
+    x_shape, t_shape = input._data.shape, target._data.shape
+    if not 0 < len(x_shape) <= 2:
         raise RuntimeError("input tensor should be 1D or 2D")
-    if target.ndim > 1:
+    if len(t_shape) > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    no_batch = input.ndim == 1 and target.ndim == 0
-    if not no_batch and input.shape[0] != target.shape[0]:
-        raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
-    n_classes = input.shape[-1]
+    no_batch = len(x_shape) == 1 and not t_shape
+    if not no_batch and x_shape[0] != t_shape[0]:
+        raise RuntimeError(f"size mismatch (got input: {list(x_shape)}, target: {list(t_shape)})")
+    n_classes = x_shape[-1]
     if weight is not None and (weight.ndim != 1 or weight.numel() != n_classes):
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
@@ -620,15 +622,17 @@ def _nll_loss2d(input, target, weight, red, ignore_index):
 def _nll_loss_nd(input, target, weight, red, ignore_index):
     """torch's nll_loss_nd: 1-d and 2-d inputs directly, 4-d as nll_loss2d, others viewed
     as 4-d (N, C, 1, rest) with the result viewed back."""
-    if input.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    x_shape = input._data.shape  # (the arrays' shapes: these checks run every step)
+    if not x_shape:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
     target = _one_target(input, target)
-    if input.ndim != 1 and (target.ndim == 0 or input.shape[0] != target.shape[0]):
-        got = target.shape[0] if target.ndim else 1
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({got}).")
-    if input.ndim <= 2:
+    t_shape = target._data.shape
+    if len(x_shape) != 1 and (not t_shape or x_shape[0] != t_shape[0]):
+        got = t_shape[0] if t_shape else 1
+        raise ValueError(f"Expected input batch_size ({x_shape[0]}) to match target batch_size ({got}).")
+    if len(x_shape) <= 2:
         return _nll_loss(input, target, weight, red, ignore_index)
-    if input.ndim == 4:
+    if len(x_shape) == 4:
         return _nll_loss2d(input, target, weight, red, ignore_index)
     n, c = input.shape[0], input.shape[1]
     out_size = (n,) + tuple(input.shape[2:])
@@ -644,7 +648,7 @@ def _nll_loss_nd(input, target, weight, red, ignore_index):
 
 def _one_target(input, target):
     """A 1-d input takes a 0-d target, or a 1-d one of size 1 (torch squeezes it)."""
-    if input.ndim == 1 and target.ndim == 1:
+    if input._data.ndim == 1 and target._data.ndim == 1:
         if target.shape[0] != 1:
             raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
                              f"{target.shape[0]}")
@@ -731,7 +735,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     probabilities (target shaped as input) -sum(target * log_softmax(input)); optional class
     weights, ignored index and label smoothing, as torch composes them."""
     red = _reduction(reduction, size_average, reduce)
-    if tuple(input.shape) == tuple(target.shape):
+    if input._data.shape == target._data.shape:
         if not target.dtype.is_floating_point:
             raise RuntimeError("Expected floating point type for target with class probabilities, got "
                                f"{target.dtype.torch_name}")
@@ -742,7 +746,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if label_smoothing > 1.0:
             raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
         return _ce_label_smoothing(input, target, weight, red, ignore_index, label_smoothing)
-    class_dim = 0 if input.ndim == 1 else 1
+    class_dim = 0 if input._data.ndim == 1 else 1
     return _nll_loss_nd(log_softmax(input, class_dim), target, weight, red, ignore_index)
 
 
