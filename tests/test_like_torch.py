@@ -69,6 +69,27 @@ def _retained_create_graph(m):
     return h.grad, [type(n).__name__ for n, _ in h.grad.grad_fn.next_functions]
 
 
+def _user_python_in_create_graph(m):
+    """NOTE [rule scalars] is for ops' own rules: a custom Function's backward and a hook are
+    the user's Python, recorded as torch records Python (`g * 2` is MulBackward0)."""
+    class Double(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    up = m.tensor([1.0, -1.0], requires_grad=True)  # (so the gradients are recorded)
+    (g1,) = m.autograd.grad(Double.apply(x), x, up, create_graph=True)
+    y = x * 3
+    y.register_hook(lambda g: g * 2)
+    (g2,) = m.autograd.grad(y, x, up, create_graph=True)
+    return g1, g2, [[type(n).__name__ for n, _ in g.grad_fn.next_functions] for g in (g1, g2)]
+
+
 def _grad_version(fn):
     def body(m):
         x = m.tensor([1.0, 2.0], requires_grad=True)
@@ -102,6 +123,7 @@ VALUES = [
     (".grad's version, a size-1 dim summed back", lambda m: (lambda x: (
         (x.expand(3) * m.arange(3.0)).sum().backward(), x.grad, x.grad._version))(
         m.tensor([2.0], requires_grad=True))),
+    ("user Python under create_graph", _user_python_in_create_graph),
     # a non-leaf's retained gradient under create_graph: a recorded clone of the incoming one
     ("retain_grad with create_graph", lambda m: _quiet(lambda: _retained_create_graph(m))),
     # a bool tensor to a Python bool power: torch's x ** 1 (a copy) and x ** 0 (ones)
