@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from .dtypes import binary_dtype, float_dtype, py_number
-from .registry import Op, call, call_inplace, check_operands, function, op, scalar_form
+from .registry import Op, call, call_inplace, check_operands, function, in_recorded_rule, op, scalar_form
 
 _PY = (bool, int, float)
 _ndarray = np.ndarray
@@ -78,6 +78,11 @@ RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 e
 _ALPHA1 = (1,)
 
 
+def _filled(like, value):
+    """An array shaped and typed as the tensor `like`, every entry `value` (no edge)."""
+    return np.full(like._data.shape, value, dtype=like._data.dtype)
+
+
 def _value(x):
     return getattr(x, "_data", x)
 
@@ -134,6 +139,10 @@ def rsub(input, other, *, alpha=1):
     """other - alpha * input"""
     _no_bool_subtraction(input, other)
     if type(other) in _PY:
+        if alpha == 1 and in_recorded_rule():
+            # torch's C++ `number - tensor` fills a tensor and subtracts (SubBackward0, the
+            # filled operand's edge None), NOTE [rule scalars]
+            return call(SUB, (_filled(input, other), input), _ALPHA1)
         return call(RSUB, (input,), (other, alpha))
     return call(RSUB_T, (input, other), (alpha,))
 

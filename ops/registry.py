@@ -230,6 +230,12 @@ def param_array(t):
     return _engine.param_array(t)
 
 
+def in_recorded_rule() -> bool:
+    """Is one of ops' own backward rules being recorded in this thread (NOTE [rule
+    scalars] in tape/engine.py)? Rules' reflected arithmetic asks (`1 - s`)."""
+    return _engine.in_recorded_rule()
+
+
 class _Unbound:
     def __getattr__(self, name):
         raise RuntimeError("tape.ops is used through `import tape`; the engine is not loaded")
@@ -241,6 +247,7 @@ _engine: Any = _Unbound()
 def bind_engine(engine) -> None:
     """Called by tape before the op families are imported: `call` and `call_inplace` become
     the engine's own functions (families import them from here)."""
-    global _engine, call, call_inplace, param_array
+    global _engine, call, call_inplace, param_array, in_recorded_rule
     _engine = engine
     call, call_inplace, param_array = engine.call, engine.call_inplace, engine.param_array
+    in_recorded_rule = engine.in_recorded_rule

@@ -1030,9 +1030,14 @@ _before_node, _post_hooks = before_node, post_hooks  # NOTE [hook order] in hook
 # tensor (MulBackward0, a second edge to nothing). tape's rules are Python, so while one
 # of ops/'s rules is recorded (create_graph=True) a Python number as the second operand
 # of mul, div, add or sub is recorded with the op's `scalar_form`, as torch's formula
-# would be. Only built-in rules: a custom Function's backward and hooks are the user's
+# would be, and `number - tensor` as C++'s fill-and-subtract (ops.arith.rsub asks
+# `in_recorded_rule`). Only built-in rules: a custom Function's backward and hooks are the user's
 # Python, recorded as torch records Python. RULE_THREADS spares everyone else the
 # thread-local read (as NOTE [threads not fast]).
+
+
+def in_recorded_rule() -> bool:
+    return bool(_RULE_THREADS) and STATE.in_rule
 
 
 def _recorded_rule(op, F, rec, g, vals):

@@ -249,8 +249,6 @@ GRADGRAD_TREES_DIFFER = {
     "nn.linear": "torch's mm backward picks its formula by the operand's memory layout ((g^T x)^T "
                  "for the transposed weight); tape's rules do not look at strides",
     "nn.linear_strided": "as nn.linear: torch's formula depends on the operands' strides",
-    "nn.silu": "torch's C++ formula computes 1 - sigmoid(x) as a tensor subtraction (SubBackward0); "
-               "tape's rule, Python, records rsub (RsubBackward1)",
     "prod": "torch differentiates through cumprod, flip and cat (prod_safe_zeros_backward) where "
             "inputs hold zeros; tape's rule through where, prod and sum (same values)",
     "setitem": "a write into a view: torch's CopySlices graph (CopyBackwards, AsStridedBackward0, "
