@@ -110,9 +110,14 @@ def _gelu_curvature(F, x, approximate):
     return _GELU_PDF * F.exp(-0.5 * x * x) * (2 - x * x)
 
 
+def _gelu_grad(g, x, approximate):
+    """gelu's input gradient on numpy arrays (torch's gelu_backward)."""
+    return g * _gelu_slope(prims, x, approximate)
+
+
 def _gelu_bwd(F, ctx, g, self):
     if F is prims:
-        return (g * _gelu_slope(F, self, ctx.params[0]),)
+        return (_gelu_grad(g, self, ctx.params[0]),)
     return (call(GELU_BACKWARD, (g, self), ctx.params),)  # recorded: torch's node
 
 
@@ -124,8 +129,7 @@ def _gelu_backward_bwd(F, ctx, gg, grad_output, self):
 
 GELU = op("gelu", "GeluBackward0", _opmath(_gelu_fwd), _gelu_bwd, saves=(("self", (0,)),),
           param_names=("approximate",))
-GELU_BACKWARD = op("gelu_backward", "GeluBackwardBackward0",
-                   lambda g, x, approximate: g * _gelu_slope(prims, x, approximate), _gelu_backward_bwd,
+GELU_BACKWARD = op("gelu_backward", "GeluBackwardBackward0", _gelu_grad, _gelu_backward_bwd,
                    inputs=("grad_output", "self"), saves=(("grad_output", (1,)), ("self", (0, 1))),
                    param_names=("approximate",))
 
@@ -154,9 +158,14 @@ def silu(input, inplace=False):
     return call_inplace(SILU, input, ()) if inplace else call(SILU, (input,))
 
 
+def _log_sigmoid_grad(g, x):
+    """logsigmoid's input gradient on numpy arrays: g * sigmoid(-x)."""
+    return g * prims.sigmoid(-x)
+
+
 def _log_sigmoid_bwd(F, ctx, g, self):
     if F is prims:
-        return (g * F.sigmoid(-self),)
+        return (_log_sigmoid_grad(g, self),)
     return (call(LOG_SIGMOID_BACKWARD, (g, self)),)  # recorded: torch's node
 
 
@@ -172,7 +181,7 @@ LOG_SIGMOID = op("log_sigmoid", "LogSigmoidBackward0", lambda x, buffer: _log_si
                  _log_sigmoid_bwd, saves=(("self", (0,)),),
                  param_names=("buffer",), derive=lambda arrays, params: (np.exp(-np.abs(arrays[0])),))
 LOG_SIGMOID_BACKWARD = op("log_sigmoid_backward", "LogSigmoidBackwardBackward0",
-                          lambda g, x: g * prims.sigmoid(-x), _log_sigmoid_backward_bwd,
+                          _log_sigmoid_grad, _log_sigmoid_backward_bwd,
                           inputs=("grad_output", "self"),
                           saves=(("grad_output", (1,)), ("self", (0, 1))))
 
