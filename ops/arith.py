@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from .dtypes import binary_dtype, float_dtype, py_number
-from .registry import Op, call, call_inplace, check_operands, function, in_recorded_rule, op, scalar_form
+from .registry import Op, call, call_inplace, check_operands, function, in_recorded_rule, op, rule_form
 
 _PY = (bool, int, float)
 _ndarray = np.ndarray
@@ -542,8 +542,22 @@ DIV_SCALAR = op("div", "DivBackward1", DIV.forward,
 
 
 SUB_SCALAR = op("sub", "SubBackward1", _sub, lambda F, ctx, g: (g,))
+
+
+def _scalar_overload(scalar_op):
+    """A recorded rule's `tensor <op> number` (alpha 1): torch's C++ Scalar overload, one
+    edge (NOTE [rule scalars] in tape/engine.py); anything else is recorded as usual."""
+    def record(inputs, params):
+        if (len(inputs) == 2 and type(inputs[1]) in (int, float) and hasattr(inputs[0], "_data")
+                and params in ((), _ALPHA1)):
+            return call(scalar_op, (inputs[0],), (inputs[1],))
+        return None
+
+    return record
+
+
 for _tensor_op, _scalar_op in ((MUL, MUL_SCALAR), (DIV, DIV_SCALAR), (ADD, ADD_SCALAR), (SUB, SUB_SCALAR)):
-    scalar_form(_tensor_op, _scalar_op)
+    rule_form(_tensor_op, _scalar_overload(_scalar_op))
 
 
 def mul_scalar(input, other):

@@ -62,10 +62,10 @@ class Op:
     # torch's other Node._saved_<name> values, each computed from (params, input shapes):
     # what a param means to torch when it is not the param itself (see `self_sizes`)
     saved_attrs: dict | None = None
-    # the op recorded instead when a built-in backward rule, being recorded, gives this op a
-    # Python number as its second operand (torch's Scalar overload: NOTE [rule scalars] in
-    # tape/engine.py); set with `scalar_form`
-    scalar_form: Op | None = None
+    # rule_form(inputs, params) -> result, or None: how this op is recorded from one of ops'
+    # own backward rules being recorded, where torch's C++ formula calls another overload
+    # (NOTE [rule scalars] in tape/engine.py); None: as usual. Set with `rule_form`
+    rule_form: Callable[..., Any] | None = None
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)
@@ -128,9 +128,9 @@ def op(name: str, node: str, forward: Callable, backward: Callable | None = None
     return new
 
 
-def scalar_form(tensor_op: Op, scalar_op: Op) -> None:
-    """`scalar_op` is what `tensor_op` records from a recorded rule with a number operand."""
-    object.__setattr__(tensor_op, "scalar_form", scalar_op)
+def rule_form(op: Op, form) -> None:
+    """Set `op.rule_form` (the ops are frozen once made; the form often names a later op)."""
+    object.__setattr__(op, "rule_form", form)
 
 
 # torch's argument parser takes numpy's names too: x.sum(axis=1, keepdims=True)

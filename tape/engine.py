@@ -122,9 +122,10 @@ def call(op, inputs: tuple, params: tuple = ()):
     else:
         fast = False
     if not fast:
-        if (_RULE_THREADS and op.scalar_form is not None and n == 2 and type(inputs[1]) in _PY_NUMBERS
-                and isinstance(inputs[0], Tensor) and params in _NO_ALPHA and STATE.in_rule):
-            return call(op.scalar_form, (inputs[0],), (inputs[1],))  # NOTE [rule scalars]
+        if _RULE_THREADS and op.rule_form is not None and STATE.in_rule:  # NOTE [rule scalars]
+            out = op.rule_form(inputs, params)
+            if out is not None:
+                return out
         arrays = []
         requires = False
         for x in inputs:
@@ -355,7 +356,6 @@ def _save(value, vc, version):
 # only where the op declares an optional input (Op.optional)
 _OPERANDS = (bool, int, float, np.bool_, np.number, np.ndarray)
 _PY_NUMBERS = (int, float)
-_NO_ALPHA = ((), (1,))  # add's and sub's params when alpha is 1, mul's and div's none
 
 
 def _check_operand(op, inputs, x) -> None:
@@ -1029,11 +1029,12 @@ _before_node, _post_hooks = before_node, post_hooks  # NOTE [hook order] in hook
 # (MulBackward1, one edge), while `grad * 2` written in Python wraps the number into a
 # tensor (MulBackward0, a second edge to nothing). tape's rules are Python, so while one
 # of ops/'s rules is recorded (create_graph=True) a Python number as the second operand
-# of mul, div, add or sub is recorded with the op's `scalar_form`, as torch's formula
-# would be, and `number - tensor` as C++'s fill-and-subtract (ops.arith.rsub asks
-# `in_recorded_rule`). Only built-in rules: a custom Function's backward and hooks are the user's
-# Python, recorded as torch records Python. RULE_THREADS spares everyone else the
-# thread-local read (as NOTE [threads not fast]).
+# of mul, div, add or sub is recorded as torch's formula would record it, by the op's
+# `rule_form` (ops/arith.py: the Scalar overload), and `number - tensor` as C++'s
+# fill-and-subtract (ops.arith.rsub asks `in_recorded_rule`); the engine knows no op here.
+# Only built-in rules: a custom Function's backward and hooks are the user's Python,
+# recorded as torch records Python. RULE_THREADS spares everyone else the thread-local
+# read (as NOTE [threads not fast]).
 
 
 def in_recorded_rule() -> bool:
