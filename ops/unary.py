@@ -203,14 +203,42 @@ def sigmoid(input):
 _inplace(SIGMOID, "sigmoid")
 
 
+def _maximum_is_relu(dtype) -> bool:
+    """Is np.maximum(0, a) torch's relu bit for bit in `dtype` on this machine? It is where
+    numpy's loops give the second operand for two equal zeros (so -0.0 stays) and a NaN
+    operand itself (sign and payload): x86's SIMD and scalar loops do; a machine whose max
+    instruction orders -0.0 below +0.0 would not. Asked once, of the values that tell, in
+    the layouts that take different loops (contiguous with and without a tail, strided)."""
+    nan = np.array([0x7FC12345, 0xFFC00001], np.uint32).view(np.float32).astype(dtype)
+    values = np.concatenate([np.array([-0.0, 0.0, -1.0, 2.0, -np.inf, np.inf, -1e-40], dtype),
+                             nan, -nan])
+    zero = dtype.type(0)
+    for n in (1, 3, 8, 37, 200):
+        a = np.resize(values, n)
+        for v in (a, np.resize(values, 2 * n)[::2], a[::-1]):
+            got, want = np.maximum(zero, v), np.where(v < 0, zero, v)
+            if not np.array_equal(np.ascontiguousarray(got).view(np.uint8),
+                                  np.ascontiguousarray(want).view(np.uint8)):
+                return False
+    return True
+
+
+# per dtype: the zero to give np.maximum when it is relu (float16's loop is not, on x86)
+_RELU_ZERO = {dt: dt.type(0) for dt in map(np.dtype, (np.float32, np.float64)) if _maximum_is_relu(dt)}
+
+
 def _relu(a):
     """a where not a < 0, else +0: as torch, -0.0 and NaN (either sign) are kept bit for bit
-    (np.maximum gives +0.0 for -0.0 in float32 and float64, -0.0 in float16)."""
+    (np.maximum(a, 0) gives +0.0 for -0.0; np.maximum(0, a) keeps it where numpy's loops
+    allow, one pass instead of four)."""
     if a.dtype.kind != "f":
         if a.dtype.kind == "b":
             raise RuntimeError("Boolean inputs not supported for relu")
         return np.maximum(a, a.dtype.type(0))
     if type(a) is np.ndarray and a.ndim:
+        zero = _RELU_ZERO.get(a.dtype)
+        if zero is not None:
+            return np.maximum(zero, a)
         keep = np.less(a, 0)
         return keep_where(np.logical_not(keep, out=keep), a)
     v = a[()]  # 0-d: a numpy scalar, as a ufunc would give

@@ -338,6 +338,15 @@ def test_relu_gradient_at_zeros_nans_and_infinities_like_torch(dtype):
     for v in (-0.0, -float("nan"), -1.0):  # 0-d
         a, b = (m.relu(m.tensor(v, dtype=getattr(m, dtype))).numpy() for m in (tape, torch))
         assert a.tobytes() == b.tobytes(), (v, a, b)
+    # long enough for numpy's vector loops, and in the layouts that take other loops
+    long = x * 7
+
+    def layouts(m):
+        t = m.tensor(long, dtype=getattr(m, dtype))
+        return [m.relu(v).numpy() for v in (t, t[::2], t.flip(0), t.reshape(7, 10).t())]
+
+    for a, b in zip(layouts(tape), layouts(torch)):
+        assert a.tobytes() == b.tobytes(), (a, b)
 
 
 def test_silu_in_place():
