@@ -102,7 +102,7 @@ def _targets(ax, rep):
     ax.set_title("Targets (issue 6), this run", fontsize=10, loc="left")
     rows = rep["targets"]
     n = max(len(rows), 1)
-    for i, (text, measured, ok) in enumerate(rows):
+    for i, (text, measured, ok, _spread) in enumerate(rows):
         y = 1 - (i + 0.5) / n
         mark, col = ("–", "#6b6b6b") if ok is None else (("pass", "#2ca02c") if ok else ("FAIL", "#d62728"))
         ax.text(0.0, y, _short(text), fontsize=8, va="center", transform=ax.transAxes)

@@ -56,4 +56,4 @@ def test_cli_smoke_run(tmp_path):
     rep = json.loads(path.read_text())
     assert rep["notorch"]["torch_imported"] is False
     assert [r for r in rep["w5"] if "error" in r] == []
-    assert "| target | measured | pass |" in proc.stdout
+    assert "| target | measured | single rounds | pass |" in proc.stdout
