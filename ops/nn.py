@@ -538,8 +538,9 @@ def _nll_derive(arrays, params):
     t, weight, red, ignore_index = params
     cdim = 1 if x.ndim >= 2 else 0
     n_classes = x.shape[cdim]
-    # one unsigned comparison finds negative and too large targets alike
-    if (t.view(np.uint64) if t.dtype == np.int64 else t).__ge__(n_classes).any():
+    # the largest target as unsigned finds negative and too large ones alike (max, not
+    # `(t >= n).any()`: any() is a Python wrapper, ~3 µs more a call on W2's 64 targets)
+    if t.size and (t.view(np.uint64) if t.dtype == np.int64 else t).max() >= n_classes:
         valid = t != ignore_index
         bad = valid & ((t < 0) | (t >= n_classes))
         if bad.any():
