@@ -7,7 +7,17 @@ import operator
 import numpy as np
 
 from .dtypes import binary_dtype, float_dtype, py_number
-from .registry import Op, call, call_inplace, check_operands, function, in_recorded_rule, op, rule_form
+from .registry import (
+    Op,
+    call,
+    call_inplace,
+    check_inplace,
+    check_operands,
+    function,
+    in_recorded_rule,
+    op,
+    rule_form,
+)
 
 _PY = (bool, int, float)
 _ndarray = np.ndarray
@@ -261,6 +271,7 @@ def mul_(self, other):
 def div_(self, other, *, rounding_mode=_NO_MODE):
     if rounding_mode is _NO_MODE:
         return call_inplace(DIV, self, (other,))
+    check_inplace(self)  # torch names a leaf before a bad rounding mode
     return call_inplace(DIV_MODE, self, (other,), _rounding(rounding_mode))
 
 

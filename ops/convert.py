@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import call, call_inplace, function, op
+from .registry import call, call_inplace, check_inplace, function, op
 
 TO_COPY = op("_to_copy", "ToCopyBackward0", lambda a, dt: a.astype(dt),
              lambda F, ctx, g: (F.to_dtype(g, ctx.dtypes[0]),))
@@ -97,6 +97,7 @@ def zero_(self):
 
 @function(methods="fill_", module=False)
 def fill_(self, value):
+    check_inplace(self)  # torch names a leaf before a value of the wrong rank
     if hasattr(value, "_data"):
         if value.ndim:
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "

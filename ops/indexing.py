@@ -23,7 +23,7 @@ from .convert import COPY, FILL_T
 from .dims import check_broadcast, wrap_dim
 from .dtypes import C_NAMES
 from .registry import call, call_inplace, function, op
-from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW
+from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW, expand_rank_error
 
 
 def _index_bwd(F, ctx, g):
@@ -288,10 +288,7 @@ def _strip_leading_ones(shape) -> tuple:
 def _check_expand(vtype, src, dst) -> None:
     """Can `src` (a value's shape, leading 1s stripped) be expanded to `dst`? torch's errors."""
     if len(src) > len(dst):
-        raise RuntimeError(
-            f"expand({vtype}{{{list(src)}}}, size={list(dst)}): the number of sizes provided "
-            f"({len(dst)}) must be greater or equal to the number of dimensions in the tensor "
-            f"({len(src)})")
+        raise expand_rank_error(vtype, src, dst)
     lead = len(dst) - len(src)
     for i, s in enumerate(src):
         if s != 1 and s != dst[lead + i]:

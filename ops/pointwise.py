@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dtypes import binary_dtype, py_number, result_type
-from .registry import call, call_inplace, check_operands, function, op
+from .registry import call, call_inplace, check_inplace, check_operands, function, op
 
 
 def _clamp_dtype(a, lo, hi):
@@ -103,6 +103,7 @@ def clamp(input, min=None, max=None):
 @function("clamp_", "clip_", methods=("clamp_", "clip_"))
 def clamp_(self, min=None, max=None):
     """In-place `clamp`."""
+    check_inplace(self)  # torch names a leaf before missing bounds
     OP, inputs, params = _clamp_args("clamp", self, min, max)
     return call_inplace(OP, self, inputs[1:], params)
 

@@ -223,6 +223,12 @@ def call_inplace(op: Op, self, others: tuple, params: tuple = ()):
     return _engine.call_inplace(op, self, others, params)
 
 
+def check_inplace(self) -> None:
+    """Raise now what writing into `self` would raise (a leaf that requires grad, an inference
+    tensor...): for an in-place op whose own argument checks torch runs after these."""
+    _engine.check_inplace(self)
+
+
 def param_array(t):
     """`t._data` for a tensor an op takes as a parameter, not as an input edge (nll_loss's
     target and class weights): through this, tape.compile knows the array is that tensor's
@@ -247,7 +253,8 @@ _engine: Any = _Unbound()
 def bind_engine(engine) -> None:
     """Called by tape before the op families are imported: `call` and `call_inplace` become
     the engine's own functions (families import them from here)."""
-    global _engine, call, call_inplace, param_array, in_recorded_rule
+    global _engine, call, call_inplace, param_array, in_recorded_rule, check_inplace
     _engine = engine
     call, call_inplace, param_array = engine.call, engine.call_inplace, engine.param_array
+    check_inplace = engine.check_inplace
     in_recorded_rule = engine.in_recorded_rule

@@ -226,10 +226,7 @@ def expand(self, *sizes):
     sizes = shape_arg(sizes, "expand")
     lead = len(sizes) - self.ndim
     if lead < 0:
-        raise RuntimeError(
-            f"expand({self.type_name()}{{{list(self.shape)}}}, size={list(sizes)}): the number of "
-            "sizes provided must be greater or equal to the number of dimensions in the tensor"
-        )
+        raise expand_rank_error(self.type_name(), self.shape, sizes)
     for i in range(lead):
         if sizes[i] < 0:
             raise RuntimeError(f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a "
@@ -243,6 +240,14 @@ def expand(self, *sizes):
                 f"Tensor sizes: {list(self.shape)}"
             )
     return call(EXPAND, (self,), (shape,))
+
+
+def expand_rank_error(type_name: str, shape, sizes) -> RuntimeError:
+    """torch's error for expanding to fewer dims than the tensor has."""
+    return RuntimeError(
+        f"expand({type_name}{{{list(shape)}}}, size={list(sizes)}): the number of sizes provided "
+        f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+        f"({len(shape)})")
 
 
 @function(methods="expand_as", module=False)

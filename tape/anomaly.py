@@ -95,19 +95,6 @@ class detect_anomaly:  # noqa: N801 - torch's name
         STATE.anomaly, STATE.anomaly_check_nan, STATE.anomaly_check_forward = self._prev
         return False
 
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*a, **k):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mode = detect_anomaly(self.check_nan, self.check_forward)
-            with mode:
-                return fn(*a, **k)
-
-        return wrapper
-
 
 class set_detect_anomaly:  # noqa: N801
     """Turn anomaly mode on or off now; restores the previous mode when used with `with`."""

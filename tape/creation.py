@@ -153,6 +153,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     elif isinstance(data, np.generic):
         arr = np.array(data, dtype=None if dtype is None else _dtypes.to_np(dtype))
     elif isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+                      "rather than tape.tensor(sourceTensor).", UserWarning, stacklevel=2)
         if STATE.trace is not None:
             STATE.trace.observe(data, np.array(data._data, copy=True))
         arr = np.array(data._data, dtype=None if dtype is None else _dtypes.to_np(dtype), copy=True)

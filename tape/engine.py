@@ -358,11 +358,13 @@ _OPERANDS = (bool, int, float, np.bool_, np.number, np.ndarray)
 _PY_NUMBERS = (int, float)
 
 
-def _check_operand(op, inputs, x) -> None:
+def _check_operand(op, inputs, x, inplace=False) -> None:
     i = next(k for k, y in enumerate(inputs) if y is x)
     if x is None and i in op.optional:
         return
     name = "input" if i == 0 else op.inputs[i] if i < len(op.inputs) else f"input {i}"
+    if inplace:  # the method `x.mul_(other)`: its positions leave out `self`
+        raise operand_error(op.name if op.name.endswith("_") else f"{op.name}_", name, i, x)
     raise operand_error(op.name, name, i + 1, x)
 
 
@@ -494,19 +496,11 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     if TRACES and STATE.trace is not None:
         return STATE.trace.call_inplace(op, self, others, params)  # runs this again, untraced
     _quiet_mod.ensure_filter()
-    owner = self if self._base is None else self._base  # a view writes its base's memory
-    if owner._x is not None and owner._x.inference and not STATE.inference:
-        raise RuntimeError(
-            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
-            "clone to get a normal tensor before doing inplace update.See "
-            "https://github.com/pytorch/rfcs/pull/17 for more details.")
-    enabled = STATE.grad_enabled and not STATE.inference
-    if enabled and (self._rg or self._base is not None and self._base._rg):
-        _check_inplace_allowed(self)
     inputs = (self,) + others
-    for x in others:
+    for x in others:  # (an argument of the wrong type first: torch's binding rejects it)
         if not isinstance(x, (Tensor, *_OPERANDS)):
-            _check_operand(op, inputs, x)
+            _check_operand(op, inputs, x, inplace=True)
+    enabled = check_inplace(self)
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
     if not arrays[0].flags.writeable:  # an expand()ed view, or a read-only numpy array
         raise _read_only_error(arrays[0])
@@ -560,6 +554,23 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             rec.saved = tuple(saved)
         TAPE.append(rec)
     return self
+
+
+def check_inplace(self: Tensor) -> bool:
+    """May `self` be written in place (inference tensors, leaves, views)? Raises torch's
+    error if not; returns whether grad mode records the write. call_inplace asks first, and
+    so do ops whose own argument checks come after these in torch (its autograd layer runs
+    before the kernel's checks: fill_ with a 1-d value on a leaf names the leaf)."""
+    owner = self if self._base is None else self._base  # a view writes its base's memory
+    if owner._x is not None and owner._x.inference and not STATE.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+            "clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details.")
+    enabled = STATE.grad_enabled and not STATE.inference
+    if enabled and (self._rg or self._base is not None and self._base._rg):
+        _check_inplace_allowed(self)
+    return enabled
 
 
 def _read_only_error(target: np.ndarray) -> RuntimeError:

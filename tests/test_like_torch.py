@@ -6,6 +6,7 @@ gradients; for errors the type and a key phrase)."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -386,6 +387,23 @@ def test_value_like_torch(body):
 
 ERRORS = [
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
+    ("bool of an empty tensor", lambda m: bool(m.tensor([])), "Boolean value of Tensor with no values is"),
+    ("bool of an empty matrix", lambda m: bool(m.zeros(0, 3)), "Boolean value of Tensor with no values is"),
+    ("mul_ of a string", lambda m: m.ones(2).mul_("a"), "mul_(): argument 'other' (position 1) must be"),
+    ("mul_ of a string on a leaf", lambda m: m.ones(2, requires_grad=True).mul_("a"),
+     "mul_(): argument 'other' (position 1) must be Tensor"),
+    ("fill_ of a 1-d value on a leaf", lambda m: m.ones(2, requires_grad=True).fill_(m.ones(2)),
+     "a leaf Variable that requires grad is being used in an in-place operation"),
+    ("clamp_ without bounds on a leaf", lambda m: m.ones(2, requires_grad=True).clamp_(),
+     "a leaf Variable that requires grad is being used in an in-place operation"),
+    ("clamp_ without bounds", lambda m: m.ones(2).clamp_(), "At least one of 'min' or 'max' must not be"),
+    ("div_ with a bad mode on a leaf", lambda m: m.ones(2, requires_grad=True).div_(2, rounding_mode="up"),
+     "a leaf Variable that requires grad is being used in an in-place operation"),
+    ("expand to fewer dims", lambda m: m.zeros(2, 2, 3).expand(4, 3),
+     "FloatTensor{[2, 2, 3]}, size=[4, 3]): the number of sizes provided (2) must be greater or "
+     "equal to the number of dimensions in the tensor (3)"),
+    ("detect_anomaly is no decorator", lambda m: m.autograd.detect_anomaly()(lambda: 1),
+     "'detect_anomaly' object is not callable"),
     ("mm of a list", lambda m: m.mm(m.ones(2, 3), [1, 2]), "argument 'mat2' (position 2) must be Tensor"),
     ("bool ** bool", lambda m: m.tensor([True, False]) ** m.tensor([True, True]),
      "\"pow\" not implemented for 'Bool'"),
@@ -570,6 +588,23 @@ REPRS = [
 @pytest.mark.parametrize("make", [c[1] for c in REPRS], ids=[c[0] for c in REPRS])
 def test_repr_like_torch(make):
     assert repr(make(tape)).replace("tape.", "M.") == repr(make(torch)).replace("torch.", "M.")
+
+
+def test_tensor_of_a_tensor_warns_as_torch():
+    """torch.tensor(t) recommends detach().clone(), from the caller's line; a list of
+    tensors, as_tensor and the legacy Tensor(t) say nothing."""
+    for m in (tape, torch):
+        src = m.tensor([1.0, 2.0])
+        for data, dtype in ((src, None), (m.tensor(3), None), (src, m.float64)):
+            with pytest.warns(UserWarning, match=re.escape(
+                    "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+                    "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                    f"{m.__name__}.tensor(sourceTensor).")) as caught:
+                m.tensor(data, dtype=dtype)
+            assert caught[0].filename == __file__, (m.__name__, caught[0].filename)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            m.tensor([src[0], src[1]]), m.as_tensor(src), m.Tensor(src)
 
 
 def test_a_decorated_class_warns_as_torch():
