@@ -28,9 +28,7 @@ class Node:
         self._rec = rec
 
     def name(self) -> str:
-        n = type(self).__name__
-        # torch's C++ names for its few hand-written nodes
-        return f"torch::autograd::{n}" if n in ("CopySlices", "Error", "NotImplemented") else n
+        return torch_name(type(self).__name__)
 
     @property
     def next_functions(self) -> tuple:
@@ -212,6 +210,16 @@ def accumulate_grad(leaf) -> AccumulateGrad | None:
 _SUFFIX = re.compile(r"Backward\d*$")
 
 
+# torch's few hand-written nodes: their name() is the C++ class's
+_CPP_NODES = frozenset({"CopySlices", "CopyBackwards", "Error", "NotImplemented"})
+
+
+def torch_name(node_name: str) -> str:
+    """What torch's Node.name() gives for a node of this class name."""
+    return f"torch::autograd::{node_name}" if node_name in _CPP_NODES else node_name
+
+
 def short_name(node_name: str) -> str:
-    """"MulBackward0" -> "Mul", as torch names ops in its messages."""
-    return _SUFFIX.sub("", node_name)
+    """"MulBackward0" -> "Mul", as torch names a node in its messages (its name() without the
+    suffix: CopySlices is "torch::autograd::CopySlices")."""
+    return _SUFFIX.sub("", torch_name(node_name))

@@ -99,7 +99,24 @@ def _grad_version(fn):
     return body
 
 
+def _first_grad_node_name(m):
+    x = m.ones(2, requires_grad=True)
+    (x * x).sum().backward(create_graph=True)
+    return x.grad.grad_fn.name()
+
+
+def _copy_slices_saved_then_written(m):
+    a = m.ones(3, requires_grad=True) * 1
+    a[0] = 5.0
+    c = a * a  # saves a, an output of CopySlices, at version 1
+    a[1] = 3.0
+    c.sum().backward()
+
+
 VALUES = [
+    # torch's hand-written nodes are named by their C++ class (AccumulateGrad, CopySlices too)
+    ("a create_graph .grad's node name", _first_grad_node_name),
+    ("copy_'s node name", lambda m: (m.ones(2, requires_grad=True) * 1).copy_(m.zeros(2)).grad_fn.name()),
     # sign(NaN) is 0 (numpy: NaN), and so is abs's gradient there; a bool stays a bool
     ("sign of NaN", lambda m: m.sign(m.tensor([NAN, -0.0, 0.0, -2.0, 3.0]))),
     ("sign of a 0-d NaN", lambda m: m.tensor(NAN).sign()),
@@ -387,6 +404,8 @@ def test_value_like_torch(body):
 
 ERRORS = [
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
+    ("a saved output of CopySlices written", _copy_slices_saved_then_written,
+     "which is output 0 of torch::autograd::CopySlices, is at version 2; expected version 1"),
     ("bool of an empty tensor", lambda m: bool(m.tensor([])), "Boolean value of Tensor with no values is"),
     ("bool of an empty matrix", lambda m: bool(m.zeros(0, 3)), "Boolean value of Tensor with no values is"),
     ("mul_ of a string", lambda m: m.ones(2).mul_("a"), "mul_(): argument 'other' (position 1) must be"),
