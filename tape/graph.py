@@ -45,6 +45,11 @@ class Node:
         """This node's position on the tape (tape's own; torch has none)."""
         return self._rec.pos
 
+    def _sequence_nr(self) -> int:
+        """torch's order of creation: here the tape position (the numbers differ from
+        torch's per-thread count, the order is the same)."""
+        return self._rec.pos
+
     @property
     def record(self) -> Record:
         return self._rec
@@ -178,6 +183,9 @@ class AccumulateGrad(Node):
     @property
     def position(self) -> int:
         return self.pos
+
+    def _sequence_nr(self) -> int:
+        return 2 ** 64 - 1  # torch's: a leaf's sink runs as soon as it is ready
 
     def register_hook(self, fn):
         from .hooks import add_hook

@@ -113,7 +113,18 @@ def _copy_slices_saved_then_written(m):
     c.sum().backward()
 
 
+def _sequence_numbers(m):
+    a = m.ones(2, requires_grad=True)
+    b = a * 2
+    c = b.sin()
+    d = c + b
+    nodes = [b.grad_fn, c.grad_fn, d.grad_fn]
+    return ([x._sequence_nr() < y._sequence_nr() for x, y in zip(nodes, nodes[1:])],
+            b.grad_fn.next_functions[0][0]._sequence_nr())
+
+
 VALUES = [
+    ("nodes' sequence numbers", _sequence_numbers),
     # torch's hand-written nodes are named by their C++ class (AccumulateGrad, CopySlices too)
     ("a create_graph .grad's node name", _first_grad_node_name),
     ("copy_'s node name", lambda m: (m.ones(2, requires_grad=True) * 1).copy_(m.zeros(2)).grad_fn.name()),
