@@ -132,14 +132,36 @@ def _wrapped_number(value):
     return _wrap(np.array(value, dtype=kind))
 
 
-_CLASSES: dict[str, type] = {}
+_CLASSES: dict[tuple, type] = {}
 
 
-def node_class(name: str) -> type:
-    """The Node subclass named `name` (one class per torch node name)."""
-    cls = _CLASSES.get(name)
+class BackwardCFunction(Node):
+    """The node of a custom Function's record, as torch's class of this name (whose node is
+    the ctx itself; this one reads through to the ctx, see Node.__getattr__)."""
+
+    __slots__ = ()
+
+    @property
+    def _forward_cls(self):
+        return self._rec.params[1]
+
+    def apply(self, *grads):
+        """The Function's own backward, called with these gradients: its result as it
+        returns it (Nones included), as torch's BackwardCFunction.apply."""
+        from .quiet import as_user
+
+        ctx, cls = self._rec.params
+        return as_user(cls.backward, ctx, *grads)
+
+    def __call__(self, *grads):  # torch's C++ nodes are callable; a Function's node is not
+        raise TypeError(f"'{type(self).__name__}' object is not callable")
+
+
+def node_class(name: str, base: type = Node) -> type:
+    """The `base` subclass named `name` (one class per torch node name)."""
+    cls = _CLASSES.get((name, base))
     if cls is None:
-        cls = _CLASSES[name] = type(name, (Node,), {"__slots__": ()})
+        cls = _CLASSES[name, base] = type(name, (base,), {"__slots__": ()})
     return cls
 
 
@@ -147,7 +169,9 @@ def node_of(rec: Record) -> Node:
     ref = rec.node
     node = ref() if ref is not None else None
     if node is None:
-        node = node_class(rec.op.node)(rec)
+        params = rec.params
+        custom = params and getattr(params[0], "is_function_ctx", False)
+        node = node_class(rec.op.node, BackwardCFunction if custom else Node)(rec)
         rec.node = weakref.ref(node)
     return node
 

@@ -113,6 +113,36 @@ def _copy_slices_saved_then_written(m):
     c.sum().backward()
 
 
+def _scaled_square(m):
+    class ScaledSquare(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(x)
+            ctx.k = k
+            return x * x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x * ctx.k, None
+
+    return ScaledSquare, ScaledSquare.apply(m.tensor([1.0, 2.0], requires_grad=True), 3)
+
+
+def _function_node(m):
+    """A custom Function's node is a BackwardCFunction: `apply` runs the user's backward as
+    it is (its Nones too), `_forward_cls` is the Function, and the node is not callable."""
+    cls, y = _scaled_square(m)
+    node = y.grad_fn
+    try:
+        node(m.ones(2))
+        called = "called"
+    except TypeError as exc:
+        called = str(exc)
+    return (isinstance(node, m.autograd.function.BackwardCFunction), node._forward_cls is cls,
+            node.apply(m.ones(2)), node.k, called)
+
+
 def _sequence_numbers(m):
     a = m.ones(2, requires_grad=True)
     b = a * 2
@@ -125,6 +155,7 @@ def _sequence_numbers(m):
 
 VALUES = [
     ("nodes' sequence numbers", _sequence_numbers),
+    ("a custom Function's node", _function_node),
     # torch's hand-written nodes are named by their C++ class (AccumulateGrad, CopySlices too)
     ("a create_graph .grad's node name", _first_grad_node_name),
     ("copy_'s node name", lambda m: (m.ones(2, requires_grad=True) * 1).copy_(m.zeros(2)).grad_fn.name()),

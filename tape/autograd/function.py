@@ -4,5 +4,6 @@
 from __future__ import annotations
 
 from ..function import Function, FunctionCtx, once_differentiable
+from ..graph import BackwardCFunction
 
-__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+__all__ = ["BackwardCFunction", "Function", "FunctionCtx", "once_differentiable"]
