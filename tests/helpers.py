@@ -171,3 +171,20 @@ def big_example(mod):
     j = i + h
     k = j * i
     return dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h, i=i, j=j, k=k)
+
+
+def make_cube(mod):
+    """A custom Function of `mod`: x**3 * scale, saving x and setting ctx.scale."""
+    class Cube(mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            return x * x * x * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x * ctx.scale, None
+
+    return Cube

@@ -3,25 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from helpers import compare
+from helpers import compare, make_cube
 
 import tape
-
-
-def make_cube(mod):
-    class Cube(mod.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, scale):
-            ctx.save_for_backward(x)
-            ctx.scale = scale
-            return x * x * x * scale
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x * x * ctx.scale, None
-
-    return Cube
 
 
 @pytest.mark.parametrize("mod", [tape, torch], ids=["tape", "torch"])

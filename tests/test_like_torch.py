@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import compare
+from helpers import compare, make_cube
 
 import tape
 
@@ -113,34 +113,18 @@ def _copy_slices_saved_then_written(m):
     c.sum().backward()
 
 
-def _scaled_square(m):
-    class ScaledSquare(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, k):
-            ctx.save_for_backward(x)
-            ctx.k = k
-            return x * x * k
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 2 * x * ctx.k, None
-
-    return ScaledSquare, ScaledSquare.apply(m.tensor([1.0, 2.0], requires_grad=True), 3)
-
-
 def _function_node(m):
     """A custom Function's node is a BackwardCFunction: `apply` runs the user's backward as
     it is (its Nones too), `_forward_cls` is the Function, and the node is not callable."""
-    cls, y = _scaled_square(m)
-    node = y.grad_fn
+    cls = make_cube(m)
+    node = cls.apply(m.tensor([1.0, 2.0], requires_grad=True), 3.0).grad_fn
     try:
         node(m.ones(2))
         called = "called"
     except TypeError as exc:
         called = str(exc)
     return (isinstance(node, m.autograd.function.BackwardCFunction), node._forward_cls is cls,
-            node.apply(m.ones(2)), node.k, called)
+            node.apply(m.ones(2)), node.scale, called)
 
 
 def _sequence_numbers(m):
