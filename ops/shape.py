@@ -49,8 +49,18 @@ CLONE = op("clone", "CloneBackward0", lambda a, order="K": np.array(a, copy=True
 
 
 @function(methods="view", module=False)
-def view(self, *shape):
-    """The same storage seen with another shape (one -1 is inferred)."""
+def view(self, *shape, dtype=None):
+    """The same storage seen with another shape (one -1 is inferred), or read as another
+    dtype (`view(tape.int32)`: Tensor._dtype_view, outside the graph as in torch)."""
+    if dtype is None and len(shape) == 1 and hasattr(shape[0], "np"):
+        dtype, shape = shape[0], ()
+    if dtype is not None and shape or any(hasattr(s, "np") for s in shape):  # both: torch's error
+        got = ["tape.dtype" if hasattr(s, "np") else type(s).__name__ for s in shape]
+        got += ["dtype=tape.dtype"] if dtype is not None else []
+        raise TypeError(f"view() received an invalid combination of arguments - got ({', '.join(got)}), "
+                        "but expected one of:\n * (tape.dtype dtype)\n * (tuple of ints size)\n")
+    if dtype is not None:
+        return self._dtype_view(dtype)
     return call(VIEW, (self,), (_infer(shape_arg(shape), self.numel()),))
 
 

@@ -233,6 +233,26 @@ class Tensor:
             STATE.trace.alias(self, out)
         return self._same_inference(out)
 
+    def _dtype_view(self, dtype) -> Tensor:
+        """`view(dtype)`: this tensor's bytes read as another dtype, sharing its storage and
+        version counter; no gradient flows through it, as in torch."""
+        a = self._arr()
+        src, dst = a.dtype, np.dtype(dtype.np)
+        if src.itemsize != dst.itemsize:  # the last dim shrinks or grows: torch's checks
+            how = f"to view {self.dtype.torch_name} as {dtype.torch_name} (different element sizes)"
+            if a.ndim == 0:
+                raise RuntimeError(f"self.dim() cannot be 0 {how}")
+            if a.shape[-1] > 1 and a.strides[-1] != src.itemsize:
+                raise RuntimeError(f"self.stride(-1) must be 1 {how}, but got "
+                                   f"{a.strides[-1] // src.itemsize}")
+            ratio = dst.itemsize // src.itemsize
+            if ratio > 1 and a.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {how}, but got "
+                                   f"{a.shape[-1]}")
+        if STATE.trace is not None:
+            STATE.trace.unsupported("view(dtype)")
+        return self._same_inference(_wrap(a.view(dst), vc=self._vc))
+
     def _same_inference(self, out: Tensor) -> Tensor:
         """`out`, an inference tensor if this is one (torch: its views, detach and .data)."""
         if (self._x is not None or self._base is not None) and self.is_inference():

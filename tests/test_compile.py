@@ -190,6 +190,18 @@ def test_random_numbers_fall_back_to_eager():
     assert first != second  # fresh numbers each call, as eager
 
 
+def test_a_dtype_view_falls_back_to_eager():
+    """view(dtype) reads the bytes as another dtype outside the graph: no plan replays it."""
+    def body(x):
+        return (x * 2).view(tape.int32) + 1
+
+    compiled = tape.compile(body)
+    with pytest.warns(RuntimeWarning, match="view\\(dtype\\)"):
+        compiled(tape.tensor([1.0, 2.0]))
+    assert compiled.eager
+    assert compiled(tape.tensor([3.0, 4.0])).tolist() == body(tape.tensor([3.0, 4.0])).tolist()
+
+
 def test_repeated_rerecording_falls_back_to_eager():
     compiled = tape.compile(lambda x: x * 2 if x.item() > 0 else x * 3)
     with warnings.catch_warnings(record=True) as caught:

@@ -127,6 +127,19 @@ def _function_node(m):
             node.apply(m.ones(2)), node.scale, called)
 
 
+def _dtype_views(m):
+    """view(dtype): the same bytes as another dtype, sharing storage and version counter,
+    outside the graph (no grad_fn, even from a tensor that requires grad)."""
+    a = m.tensor([1.0, 2.0, 3.0, 4.0])
+    bits = a.view(m.int32)
+    bits[0] = 0
+    b = m.ones(2, requires_grad=True)
+    return (a, a._version, bits, a.view(m.float16), a.view(dtype=m.float64),
+            m.tensor([[1.0, 2.0], [3.0, 4.0]]).t().view(m.int32), m.tensor(1.0).view(m.int32),
+            [(w.requires_grad, w.grad_fn is None, w.is_leaf)
+             for w in (b.view(m.float32), (b * 2).view(m.int32))])
+
+
 def _sequence_numbers(m):
     a = m.ones(2, requires_grad=True)
     b = a * 2
@@ -139,6 +152,7 @@ def _sequence_numbers(m):
 
 VALUES = [
     ("nodes' sequence numbers", _sequence_numbers),
+    ("view as another dtype", _dtype_views),
     ("a custom Function's node", _function_node),
     # torch's hand-written nodes are named by their C++ class (AccumulateGrad, CopySlices too)
     ("a create_graph .grad's node name", _first_grad_node_name),
@@ -430,6 +444,14 @@ def test_value_like_torch(body):
 
 ERRORS = [
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
+    ("view(dtype) of a 0-d tensor, other size", lambda m: m.tensor(1.0).view(m.float16),
+     "self.dim() cannot be 0 to view Float as Half (different element sizes)"),
+    ("view(dtype) of a strided last dim", lambda m: m.arange(4.0)[::2].view(m.float16),
+     "self.stride(-1) must be 1 to view Float as Half (different element sizes), but got 2"),
+    ("view(dtype) of an odd last dim", lambda m: m.ones(3).view(m.float64),
+     "self.size(-1) must be divisible by 2 to view Float as Double (different element sizes), but got 3"),
+    ("view with a shape and a dtype", lambda m: m.ones(4).view(2, dtype=m.int32),
+     "view() received an invalid combination of arguments - got (int, dtype="),
     ("a saved output of CopySlices written", _copy_slices_saved_then_written,
      "which is output 0 of torch::autograd::CopySlices, is at version 2; expected version 1"),
     ("bool of an empty tensor", lambda m: bool(m.tensor([])), "Boolean value of Tensor with no values is"),
