@@ -809,7 +809,13 @@ def _roots(tensors, grads, create):
                 g = g.astype(t._data.dtype)
         if create and not isinstance(g, Tensor):
             g = _wrap(g)
-        roots.append((edge_of(t), g))
+        edge = edge_of(t)
+        if not create and type(g) is not ndarray and edge is not None and type(edge[0]) is AccumulateGrad:
+            # a leaf as a root: the engine holds its gradient (here `roots` does), so torch's
+            # AccumulateGrad copies it, .grad at version 1. As an array it is copied too; a
+            # numpy scalar would be taken as it is (NOTE [stealing])
+            g = np.array(g)
+        roots.append((edge, g))
     return roots
 
 

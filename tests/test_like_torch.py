@@ -140,6 +140,22 @@ def _dtype_views(m):
              for w in (b.view(m.float32), (b * 2).view(m.int32))])
 
 
+def _leaf_roots(m):
+    """A leaf as the root of backward: torch's AccumulateGrad copies the gradient the engine
+    holds, so .grad starts at version 1 (a later backward adds in place: 2)."""
+    a = m.tensor(2.0, requires_grad=True)
+    a.backward()
+    first = (a.grad.clone(), a.grad._version)
+    a.backward()
+    e = m.tensor(3.0, requires_grad=True)
+    e.backward(m.tensor(2.0))
+    f = m.tensor(3.0, requires_grad=True)
+    f.backward(inputs=[f])
+    d = m.tensor(3.0, requires_grad=True)
+    m.autograd.backward([d, d * 2])  # summed with another gradient first: taken, version 0
+    return first, [(t.grad, t.grad._version) for t in (a, e, f, d)]
+
+
 def _sequence_numbers(m):
     a = m.ones(2, requires_grad=True)
     b = a * 2
@@ -152,6 +168,7 @@ def _sequence_numbers(m):
 
 VALUES = [
     ("nodes' sequence numbers", _sequence_numbers),
+    ("a leaf as the root", _leaf_roots),
     ("view as another dtype", _dtype_views),
     ("a custom Function's node", _function_node),
     # torch's hand-written nodes are named by their C++ class (AccumulateGrad, CopySlices too)
