@@ -88,7 +88,6 @@ def _per_element(g, count):
     return g / count if count else g
 
 
-_SIZES_NUMEL = {"self_sym_sizes": self_sizes, "self_sym_numel": lambda p, s: _numel(s[0])}
 def _mean_bwd(F, ctx, g, dims=None, keepdim=False):
     """The gradient spread back, divided by the count. torch divides the expanded gradient
     (DivBackward1 when recorded); the numpy path divides first and keeps the broadcast
@@ -99,6 +98,7 @@ def _mean_bwd(F, ctx, g, dims=None, keepdim=False):
     return (_expand_back(F, ctx, g, dims, keepdim) / count,)  # (count 0: an empty gradient)
 
 
+_SIZES_NUMEL = {"self_sym_sizes": self_sizes, "self_sym_numel": lambda p, s: _numel(s[0])}
 MEAN = op("mean", "MeanBackward0", _mean_all, _mean_bwd, saved_attrs=_SIZES_NUMEL)
 MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
               lambda F, ctx, g: _mean_bwd(F, ctx, g, ctx.params[0], ctx.params[1]),

@@ -54,7 +54,7 @@ def view(self, *shape, dtype=None):
     dtype (`view(tape.int32)`: Tensor._dtype_view, outside the graph as in torch)."""
     if dtype is None and len(shape) == 1 and hasattr(shape[0], "np"):
         dtype, shape = shape[0], ()
-    if dtype is not None and shape or any(hasattr(s, "np") for s in shape):  # both: torch's error
+    if (dtype is not None and shape) or any(hasattr(s, "np") for s in shape):  # torch's error
         got = ["tape.dtype" if hasattr(s, "np") else type(s).__name__ for s in shape]
         got += ["dtype=tape.dtype"] if dtype is not None else []
         raise TypeError(f"view() received an invalid combination of arguments - got ({', '.join(got)}), "
