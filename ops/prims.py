@@ -43,13 +43,12 @@ def mean(x, dims=None, keepdim=False):
 def expand(x, shape):
     """Broadcast `x` to `shape` (a read-only view)."""
     if x.ndim == 0:
-        # a full reduction's gradient: the view built directly, every stride 0 (ten times
-        # cheaper than np.broadcast_to's Python-level checks, which a 0-d value cannot fail)
-        if type(x) is not np.ndarray:
-            x = np.asarray(x)
-        view = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
-        view.flags.writeable = False
-        return view
+        # a full reduction's gradient: the view built directly, every stride 0 (np.broadcast_to's
+        # Python-level checks cannot fail for a 0-d value). Over a numpy scalar's own buffer,
+        # which is read-only, so the view is too without setting its flag: 0.6 µs, not 1.7
+        if type(x) is np.ndarray:
+            x = x[()]
+        return np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
     return np.broadcast_to(x, shape)
 
 
