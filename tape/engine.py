@@ -1105,10 +1105,12 @@ _getrefcount = sys.getrefcount
 
 def _accumulate(old, gi):
     """A gradient slot's sum, in place when the slot holds playback's own temporary."""
-    if (type(old) is ndarray and old.base is None and old.flags.writeable
-            and _getrefcount(old) <= _SLOT_ONLY):
-        np.add(old, gi, out=old)
-        return old
+    if type(old) is ndarray and old.base is None and _getrefcount(old) <= _SLOT_ONLY:
+        try:  # (asking old.flags.writeable first costs more than this try: W4 adds ~25,000 times)
+            np.add(old, gi, out=old)
+            return old
+        except ValueError:  # read-only (a hook's result, say): numpy checks before writing
+            pass
     return old + gi
 
 
