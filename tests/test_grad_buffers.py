@@ -146,3 +146,29 @@ def test_the_common_cases_take_playbacks_arrays_without_a_copy(monkeypatch, body
     run().backward()
     assert copies == []
     assert w.grad is not None and (b.grad is not None or body == "chain")
+
+
+def test_a_read_only_gradient_only_playback_holds_is_summed_anew():
+    """A custom backward may return a read-only array that nothing else refers to: the next
+    contribution cannot be added into it in place, so the slot gets a new sum (tape only:
+    torch warns on read-only numpy arrays)."""
+    import tape
+
+    class ReadOnlyGrad(tape.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            arr = np.full(g.shape, 5.0)
+            arr.flags.writeable = False
+            return tape.from_numpy(arr)
+
+    a = _vec(tape, [1.0, 2.0])
+    b = a * 1
+    (b * 3 + ReadOnlyGrad.apply(b)).sum().backward()  # ReadOnlyGrad's backward runs first
+    assert a.grad.tolist() == [8.0, 8.0]
+    with tape.no_grad():
+        a.grad.add_(1)  # the leaf's gradient is writable
+    assert a.grad.tolist() == [9.0, 9.0]
