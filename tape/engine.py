@@ -1104,12 +1104,21 @@ _getrefcount = sys.getrefcount
 
 
 def _accumulate(old, gi):
-    """A gradient slot's sum, in place when the slot holds playback's own temporary."""
+    """A gradient slot's sum: added into the slot's array when only playback holds it, else
+    into the new contribution when only playback holds that (as torch's input buffer tries
+    both: the slot often holds a gradient passed on unchanged, or a sum's broadcast view),
+    else a new array. (Addition commutes bit for bit, so the order does not show.)"""
     if type(old) is ndarray and old.base is None and _getrefcount(old) <= _SLOT_ONLY:
         try:  # (asking old.flags.writeable first costs more than this try: W4 adds ~25,000 times)
             np.add(old, gi, out=old)
             return old
         except ValueError:  # read-only (a hook's result, say): numpy checks before writing
+            pass
+    if type(gi) is ndarray and gi.base is None and _getrefcount(gi) <= _NEW_ONLY:
+        try:
+            np.add(gi, old, out=gi)
+            return gi
+        except ValueError:  # read-only, or `old` broadcasts gi to a larger shape
             pass
     return old + gi
 
@@ -1118,8 +1127,21 @@ def _refs(a):
     return _getrefcount(a)
 
 
+def _refs_of_new(old, gi):
+    return _getrefcount(gi)
+
+
+def _new_only() -> int:
+    """gi's count in playback's loop: the rule's tuple, zip's current item, the loop
+    variable, then _accumulate's argument."""
+    in_grads = (np.empty(1),)
+    for _nxt, gi in zip((None,), in_grads):
+        return _refs_of_new(None, gi)
+
+
 _ARG_ONLY = _refs(np.empty(1))  # _sink(node, grads.pop(), ...): the argument alone
 _SLOT_ONLY = (lambda slot: _refs(slot[0]))([np.empty(1)])  # _accumulate(b[idx], gi)
+_NEW_ONLY = _new_only()  # _accumulate(bufs[nxt], gi) inside playback's loop over in_grads
 
 
 def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):

@@ -172,3 +172,40 @@ def test_a_read_only_gradient_only_playback_holds_is_summed_anew():
     with tape.no_grad():
         a.grad.add_(1)  # the leaf's gradient is writable
     assert a.grad.tolist() == [9.0, 9.0]
+
+
+@pytest.mark.parametrize("root", ["a user gradient", "a sum's broadcast"])
+def test_a_slot_held_elsewhere_is_summed_into_the_new_contribution(mod, monkeypatch, root):
+    """x's slot first holds what `+` passed on (the user's gradient, or the broadcast view a
+    sum's backward makes), which cannot be written; exp's gradient is playback's own, so
+    the sum goes into it (torch's input buffer does the same). Nothing the user holds
+    changes."""
+    x = _vec(mod, [0.5, 1.0, 2.0])
+    g = mod.tensor([1.0, 2.0, 3.0], dtype=mod.float64)
+    adds = []
+    if mod.__name__ == "tape":  # the saving itself: one add, into the new contribution
+        real = np.add
+        monkeypatch.setattr(np, "add", lambda a, b, out=None, **k: adds.append(
+            out is a and out is not None) or real(a, b, out=out, **k))
+    if root == "a user gradient":
+        (x + x.exp()).backward(g)
+        upstream = np.array([1.0, 2.0, 3.0])
+    else:
+        (x + x.exp()).sum().backward()
+        upstream = np.ones(3)
+    monkeypatch.undo()
+    assert g.tolist() == [1.0, 2.0, 3.0]
+    np.testing.assert_allclose(x.grad.numpy(), upstream * (1 + np.exp([0.5, 1.0, 2.0])), rtol=1e-15)
+    if mod.__name__ == "tape":
+        assert adds == [True]
+
+
+def test_a_contribution_a_hook_kept_is_not_summed_into(mod):
+    x = _vec(mod, [0.5, 1.0, 2.0])
+    e = x.exp()
+    kept = []
+    e.grad_fn.register_hook(lambda grad_inputs, grad_outputs: kept.append(grad_inputs[0]))
+    (x + e).backward(mod.tensor([1.0, 2.0, 3.0], dtype=mod.float64))
+    np.testing.assert_allclose(kept[0].numpy(), [1.0, 2.0, 3.0] * np.exp([0.5, 1.0, 2.0]), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 2.0, 3.0] * (1 + np.exp([0.5, 1.0, 2.0])),
+                               rtol=1e-15)
