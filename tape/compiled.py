@@ -954,15 +954,23 @@ class CompiledFunction:
         self.name = getattr(fn, "__name__", None) or type(fn).__name__
 
     def __call__(self, *args, **kwargs):
-        if self.eager or kwargs:
+        if self.eager:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
-        key = self._key(args)
+        if not kwargs:
+            call, key = self.fn, self._key(args)
+        else:
+            # keyword arguments follow the positional ones, in name order, and each set of
+            # names has plans of its own: fn(x, scale=s) replays as fn(x, s) would
+            names = tuple(sorted(kwargs))
+            call = self._keyword_caller(len(args), names)
+            args = args + tuple(kwargs[n] for n in names)
+            key = self._key(args) + ((len(args) - len(names), names),)
         try:
             plan = self.plans.get(key)
         except TypeError:
             self.stats["eager"] += 1
-            return self.fn(*args)  # unhashable non-tensor arguments: no plan can key them
+            return call(*args)  # unhashable non-tensor arguments: no plan can key them
         if plan is not None:
             try:
                 changed = plan.python_check()  # NOTE [python state guards]
@@ -977,8 +985,17 @@ class CompiledFunction:
                                   RuntimeWarning, stacklevel=2)
                     self.eager = True
                     self.plans.clear()
-                    return self.fn(*args)
-        return self._record(key, args)
+                    return call(*args)
+        return self._record(key, args, call)
+
+    def _keyword_caller(self, n_positional: int, names: tuple):
+        """fn taking its keyword arguments positionally, after the first n_positional."""
+        fn = self.fn
+
+        def call(*args):
+            return fn(*args[:n_positional], **dict(zip(names, args[n_positional:])))
+
+        return call
 
     @staticmethod
     def _key(args) -> tuple:
@@ -993,17 +1010,17 @@ class CompiledFunction:
                 key.append(("py", a))
         return tuple(key)
 
-    def _record(self, key, args):
+    def _record(self, key, args, call):
         if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks:
             self.stats["eager"] += 1
-            return self.fn(*args)  # nested compile, anomaly mode, saved hooks: stay eager
+            return call(*args)  # nested compile, anomaly mode, saved hooks: stay eager
         trace = _Trace(args)
         guards = python_guards(self.fn)  # the Python values fn reads, before it runs
         rng_before = creation._rng[0].bit_generator.state
         engine.TRACES.append(trace)
         STATE.trace = trace
         try:
-            result = self.fn(*args)
+            result = call(*args)
         finally:
             STATE.trace = None
             engine.TRACES.remove(trace)

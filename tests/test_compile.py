@@ -70,6 +70,32 @@ def test_compiled_equals_eager_over_calls(name, fn, shapes):
     assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
 
 
+def test_keyword_arguments_replay_with_a_plan_per_set_of_names():
+    def f(x, w, scale=1.0, bias=None):
+        y = (x * w).sin() * scale
+        return (y + bias).sum() if bias is not None else y.sum()
+
+    compiled = tape.compile(f)
+    leaves = [tape.tensor(rng.standard_normal(3), requires_grad=True) for _ in range(3)]
+    x, w, b = leaves
+    calls = [lambda g: g(x, w=w, scale=2.0, bias=b),
+             lambda g: g(x, bias=b, w=w, scale=2.0),  # the same names in another order
+             lambda g: g(x, w, scale=0.5),
+             lambda g: g(x=x, w=w)]
+    for call in calls * 2:
+        want = []
+        for g in (f, compiled):
+            for t in leaves:
+                t.grad = None
+            out = call(g)
+            out.backward()
+            want.append((out.item(), [None if t.grad is None else t.grad.tolist() for t in leaves]))
+        assert want[0] == want[1]  # the same numpy calls: equal, not close
+        assert type(out.grad_fn).__name__ == "CompiledFunctionBackward"
+    # scale=2.0 with bias, scale=0.5 without, x= and w= by name: three plans, each replayed
+    assert compiled.stats == {"recorded": 3, "replayed": 8, "eager": 0}
+
+
 def test_replay_creates_no_per_op_records():
     compiled = tape.compile(mlp)
     compiled(tape.tensor(rng.standard_normal((5, 4)), requires_grad=True))
