@@ -940,6 +940,35 @@ def _flatten(result):
     raise _Unsupported("a result that is not a tensor or a tuple/list of tensors")
 
 
+_CONTAINERS = (list, tuple, dict)
+
+
+def _flatten_call(args: tuple, kwargs: dict):
+    """The leaves of a call's arguments (tensors, numbers, anything not a list, tuple or
+    dict), and a hashable description of the containers around them. Keyword arguments
+    come in name order (binding does not depend on it); a dict's keys in their own order
+    (fn may iterate over them)."""
+    leaves: list = []
+
+    def walk(v):
+        t = type(v)
+        if t is list or t is tuple:
+            return (t.__name__, tuple(walk(x) for x in v))
+        if t is dict:
+            return ("dict", tuple((k, walk(x)) for k, x in v.items()))
+        leaves.append(v)
+        return None
+
+    spec = (walk(args), tuple((n, walk(kwargs[n])) for n in sorted(kwargs)))
+    return tuple(leaves), spec
+
+
+def _containers_changed(args, kwargs, flat, spec) -> bool:
+    """Did fn change a container it was given (an append, an item replaced)?"""
+    now, now_spec = _flatten_call(args, kwargs)
+    return now_spec != spec or any(a is not b for a, b in zip(now, flat))
+
+
 class CompiledFunction:
     """The callable `tape.compile(fn)` returns."""
 
@@ -957,15 +986,7 @@ class CompiledFunction:
         if self.eager:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
-        if not kwargs:
-            call, key = self.fn, self._key(args)
-        else:
-            # keyword arguments follow the positional ones, in name order, and each set of
-            # names has plans of its own: fn(x, scale=s) replays as fn(x, s) would
-            names = tuple(sorted(kwargs))
-            call = self._keyword_caller(len(args), names)
-            args = args + tuple(kwargs[n] for n in names)
-            key = self._key(args) + ((len(args) - len(names), names),)
+        key, args, call, containers = self._prepare(args, kwargs)
         try:
             plan = self.plans.get(key)
         except TypeError:
@@ -980,37 +1001,51 @@ class CompiledFunction:
             except _GuardFailed as why:
                 self.rerecords += 1
                 if self.rerecords > MAX_RERECORDS:
+                    self.eager = True  # (first: a warnings filter may raise the warning)
+                    self.plans.clear()
                     warnings.warn(f"tape.compile: {self.name} was re-recorded "
                                   f"{MAX_RERECORDS} times ({why}); running it eagerly from now on",
                                   RuntimeWarning, stacklevel=2)
-                    self.eager = True
-                    self.plans.clear()
                     return call(*args)
-        return self._record(key, args, call)
+        return self._record(key, args, call, containers)
 
-    def _keyword_caller(self, n_positional: int, names: tuple):
-        """fn taking its keyword arguments positionally, after the first n_positional."""
+    def _prepare(self, args: tuple, kwargs: dict):
+        """(plan key, the plan's arguments, how to call fn with them, containers or None).
+
+        NOTE [arguments in containers]
+        A plan takes its arguments as a flat tuple. Keyword arguments and lists, tuples and
+        dicts of tensors (a parameter list, a batch dict), nested, are flattened into it:
+        their tensors become arguments like positional ones (each set of keyword names
+        and each shape of containers has plans of its own, so `f(x, scale=2.0)` and
+        `f([w1, w2], x)` replay). fn itself is still called with what it was given when
+        recording, so it sees the caller's own containers; a function that changes one
+        runs eagerly (a replay would not change it)."""
+        if not kwargs:
+            key = self._key(args)
+            if key is not None:
+                return key, args, self.fn, None
+        flat, spec = _flatten_call(args, kwargs)
         fn = self.fn
-
-        def call(*args):
-            return fn(*args[:n_positional], **dict(zip(names, args[n_positional:])))
-
-        return call
+        return (self._key(flat) + (spec,), flat, lambda *_: fn(*args, **kwargs),
+                (args, kwargs, flat, spec))
 
     @staticmethod
     def _key(args) -> tuple:
         """What a plan is for: grad mode, and per argument its shape, dtype and
-        requires_grad, or the value of a non-tensor (hashed by the caller's lookup)."""
+        requires_grad, or the value of a non-tensor (hashed by the caller's lookup); None
+        when an argument is a container."""
         key = [STATE.grad_enabled]
         for a in args:
             if type(a) is Tensor or isinstance(a, Tensor):
                 d = a._data
                 key.append((d.shape, d.dtype, a._rg))
+            elif type(a) in _CONTAINERS:
+                return None  # flattened first (NOTE [arguments in containers])
             else:
                 key.append(("py", a))
         return tuple(key)
 
-    def _record(self, key, args, call):
+    def _record(self, key, args, call, containers=None):
         if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks:
             self.stats["eager"] += 1
             return call(*args)  # nested compile, anomaly mode, saved hooks: stay eager
@@ -1032,15 +1067,17 @@ class CompiledFunction:
             changed = first_changed(guards)
             if changed is not None:
                 problem = f"{changed.where}, which changes while it runs"
+        if problem is None and containers is not None and _containers_changed(*containers):
+            problem = "an argument list, tuple or dict that it changes"
         try:
             if problem is not None:
                 raise _Unsupported(problem)
             outs, treedef = _flatten(result)
             plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.name, guards)
         except _Unsupported as why:
+            self.eager = True  # (first: a warnings filter may raise the warning)
             warnings.warn(f"tape.compile: {self.name} uses {why}, which a replayed plan "
                           "cannot express; running it eagerly", RuntimeWarning, stacklevel=3)
-            self.eager = True
             return result
         # every call's outputs carry the one CompiledFunctionBackward node, the first too
         return self._replay(plan, args)
@@ -1058,7 +1095,7 @@ class CompiledFunction:
         """The generated Python of the plan these arguments run (recording one if needed):
         the forward, then each backward generated so far (one per pattern of outputs that
         got a gradient; the first backward call of a pattern generates it)."""
-        key = self._key(args)
+        key = self._prepare(args, {})[0]
         if key not in self.plans:
             self(*args)
         plan = self.plans.get(key)

@@ -70,6 +70,19 @@ def test_compiled_equals_eager_over_calls(name, fn, shapes):
     assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
 
 
+def _twice(f, compiled, call, leaves):
+    """call(f) and call(compiled) with fresh gradients: (value, gradients) of each."""
+    got = []
+    for g in (f, compiled):
+        for t in leaves:
+            t.grad = None
+        out = call(g)
+        out.backward()
+        got.append((out.item(), [None if t.grad is None else t.grad.tolist() for t in leaves]))
+    assert type(out.grad_fn).__name__ == "CompiledFunctionBackward"
+    return got
+
+
 def test_keyword_arguments_replay_with_a_plan_per_set_of_names():
     def f(x, w, scale=1.0, bias=None):
         y = (x * w).sin() * scale
@@ -83,17 +96,54 @@ def test_keyword_arguments_replay_with_a_plan_per_set_of_names():
              lambda g: g(x, w, scale=0.5),
              lambda g: g(x=x, w=w)]
     for call in calls * 2:
-        want = []
-        for g in (f, compiled):
-            for t in leaves:
-                t.grad = None
-            out = call(g)
-            out.backward()
-            want.append((out.item(), [None if t.grad is None else t.grad.tolist() for t in leaves]))
-        assert want[0] == want[1]  # the same numpy calls: equal, not close
-        assert type(out.grad_fn).__name__ == "CompiledFunctionBackward"
+        want, got = _twice(f, compiled, call, leaves)
+        assert want == got  # the same numpy calls: equal, not close
     # scale=2.0 with bias, scale=0.5 without, x= and w= by name: three plans, each replayed
     assert compiled.stats == {"recorded": 3, "replayed": 8, "eager": 0}
+
+
+def test_lists_tuples_and_dicts_of_tensors_replay():
+    """A parameter list, a batch dict, a nested tuple: their tensors are arguments of the
+    plan (NOTE [arguments in containers]), so new tensors of the same shapes replay."""
+    def loss(params, batch, pair):
+        w, b = params
+        return ((batch["x"] @ w + b).tanh() * pair[0][0] + pair[1]).sum()
+
+    compiled = tape.compile(loss)
+    params = [tape.tensor(rng.standard_normal((3, 4)), requires_grad=True),
+              tape.tensor(rng.standard_normal(4), requires_grad=True)]
+    for _ in range(3):  # a new batch and new tuple members every call
+        batch = {"x": tape.tensor(rng.standard_normal((5, 3)))}
+        pair = ((tape.tensor(rng.standard_normal(4), requires_grad=True),),
+                tape.tensor(rng.standard_normal(4)))
+        want, got = _twice(loss, compiled, lambda g, b=batch, p=pair: g(params, b, p),
+                           params + [pair[0][0]])
+        assert want == got
+    assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
+
+
+def test_a_function_that_changes_an_argument_list_runs_eagerly():
+    def appends(seen, x):
+        seen.append(x)
+        return (x * 2).sum()
+
+    compiled = tape.compile(appends)
+    seen = []
+    with pytest.warns(RuntimeWarning, match="an argument list, tuple or dict that it changes"):
+        compiled(seen, tape.tensor([1.0], requires_grad=True))
+    compiled(seen, tape.tensor([2.0], requires_grad=True))
+    assert [t.item() for t in seen] == [1.0, 2.0]  # as eager: every call appends
+    assert compiled.stats == {"recorded": 1, "replayed": 0, "eager": 1}
+
+
+def test_a_warning_raised_as_an_error_still_leaves_the_function_eager():
+    compiled = tape.compile(lambda x: x * tape.rand(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match="random numbers"):
+            compiled(tape.tensor([1.0, 2.0]))
+        assert compiled(tape.tensor([1.0, 2.0])).shape == (2,)  # eager now, no warning
+    assert compiled.stats == {"recorded": 1, "replayed": 0, "eager": 1}
 
 
 def test_replay_creates_no_per_op_records():
