@@ -986,7 +986,11 @@ class CompiledFunction:
         if self.eager:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
-        key, args, call, containers = self._prepare(args, kwargs)
+        key = None if kwargs else self._key(args)
+        if key is not None:  # tensors and plain values only (the common case: no call)
+            call, containers = self.fn, None
+        else:
+            key, args, call, containers = self._prepare(args, kwargs)
         try:
             plan = self.plans.get(key)
         except TypeError:
@@ -1020,10 +1024,9 @@ class CompiledFunction:
         `f([w1, w2], x)` replay). fn itself is still called with what it was given when
         recording, so it sees the caller's own containers; a function that changes one
         runs eagerly (a replay would not change it)."""
-        if not kwargs:
-            key = self._key(args)
-            if key is not None:
-                return key, args, self.fn, None
+        key = None if kwargs else self._key(args)
+        if key is not None:
+            return key, args, self.fn, None
         flat, spec = _flatten_call(args, kwargs)
         fn = self.fn
         return (self._key(flat) + (spec,), flat, lambda *_: fn(*args, **kwargs),
