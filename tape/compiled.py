@@ -933,11 +933,39 @@ COMPILED = Op(name="compiled_function", node="CompiledFunctionBackward", forward
 
 
 def _flatten(result):
+    """(the output tensors, what rebuilds the result from a tuple of them: None for a lone
+    tensor, the type for a tuple or list of tensors, else a function). Lists, tuples, named
+    tuples and dicts of tensors nest; None may stand among them."""
     if isinstance(result, Tensor):
         return [result], None
     if isinstance(result, (tuple, list)) and all(isinstance(r, Tensor) for r in result):
         return list(result), type(result)
-    raise _Unsupported("a result that is not a tensor or a tuple/list of tensors")
+    outs: list = []
+
+    def walk(v):
+        if isinstance(v, Tensor):
+            i = len(outs)
+            outs.append(v)
+            return lambda o: o[i]
+        if v is None:
+            return lambda o: None
+        t = type(v)
+        if t is list or t is tuple:
+            parts = [walk(x) for x in v]
+            return lambda o: t([p(o) for p in parts])
+        if isinstance(v, tuple) and hasattr(t, "_fields"):  # a named tuple
+            parts = [walk(x) for x in v]
+            return lambda o: t(*[p(o) for p in parts])
+        if t is dict:
+            items = [(k, walk(x)) for k, x in v.items()]
+            return lambda o: {k: p(o) for k, p in items}
+        raise _Unsupported(f"a result holding a {t.__name__} (tensors, and lists, tuples and "
+                           "dicts of them, replay)")
+
+    build = walk(result)
+    if not outs:
+        raise _Unsupported("a result with no tensor in it")
+    return outs, build
 
 
 _CONTAINERS = (list, tuple, dict)

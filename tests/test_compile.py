@@ -1,5 +1,6 @@
 """tape.compile: replaying a recorded plan equals eager, guards included."""
 
+import collections
 import functools
 import sys
 import warnings
@@ -120,6 +121,35 @@ def test_lists_tuples_and_dicts_of_tensors_replay():
                            params + [pair[0][0]])
         assert want == got
     assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
+
+
+def test_dicts_and_nested_results_replay():
+    pair = collections.namedtuple("pair", "doubled first")
+
+    def f(x):
+        y = x * 3
+        return {"loss": y.sum(), "parts": [y, None, (x.exp(),)], "named": pair(y * 2, x[0])}
+
+    compiled = tape.compile(f)
+    for _ in range(3):
+        x = tape.tensor(rng.standard_normal(2), requires_grad=True)
+        got = compiled(x)
+        want = f(x)
+        assert type(got["parts"][2]) is tuple and got["parts"][1] is None
+        assert type(got["named"]) is pair
+        for g, w in [(got["loss"], want["loss"]), (got["parts"][0], want["parts"][0]),
+                     (got["parts"][2][0], want["parts"][2][0]), (got["named"].first, want["named"].first)]:
+            assert g.tolist() == w.tolist()
+        got["loss"].backward()
+        assert x.grad.tolist() == [3.0, 3.0]
+        assert type(got["named"].doubled.grad_fn).__name__ == "CompiledFunctionBackward"
+    assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
+
+
+def test_a_result_holding_a_number_runs_eagerly():
+    compiled = tape.compile(lambda x: (x.sum(), 3.0))
+    with pytest.warns(RuntimeWarning, match="a result holding a float"):
+        assert compiled(tape.tensor([1.0, 2.0]))[1] == 3.0
 
 
 def test_a_function_that_changes_an_argument_list_runs_eagerly():
