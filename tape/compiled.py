@@ -110,7 +110,7 @@ class _Step:
     """One planned op: which slots feed it, which it fills, and what its rule needs."""
 
     __slots__ = ("op", "ins", "params", "outs", "needs", "shapes", "dtypes", "grad", "checks",
-                 "dynamic", "multi", "cast")
+                 "dynamic", "multi", "cast", "recorded")
 
     def __init__(self, op, ins, params, outs, multi):
         self.op = op
@@ -127,6 +127,9 @@ class _Step:
         self.grad = False  # does this step take part in the backward
         self.checks = ()  # (slot, kind, value): observations to re-check after this step
         self.cast = None  # an in-place op's: the dtype its target keeps (NOTE [in-place ops])
+        # did eager record it (an output requires grad)? Not under no_grad, say, whatever
+        # its inputs need: no gradient flows through it then
+        self.recorded = True
 
 
 class _Trace:
@@ -192,8 +195,10 @@ class _Trace:
         params, outside_values = self._params(params)
         if outside_values:
             self.unsupported(f"{op.name}() with arguments computed from tensor values")
-        self.steps.append(_Step(op, ins, params, tuple(self._new_slot(t) for t in outs),
-                                isinstance(result, tuple)))
+        step = _Step(op, ins, params, tuple(self._new_slot(t) for t in outs),
+                     isinstance(result, tuple))
+        step.recorded = any(isinstance(t, Tensor) and t._rg for t in outs)
+        self.steps.append(step)
         return result
 
     def call_inplace(self, op, target, others, params):
@@ -208,16 +213,22 @@ class _Trace:
         old = self.slot_of.get(id(target))
         ins = (old,) + self._ins(others)
         why = self._inplace_problem(op, target, others, old)
+        history = target._rec
         result = self._untraced(engine.call_inplace, op, target, others, params)
+        recorded = target._rec is not history
         params, outside_values = self._params(params)
         if why is None and outside_values:
             why = f"{op.name.rstrip('_')}_() with arguments computed from tensor values"
+        if why is None and not recorded and target._rg:
+            # (under no_grad: the gradient still flows to the history before the write)
+            why = f"the in-place op {op.name.rstrip('_')}_ under no_grad on a tensor that requires grad"
         if why is not None:
             self.unsupported(why)
             return result
         self.clobbered.add(old)
         step = _Step(op, ins, params, (self._new_slot(target),), False)
         step.cast = target._data.dtype
+        step.recorded = recorded
         self.steps.append(step)
         return result
 
@@ -431,7 +442,7 @@ class _Plan:
         saved, derived = set(), []
         for k, step in enumerate(self.steps):
             needs = tuple(not isinstance(i, tuple) and needs_grad[i] for i in step.ins)
-            step.grad = step.op.backward is not None and any(needs)
+            step.grad = step.recorded and step.op.backward is not None and any(needs)
             if step.grad:
                 step.needs = needs
                 step.shapes = tuple(None if isinstance(i, tuple) else trace.keep[i]._data.shape

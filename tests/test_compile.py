@@ -176,6 +176,49 @@ def test_a_warning_raised_as_an_error_still_leaves_the_function_eager():
     assert compiled.stats == {"recorded": 1, "replayed": 0, "eager": 1}
 
 
+def _no_grad_sum(x, w):
+    with tape.no_grad():
+        s = x.sum()  # a constant to the gradient
+    return (x * s).sum()
+
+
+def _inference_mode_scale(x, w):
+    with tape.inference_mode():
+        s = (x * 3).sum()
+    return (x + s).sum()
+
+
+def _no_grad_add_into_a_plain_tensor(x, w):
+    y = x.detach() * 1
+    with tape.no_grad():
+        y.add_(w)  # w requires grad, but the write is not recorded: y still needs none
+    return (x * y).sum()
+
+
+@pytest.mark.parametrize("fn", [_no_grad_sum, _inference_mode_scale, _no_grad_add_into_a_plain_tensor])
+def test_ops_eager_did_not_record_pass_no_gradient_on_replay(fn):
+    x, w = (tape.tensor(rng.standard_normal(3), requires_grad=True) for _ in range(2))
+    compiled = tape.compile(fn)
+    for _ in range(3):
+        want, got = _twice(fn, compiled, lambda g: g(x, w), [x, w])
+        assert want == got
+    assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
+
+
+def test_an_unrecorded_in_place_op_on_a_tensor_that_requires_grad_runs_eagerly():
+    def f(x):
+        y = x * 2
+        with tape.no_grad():
+            y.mul_(3)  # eager's gradient still goes through y's history: 2, not 6
+        return (y * 1).sum()
+
+    compiled = tape.compile(f)
+    x = tape.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="in-place op mul_ under no_grad on a tensor that requires"):
+        compiled(x).backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
 def test_replay_creates_no_per_op_records():
     compiled = tape.compile(mlp)
     compiled(tape.tensor(rng.standard_normal((5, 4)), requires_grad=True))
