@@ -23,7 +23,7 @@ import weakref
 import numpy as np
 
 from .engine import _inplace_error, _record, _wrap, call, second_time_error
-from .grad_mode import STATE, no_grad
+from .grad_mode import STATE, no_grad, untraceable
 from .hooks import _Packed, pack_saved
 from .hooks import unpack_saved as _unpack_packed
 from .ops.registry import Op
@@ -113,6 +113,7 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        untraceable("a custom autograd.Function inside the function")
         ctx = FunctionCtx()
         tensors = tuple(a for a in args if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)

@@ -80,6 +80,13 @@ def swap_grad_enabled(value: bool) -> bool:
     return prev
 
 
+def untraceable(what: str) -> None:
+    """`what` happens inside a function tape.compile is recording in this thread: a replay
+    could not do it (a hook, a custom Function's backward), so the function runs eagerly."""
+    if STATE.trace is not None:
+        STATE.trace.unsupported(what)
+
+
 def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 

@@ -26,6 +26,7 @@ import itertools
 
 import numpy as np
 
+from .grad_mode import untraceable
 from .quiet import as_user
 from .tensor import Tensor, _wrap
 
@@ -52,6 +53,7 @@ class RemovableHandle:
 
 
 def add_hook(table: dict, fn) -> RemovableHandle:
+    untraceable("a hook registered inside the function")
     hid = next(_ids)
     table[hid] = fn
     return RemovableHandle(table, hid)

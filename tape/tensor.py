@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _dtypes
 from ._format import tensor_repr
-from .grad_mode import STATE
+from .grad_mode import STATE, untraceable
 from .ops.dtypes import C_NAMES
 
 _new = object.__new__
@@ -195,6 +195,7 @@ class Tensor:
             return
         from .recording import extras, pin_output
 
+        untraceable("retain_grad() inside the function")
         pin_output(self)  # tensor_hooks finds it through the record (NOTE [outputs found when asked])
         extras(self._rec).retain.add(self._idx)
 
@@ -264,6 +265,7 @@ class Tensor:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         from .recording import pin_output
 
+        untraceable("detach_() inside the function")
         pin_output(self)  # (NOTE [outputs found when asked])
         self._rec = None
         self._idx = 0

@@ -330,6 +330,82 @@ def test_in_place_ops_eager_would_treat_differently_fall_back_with_a_warning(bod
     assert compiled.eager and out.tolist() == body(x * 1).tolist()
 
 
+class _NotTheDerivative(tape.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * 2 * a + 1.0  # its own rule, which a replay of a * a would not run
+
+
+def _hooked(x, w):
+    y = x * w
+    y.register_hook(lambda g: g * 10)
+    return y.sum()
+
+
+def _node_hooked(x, w):
+    y = x * w
+    y.grad_fn.register_prehook(lambda grads: (grads[0] * 10,))
+    return y.sum()
+
+
+def _leaf_hooked(x, w):
+    w.register_post_accumulate_grad_hook(lambda t: None)  # eager adds one each call
+    return (x * w).sum()
+
+
+def _retained(x, w):
+    y = x * w
+    y.retain_grad()
+    return y.sum()
+
+
+def _detached_in_place(x, w):
+    y = x * 1
+    y.detach_()
+    return (y * w).sum()
+
+
+def _custom_function(x, w):
+    return _NotTheDerivative.apply(x * w).sum()
+
+
+def _saved_hooks(x, w):
+    with tape.autograd.graph.saved_tensors_hooks(lambda t: t * 2, lambda t: t):
+        return (x * w).sum()
+
+
+@pytest.mark.parametrize("fn, reason", [
+    (_hooked, "a hook registered inside the function"),
+    (_node_hooked, "a hook registered inside the function"),
+    (_leaf_hooked, "a hook registered inside the function"),
+    (_retained, r"retain_grad\(\) inside the function"),
+    (_detached_in_place, r"detach_\(\) inside the function"),
+    (_custom_function, "a custom autograd.Function inside the function"),
+    (_saved_hooks, "saved_tensors_hooks inside the function"),
+], ids=["tensor hook", "node hook", "leaf hook", "retain_grad", "detach_", "Function", "saved hooks"])
+def test_what_a_replay_would_skip_runs_eagerly_with_the_same_gradients(fn, reason):
+    """Each of these changes eager's gradients (or its state) in a way a replayed plan
+    would skip: silently wrong answers before, eager now."""
+    x, w = (tape.tensor(rng.standard_normal(3), requires_grad=True) for _ in range(2))
+    compiled = tape.compile(fn)
+    with pytest.warns(RuntimeWarning, match=reason):
+        compiled(x, w)
+    for _ in range(2):
+        got = []
+        for g in (fn, compiled):
+            x.grad = w.grad = None
+            g(x, w).backward()
+            got.append([None if t.grad is None else t.grad.tolist() for t in (x, w)])
+        assert got[0] == got[1]
+    assert compiled.eager and compiled.stats["replayed"] == 0
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
