@@ -147,6 +147,7 @@ class Tensor:
 
     @property
     def grad(self):
+        untraceable(".grad inside the function")  # (a replay would read the recorded one)
         if self._rec is not None and not self.retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
@@ -161,6 +162,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value) -> None:
+        untraceable(".grad inside the function")
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
@@ -219,6 +221,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        untraceable("`.data =` inside the function")
         arr = value._arr()
         if self._rg and arr.dtype.kind not in "fc":
             raise RuntimeError("data set to a tensor that requires gradients must be floating point "

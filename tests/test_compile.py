@@ -380,7 +380,20 @@ def _saved_hooks(x, w):
         return (x * w).sum()
 
 
+def _reads_grad(x, w):
+    g = w.grad  # a replay would use the tensor the first call read
+    return (x * w).sum() if g is None else (x * w + g).sum()
+
+
+def _sets_data(x, w):
+    y = x * 1
+    y.data = w.data * 3  # y's values change, its history stays
+    return (y * w).sum()
+
+
 @pytest.mark.parametrize("fn, reason", [
+    (_reads_grad, r"\.grad inside the function"),
+    (_sets_data, "`.data =` inside the function"),
     (_hooked, "a hook registered inside the function"),
     (_node_hooked, "a hook registered inside the function"),
     (_leaf_hooked, "a hook registered inside the function"),
@@ -388,7 +401,8 @@ def _saved_hooks(x, w):
     (_detached_in_place, r"detach_\(\) inside the function"),
     (_custom_function, "a custom autograd.Function inside the function"),
     (_saved_hooks, "saved_tensors_hooks inside the function"),
-], ids=["tensor hook", "node hook", "leaf hook", "retain_grad", "detach_", "Function", "saved hooks"])
+], ids=[".grad", ".data =", "tensor hook", "node hook", "leaf hook", "retain_grad", "detach_",
+        "Function", "saved hooks"])
 def test_what_a_replay_would_skip_runs_eagerly_with_the_same_gradients(fn, reason):
     """Each of these changes eager's gradients (or its state) in a way a replayed plan
     would skip: silently wrong answers before, eager now."""

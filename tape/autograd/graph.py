@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 
-from ..grad_mode import STATE, untraceable
+from ..grad_mode import STATE
+from ..grad_mode import untraceable as _untraceable
 from ..graph import AccumulateGrad, Node
 from ..hooks import RemovableHandle
 
@@ -35,7 +36,7 @@ class saved_tensors_hooks:  # noqa: N801 - torch's name
     def __enter__(self):
         if _DISABLED.message is not None:
             raise RuntimeError(_DISABLED.message)
-        untraceable("saved_tensors_hooks inside the function")
+        _untraceable("saved_tensors_hooks inside the function")
         STATE.saved_hooks = STATE.saved_hooks + ((self.pack_hook, self.unpack_hook),)
         return None
 
