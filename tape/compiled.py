@@ -146,6 +146,7 @@ class _Trace:
         # slots whose tensor an in-place op changed later: their recorded values are not
         # theirs any more (the tensor holds a later value)
         self.clobbered: set[int] = set()
+        self.copies: dict = {}  # id(tensor) -> (tensor, array, dtype): NOTE [arrays copied in]
         self.problem = None
         for a in args:
             if isinstance(a, Tensor):
@@ -231,6 +232,14 @@ class _Trace:
         step.recorded = recorded
         self.steps.append(step)
         return result
+
+    def copied(self, t, src, dtype) -> None:
+        """NOTE [arrays copied in]
+        `tape.tensor(array)` inside the function copies the array, as eager does on every
+        call: a replay copies the same array object again (a global mask changed in place
+        is read afresh; Python guards cover rebinding the name). The copy is not an op, so
+        without this the plan would replay the first call's values."""
+        self.copies[id(t)] = (t, src, dtype)
 
     def param(self, t) -> None:
         """A tensor whose array an op takes as a parameter: give it a slot (an outside one if
@@ -469,7 +478,7 @@ class _Plan:
 
     def _build_call(self, trace: _Trace, args) -> str:
         ns = codegen.Namespace(_GuardFailed=_GuardFailed, _check=_check, _arr=_as_array,
-                               _as_dtype=_as_dtype,
+                               _as_dtype=_as_dtype, _copy_in=_copy_in,
                                Record=Record, COMPILED=COMPILED, next_position=next_position,
                                edge_of=engine.edge_of, edges_of=_edges_of, _wrap=_wrap,
                                _ref=weakref.ref,
@@ -485,6 +494,12 @@ class _Plan:
                 names.append("_")
         for s, t, shape, dtype, rg in self.outside:
             name = ns.bind(t, "outside")
+            copied = trace.copies.get(id(t))
+            if copied is not None:  # NOTE [arrays copied in]
+                body += [f"v{s} = _copy_in({ns.bind(copied[1], 'array')}, {ns.bind(copied[2], 'dtype')})",
+                         f"if v{s}.shape != {shape!r}:",
+                         "    raise _GuardFailed('an array a tensor was made from changed shape')"]
+                continue
             body += [f"v{s} = {name}._data",
                      f"if v{s}.shape != {shape!r} or v{s}.dtype != {ns.bind(dtype, 'dtype')} "
                      f"or {name}._rg is not {rg}:",
@@ -912,6 +927,12 @@ class _Ctx:
         self.needs, self.shapes, self.dtypes, self.outs = (step.needs, step.shapes, step.dtypes,
                                                           step.outs)
         self.params = params
+
+
+def _copy_in(src, dtype):
+    """What tape.tensor(src) holds: a copy in `dtype`, a numpy scalar when 0-d."""
+    a = np.array(src, dtype=dtype, copy=True)
+    return a[()] if a.ndim == 0 else a
 
 
 def _check(actual, kind, value) -> None:

@@ -112,6 +112,8 @@ def _plain(data, inner=False):
             raise ValueError("only one element tensors can be converted to Python scalars")
         return data._data.reshape(())
     if isinstance(data, (list, tuple, range)):
+        if STATE.trace is not None and any(isinstance(x, np.ndarray) for x in data):
+            STATE.trace.unsupported("tensor() of a list holding numpy arrays")
         if any(isinstance(x, np.ndarray) and x.ndim for x in data):
             warnings.warn(
                 "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
@@ -150,6 +152,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                             "types are: float64, float32, float16, int64, int32, int16, int8, "
                             "uint8, and bool.")
         arr = np.array(data, dtype=npd, copy=True)
+        if STATE.trace is not None:  # a replay copies the array again (NOTE [arrays copied in])
+            t = _finish(arr, requires_grad)
+            STATE.trace.copied(t, data, npd)
+            return t
     elif isinstance(data, np.generic):
         arr = np.array(data, dtype=None if dtype is None else _dtypes.to_np(dtype))
     elif isinstance(data, Tensor):

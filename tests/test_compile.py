@@ -420,6 +420,37 @@ def test_what_a_replay_would_skip_runs_eagerly_with_the_same_gradients(fn, reaso
     assert compiled.eager and compiled.stats["replayed"] == 0
 
 
+_MASK = np.array([1.0, 0.0, 1.0])
+_SCALE = np.array(2.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tape.tensor(_MASK),
+    lambda: tape.tensor(_MASK, dtype=tape.float32).double(),
+    lambda: tape.as_tensor(_MASK, dtype=tape.float32).double(),
+    lambda: tape.tensor(_SCALE) * tape.ones(3, dtype=tape.float64),
+], ids=["tensor", "tensor dtype", "as_tensor dtype", "0-d"])
+def test_a_numpy_array_copied_in_is_copied_again_on_replay(make):
+    """NOTE [arrays copied in]: a global array changed in place between calls."""
+    def f(x):
+        return (x * make()).sum()
+
+    compiled = tape.compile(f)
+    x = tape.tensor([0.5, 1.5, -1.0], dtype=tape.float64, requires_grad=True)
+    for values, scale in [([1.0, 0.0, 1.0], 2.0), ([0.0, 1.0, 0.0], 3.0), ([2.0, 2.0, 0.5], -1.0)]:
+        _MASK[:] = values
+        _SCALE[()] = scale
+        want, got = _twice(f, compiled, lambda g: g(x), [x])
+        assert want == got
+    assert compiled.stats == {"recorded": 1, "replayed": 3, "eager": 0}
+
+
+def test_a_list_holding_numpy_arrays_made_into_a_tensor_runs_eagerly():
+    compiled = tape.compile(lambda x: (x * tape.tensor([_SCALE, _SCALE, _SCALE])).sum())
+    with pytest.warns(RuntimeWarning, match="tensor\\(\\) of a list holding numpy arrays"):
+        compiled(tape.tensor([1.0, 2.0, 3.0]))
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
