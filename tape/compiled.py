@@ -1104,8 +1104,8 @@ class CompiledFunction:
                 key.append((d.shape, d.dtype, a._rg))
             elif type(a) in _CONTAINERS:
                 return None  # flattened first (NOTE [arguments in containers])
-            else:
-                key.append(("py", a))
+            else:  # by type too: 2 == 2.0 == True, but an int tensor times each differs
+                key.append((type(a), a))
         return tuple(key)
 
     def _record(self, key, args, call, containers=None):

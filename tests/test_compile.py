@@ -451,6 +451,15 @@ def test_a_list_holding_numpy_arrays_made_into_a_tensor_runs_eagerly():
         compiled(tape.tensor([1.0, 2.0, 3.0]))
 
 
+def test_numbers_equal_in_value_but_not_in_type_get_plans_of_their_own():
+    """2 == 2.0 == True as keys, but an integer tensor times each has another dtype."""
+    compiled = tape.compile(lambda x, k: x * k)
+    x = tape.tensor([1, 2, 3])
+    for k in (2, 2.0, True, 1, 1.0, np.float32(2)):
+        got, want = compiled(x, k), x * k
+        assert (got.dtype, got.tolist()) == (want.dtype, want.tolist())
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
