@@ -39,6 +39,7 @@ import numpy as np
 from . import codegen, creation, engine, plan_buffers
 from .api import PRIMS_NP
 from .grad_mode import STATE
+from .ops.dtypes import DEFAULT_FLOAT
 from .ops.registry import Op
 from .plan_buffers import BufferPool
 from .python_guards import checker, first_changed, python_guards
@@ -1094,10 +1095,11 @@ class CompiledFunction:
 
     @staticmethod
     def _key(args) -> tuple:
-        """What a plan is for: grad mode, and per argument its shape, dtype and
-        requires_grad, or the value of a non-tensor (hashed by the caller's lookup); None
-        when an argument is a container."""
-        key = [STATE.grad_enabled]
+        """What a plan is for: grad mode (inference mode when it is off), the default
+        dtype (Python floats and factories follow it), and per argument its shape, dtype
+        and requires_grad, or the type and value of a non-tensor (hashed by the caller's
+        lookup); None when an argument is a container."""
+        key = [STATE.grad_enabled or (False, STATE.inference), DEFAULT_FLOAT[0]]
         for a in args:
             if type(a) is Tensor or isinstance(a, Tensor):
                 d = a._data
@@ -1109,9 +1111,11 @@ class CompiledFunction:
         return tuple(key)
 
     def _record(self, key, args, call, containers=None):
-        if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks:
+        if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks or STATE.inference:
             self.stats["eager"] += 1
-            return call(*args)  # nested compile, anomaly mode, saved hooks: stay eager
+            # nested compile, anomaly mode, saved hooks, inference mode (its outputs are
+            # inference tensors, which a plan's are not): stay eager
+            return call(*args)
         trace = _Trace(args)
         guards = python_guards(self.fn)  # the Python values fn reads, before it runs
         rng_before = creation._rng[0].bit_generator.state

@@ -460,6 +460,30 @@ def test_numbers_equal_in_value_but_not_in_type_get_plans_of_their_own():
         assert (got.dtype, got.tolist()) == (want.dtype, want.tolist())
 
 
+def test_a_changed_default_dtype_records_a_new_plan():
+    compiled = tape.compile(lambda x: x * tape.ones(2) + 0.5)
+    x = tape.tensor([1.0, 2.0], dtype=tape.float32)
+    assert compiled(x).dtype == tape.float32
+    tape.set_default_dtype(tape.float64)
+    try:
+        got, want = compiled(x), x * tape.ones(2) + 0.5
+    finally:
+        tape.set_default_dtype(tape.float32)
+    assert got.dtype == want.dtype == tape.float64
+    assert compiled(x).dtype == tape.float32 and compiled.stats["recorded"] == 2
+
+
+def test_inference_mode_runs_eagerly_and_gives_inference_tensors():
+    compiled = tape.compile(lambda x: (x * 2).sum())
+    x = tape.tensor([1.0, 2.0], requires_grad=True)
+    compiled(x)
+    with tape.no_grad():
+        assert not compiled(x).is_inference()  # a plan of its own, replayed
+    with tape.inference_mode():
+        assert compiled(x).is_inference()
+    assert compiled.stats == {"recorded": 2, "replayed": 2, "eager": 1}
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
