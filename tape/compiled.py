@@ -1001,6 +1001,27 @@ def _flatten(result):
     return outs, build
 
 
+def _check_aliases(trace, outs) -> None:
+    """NOTE [results that alias]
+    A result that shares memory with an argument, a tensor from outside or another result
+    (a view, a detach(), the same tensor twice) is linked to it in eager: an in-place op on
+    it changes the other's values and, through the shared base and version counter, its
+    history. A replay's results are plain tensors over the same arrays, values only: the
+    gradients would come out wrong, so such a function runs eagerly. A view of a value
+    made inside the function, which nothing else holds, replays."""
+    theirs = [t._data for t in trace.keep[:trace.n_args]] + [t._data for _, t in trace.outside]
+    for i, o in enumerate(outs):
+        d = o._data
+        if type(d) is not np.ndarray:  # (a numpy scalar: immutable, shared with nothing)
+            continue
+        if any(o is p for p in outs[:i]):
+            raise _Unsupported("the same tensor twice among its results")
+        if any(type(a) is np.ndarray and np.may_share_memory(d, a)
+               for a in theirs + [p._data for p in outs[:i]]):
+            raise _Unsupported("a result that shares memory with an argument, a tensor from "
+                               "outside or another result (a view, say)")
+
+
 _CONTAINERS = (list, tuple, dict)
 
 
@@ -1140,6 +1161,7 @@ class CompiledFunction:
             if problem is not None:
                 raise _Unsupported(problem)
             outs, treedef = _flatten(result)
+            _check_aliases(trace, outs)
             plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.name, guards)
         except _Unsupported as why:
             self.eager = True  # (first: a warnings filter may raise the warning)

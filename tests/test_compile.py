@@ -484,6 +484,38 @@ def test_inference_mode_runs_eagerly_and_gives_inference_tensors():
     assert compiled.stats == {"recorded": 2, "replayed": 2, "eager": 1}
 
 
+@pytest.mark.parametrize("fn, reason", [
+    (lambda h: h[:2], "shares memory with an argument"),
+    (lambda h: h.t(), "shares memory with an argument"),
+    (lambda h: h.detach(), "shares memory with an argument"),
+    (lambda h: (h * 2, (h * 2)[:2]), None),  # two values, no alias: replays
+    (lambda h: (lambda y: (y, y[:2]))(h * 2), "shares memory with .* another result"),
+    (lambda h: (lambda y: (y, y))(h * 2), "the same tensor twice"),
+    (lambda h: (h * 2)[:2], None),  # a view of a value only the function held: replays
+], ids=["slice", "t", "detach", "two values", "view of a result", "twice", "inner view"])
+def test_results_that_alias_what_the_caller_holds_run_eagerly(fn, reason):
+    """NOTE [results that alias]: an in-place op on such a result changes the other
+    tensor's history in eager, which a replay's plain results would not."""
+    def grads(g):
+        x = tape.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 1
+        out = g(h)
+        out = out if isinstance(out, tuple) else (out,)
+        out[-1].mul_(2)
+        (h * 1).sum().backward()
+        return x.grad.tolist(), h.tolist(), [o.tolist() for o in out]
+
+    compiled = tape.compile(fn)
+    if reason is None:
+        compiled(tape.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1)
+    else:
+        with pytest.warns(RuntimeWarning, match=reason):
+            compiled(tape.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1)
+    for _ in range(2):
+        assert grads(compiled) == grads(fn)
+    assert compiled.eager == (reason is not None)
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
