@@ -1117,14 +1117,15 @@ class CompiledFunction:
     @staticmethod
     def _key(args) -> tuple:
         """What a plan is for: grad mode (inference mode when it is off), the default
-        dtype (Python floats and factories follow it), and per argument its shape, dtype
+        dtype (Python floats and factories follow it), and per argument its shape, dtype,
+        strides (a view, a reshape and contiguous() plan differently on another layout)
         and requires_grad, or the type and value of a non-tensor (hashed by the caller's
         lookup); None when an argument is a container."""
         key = [STATE.grad_enabled or (False, STATE.inference), DEFAULT_FLOAT[0]]
         for a in args:
             if type(a) is Tensor or isinstance(a, Tensor):
                 d = a._data
-                key.append((d.shape, d.dtype, a._rg))
+                key.append((d.shape, d.dtype, d.strides, a._rg))
             elif type(a) in _CONTAINERS:
                 return None  # flattened first (NOTE [arguments in containers])
             else:  # by type too: 2 == 2.0 == True, but an int tensor times each differs
