@@ -38,8 +38,15 @@ import numpy as np
 
 from . import codegen, creation, engine, plan_buffers
 from .api import PRIMS_NP
+from .compile_boundary import (
+    Unsupported,
+    check_aliases,
+    containers_changed,
+    flatten_result,
+    plan_key,
+    prepare_call,
+)
 from .grad_mode import STATE
-from .ops.dtypes import DEFAULT_FLOAT
 from .ops.registry import Op
 from .plan_buffers import BufferPool
 from .python_guards import checker, first_changed, python_guards
@@ -53,10 +60,6 @@ _SLOT_NAME = re.compile(r"[vg]\d+")
 
 
 class _GuardFailed(Exception):
-    pass
-
-
-class _Unsupported(Exception):
     pass
 
 
@@ -423,7 +426,7 @@ class _Plan:
                 producer[s] = k
         for s in self.out_slots:
             if s not in producer:
-                raise _Unsupported("an output that no op inside the function produced")
+                raise Unsupported("an output that no op inside the function produced")
         checks: dict[int, list] = {}
         self.arg_checks = []
         for s, kind, value in trace.observed:
@@ -965,92 +968,6 @@ COMPILED = Op(name="compiled_function", node="CompiledFunctionBackward", forward
               backward=_compiled_backward, inputs=("inputs",))
 
 
-def _flatten(result):
-    """(the output tensors, what rebuilds the result from a tuple of them: None for a lone
-    tensor, the type for a tuple or list of tensors, else a function). Lists, tuples, named
-    tuples and dicts of tensors nest; None may stand among them."""
-    if isinstance(result, Tensor):
-        return [result], None
-    if isinstance(result, (tuple, list)) and all(isinstance(r, Tensor) for r in result):
-        return list(result), type(result)
-    outs: list = []
-
-    def walk(v):
-        if isinstance(v, Tensor):
-            i = len(outs)
-            outs.append(v)
-            return lambda o: o[i]
-        if v is None:
-            return lambda o: None
-        t = type(v)
-        if t is list or t is tuple:
-            parts = [walk(x) for x in v]
-            return lambda o: t([p(o) for p in parts])
-        if isinstance(v, tuple) and hasattr(t, "_fields"):  # a named tuple
-            parts = [walk(x) for x in v]
-            return lambda o: t(*[p(o) for p in parts])
-        if t is dict:
-            items = [(k, walk(x)) for k, x in v.items()]
-            return lambda o: {k: p(o) for k, p in items}
-        raise _Unsupported(f"a result holding a {t.__name__} (tensors, and lists, tuples and "
-                           "dicts of them, replay)")
-
-    build = walk(result)
-    if not outs:
-        raise _Unsupported("a result with no tensor in it")
-    return outs, build
-
-
-def _check_aliases(trace, outs) -> None:
-    """NOTE [results that alias]
-    A result that shares memory with an argument, a tensor from outside or another result
-    (a view, a detach(), the same tensor twice) is linked to it in eager: an in-place op on
-    it changes the other's values and, through the shared base and version counter, its
-    history. A replay's results are plain tensors over the same arrays, values only: the
-    gradients would come out wrong, so such a function runs eagerly. A view of a value
-    made inside the function, which nothing else holds, replays."""
-    theirs = [t._data for t in trace.keep[:trace.n_args]] + [t._data for _, t in trace.outside]
-    for i, o in enumerate(outs):
-        d = o._data
-        if type(d) is not np.ndarray:  # (a numpy scalar: immutable, shared with nothing)
-            continue
-        if any(o is p for p in outs[:i]):
-            raise _Unsupported("the same tensor twice among its results")
-        if any(type(a) is np.ndarray and np.may_share_memory(d, a)
-               for a in theirs + [p._data for p in outs[:i]]):
-            raise _Unsupported("a result that shares memory with an argument, a tensor from "
-                               "outside or another result (a view, say)")
-
-
-_CONTAINERS = (list, tuple, dict)
-
-
-def _flatten_call(args: tuple, kwargs: dict):
-    """The leaves of a call's arguments (tensors, numbers, anything not a list, tuple or
-    dict), and a hashable description of the containers around them. Keyword arguments
-    come in name order (binding does not depend on it); a dict's keys in their own order
-    (fn may iterate over them)."""
-    leaves: list = []
-
-    def walk(v):
-        t = type(v)
-        if t is list or t is tuple:
-            return (t.__name__, tuple(walk(x) for x in v))
-        if t is dict:
-            return ("dict", tuple((k, walk(x)) for k, x in v.items()))
-        leaves.append(v)
-        return None
-
-    spec = (walk(args), tuple((n, walk(kwargs[n])) for n in sorted(kwargs)))
-    return tuple(leaves), spec
-
-
-def _containers_changed(args, kwargs, flat, spec) -> bool:
-    """Did fn change a container it was given (an append, an item replaced)?"""
-    now, now_spec = _flatten_call(args, kwargs)
-    return now_spec != spec or any(a is not b for a, b in zip(now, flat))
-
-
 class CompiledFunction:
     """The callable `tape.compile(fn)` returns."""
 
@@ -1068,11 +985,11 @@ class CompiledFunction:
         if self.eager:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
-        key = None if kwargs else self._key(args)
+        key = None if kwargs else plan_key(args)
         if key is not None:  # tensors and plain values only (the common case: no call)
             call, containers = self.fn, None
         else:
-            key, args, call, containers = self._prepare(args, kwargs)
+            key, args, call, containers = prepare_call(self.fn, args, kwargs)
         try:
             plan = self.plans.get(key)
         except TypeError:
@@ -1094,43 +1011,6 @@ class CompiledFunction:
                                   RuntimeWarning, stacklevel=2)
                     return call(*args)
         return self._record(key, args, call, containers)
-
-    def _prepare(self, args: tuple, kwargs: dict):
-        """(plan key, the plan's arguments, how to call fn with them, containers or None).
-
-        NOTE [arguments in containers]
-        A plan takes its arguments as a flat tuple. Keyword arguments and lists, tuples and
-        dicts of tensors (a parameter list, a batch dict), nested, are flattened into it:
-        their tensors become arguments like positional ones (each set of keyword names
-        and each shape of containers has plans of its own, so `f(x, scale=2.0)` and
-        `f([w1, w2], x)` replay). fn itself is still called with what it was given when
-        recording, so it sees the caller's own containers; a function that changes one
-        runs eagerly (a replay would not change it)."""
-        key = None if kwargs else self._key(args)
-        if key is not None:
-            return key, args, self.fn, None
-        flat, spec = _flatten_call(args, kwargs)
-        fn = self.fn
-        return (self._key(flat) + (spec,), flat, lambda *_: fn(*args, **kwargs),
-                (args, kwargs, flat, spec))
-
-    @staticmethod
-    def _key(args) -> tuple:
-        """What a plan is for: grad mode (inference mode when it is off), the default
-        dtype (Python floats and factories follow it), and per argument its shape, dtype,
-        strides (a view, a reshape and contiguous() plan differently on another layout)
-        and requires_grad, or the type and value of a non-tensor (hashed by the caller's
-        lookup); None when an argument is a container."""
-        key = [STATE.grad_enabled or (False, STATE.inference), DEFAULT_FLOAT[0]]
-        for a in args:
-            if type(a) is Tensor or isinstance(a, Tensor):
-                d = a._data
-                key.append((d.shape, d.dtype, d.strides, a._rg))
-            elif type(a) in _CONTAINERS:
-                return None  # flattened first (NOTE [arguments in containers])
-            else:  # by type too: 2 == 2.0 == True, but an int tensor times each differs
-                key.append((type(a), a))
-        return tuple(key)
 
     def _record(self, key, args, call, containers=None):
         if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks or STATE.inference:
@@ -1156,15 +1036,15 @@ class CompiledFunction:
             changed = first_changed(guards)
             if changed is not None:
                 problem = f"{changed.where}, which changes while it runs"
-        if problem is None and containers is not None and _containers_changed(*containers):
+        if problem is None and containers is not None and containers_changed(*containers):
             problem = "an argument list, tuple or dict that it changes"
         try:
             if problem is not None:
-                raise _Unsupported(problem)
-            outs, treedef = _flatten(result)
-            _check_aliases(trace, outs)
+                raise Unsupported(problem)
+            outs, treedef = flatten_result(result)
+            check_aliases(trace, outs)
             plan = self.plans[key] = _Plan(trace, outs, treedef, args, self.name, guards)
-        except _Unsupported as why:
+        except Unsupported as why:
             self.eager = True  # (first: a warnings filter may raise the warning)
             warnings.warn(f"tape.compile: {self.name} uses {why}, which a replayed plan "
                           "cannot express; running it eagerly", RuntimeWarning, stacklevel=3)
@@ -1185,7 +1065,7 @@ class CompiledFunction:
         """The generated Python of the plan these arguments run (recording one if needed):
         the forward, then each backward generated so far (one per pattern of outputs that
         got a gradient; the first backward call of a pattern generates it)."""
-        key = self._prepare(args, {})[0]
+        key = prepare_call(self.fn, args, {})[0]
         if key not in self.plans:
             self(*args)
         plan = self.plans.get(key)

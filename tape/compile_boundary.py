@@ -1,0 +1,139 @@
+"""What crosses the boundary of a tape.compile'd function: its arguments, keyed and
+flattened into a plan's (NOTE [arguments in containers]), and its results, flattened,
+rebuilt and checked for aliases (NOTE [results that alias]). tape/compiled.py records and
+replays what happens inside."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grad_mode import STATE
+from .ops.dtypes import DEFAULT_FLOAT
+from .tensor import Tensor
+
+
+class Unsupported(Exception):
+    """Something fn does that a replayed plan cannot express: fn then runs eagerly."""
+
+
+CONTAINERS = (list, tuple, dict)  # what a call's arguments are flattened through
+
+
+def plan_key(args) -> tuple | None:
+    """What a plan is for: grad mode (inference mode when it is off), the default
+    dtype (Python floats and factories follow it), and per argument its shape, dtype,
+    strides (a view, a reshape and contiguous() plan differently on another layout)
+    and requires_grad, or the type and value of a non-tensor (hashed by the caller's
+    lookup); None when an argument is a container."""
+    key = [STATE.grad_enabled or (False, STATE.inference), DEFAULT_FLOAT[0]]
+    for a in args:
+        if type(a) is Tensor or isinstance(a, Tensor):
+            d = a._data
+            key.append((d.shape, d.dtype, d.strides, a._rg))
+        elif type(a) in CONTAINERS:
+            return None  # flattened first (NOTE [arguments in containers])
+        else:  # by type too: 2 == 2.0 == True, but an int tensor times each differs
+            key.append((type(a), a))
+    return tuple(key)
+
+
+def prepare_call(fn, args: tuple, kwargs: dict):
+    """(plan key, the plan's arguments, how to call fn with them, containers or None).
+
+    NOTE [arguments in containers]
+    A plan takes its arguments as a flat tuple. Keyword arguments and lists, tuples and
+    dicts of tensors (a parameter list, a batch dict), nested, are flattened into it:
+    their tensors become arguments like positional ones (each set of keyword names
+    and each shape of containers has plans of its own, so `f(x, scale=2.0)` and
+    `f([w1, w2], x)` replay). fn itself is still called with what it was given when
+    recording, so it sees the caller's own containers; a function that changes one
+    runs eagerly (a replay would not change it)."""
+    key = None if kwargs else plan_key(args)
+    if key is not None:
+        return key, args, fn, None
+    flat, spec = flatten_call(args, kwargs)
+    return (plan_key(flat) + (spec,), flat, lambda *_: fn(*args, **kwargs),
+            (args, kwargs, flat, spec))
+
+
+def flatten_call(args: tuple, kwargs: dict):
+    """The leaves of a call's arguments (tensors, numbers, anything not a list, tuple or
+    dict), and a hashable description of the containers around them. Keyword arguments
+    come in name order (binding does not depend on it); a dict's keys in their own order
+    (fn may iterate over them)."""
+    leaves: list = []
+
+    def walk(v):
+        t = type(v)
+        if t is list or t is tuple:
+            return (t.__name__, tuple(walk(x) for x in v))
+        if t is dict:
+            return ("dict", tuple((k, walk(x)) for k, x in v.items()))
+        leaves.append(v)
+        return None
+
+    spec = (walk(args), tuple((n, walk(kwargs[n])) for n in sorted(kwargs)))
+    return tuple(leaves), spec
+
+
+def containers_changed(args, kwargs, flat, spec) -> bool:
+    """Did fn change a container it was given (an append, an item replaced)?"""
+    now, now_spec = flatten_call(args, kwargs)
+    return now_spec != spec or any(a is not b for a, b in zip(now, flat))
+
+
+def flatten_result(result):
+    """(the output tensors, what rebuilds the result from a tuple of them: None for a lone
+    tensor, the type for a tuple or list of tensors, else a function). Lists, tuples, named
+    tuples and dicts of tensors nest; None may stand among them."""
+    if isinstance(result, Tensor):
+        return [result], None
+    if isinstance(result, (tuple, list)) and all(isinstance(r, Tensor) for r in result):
+        return list(result), type(result)
+    outs: list = []
+
+    def walk(v):
+        if isinstance(v, Tensor):
+            i = len(outs)
+            outs.append(v)
+            return lambda o: o[i]
+        if v is None:
+            return lambda o: None
+        t = type(v)
+        if t is list or t is tuple:
+            parts = [walk(x) for x in v]
+            return lambda o: t([p(o) for p in parts])
+        if isinstance(v, tuple) and hasattr(t, "_fields"):  # a named tuple
+            parts = [walk(x) for x in v]
+            return lambda o: t(*[p(o) for p in parts])
+        if t is dict:
+            items = [(k, walk(x)) for k, x in v.items()]
+            return lambda o: {k: p(o) for k, p in items}
+        raise Unsupported(f"a result holding a {t.__name__} (tensors, and lists, tuples and "
+                           "dicts of them, replay)")
+
+    build = walk(result)
+    if not outs:
+        raise Unsupported("a result with no tensor in it")
+    return outs, build
+
+
+def check_aliases(trace, outs) -> None:
+    """NOTE [results that alias]
+    A result that shares memory with an argument, a tensor from outside or another result
+    (a view, a detach(), the same tensor twice) is linked to it in eager: an in-place op on
+    it changes the other's values and, through the shared base and version counter, its
+    history. A replay's results are plain tensors over the same arrays, values only: the
+    gradients would come out wrong, so such a function runs eagerly. A view of a value
+    made inside the function, which nothing else holds, replays."""
+    theirs = [t._data for t in trace.keep[:trace.n_args]] + [t._data for _, t in trace.outside]
+    for i, o in enumerate(outs):
+        d = o._data
+        if type(d) is not np.ndarray:  # (a numpy scalar: immutable, shared with nothing)
+            continue
+        if any(o is p for p in outs[:i]):
+            raise Unsupported("the same tensor twice among its results")
+        if any(type(a) is np.ndarray and np.may_share_memory(d, a)
+               for a in theirs + [p._data for p in outs[:i]]):
+            raise Unsupported("a result that shares memory with an argument, a tensor from "
+                               "outside or another result (a view, say)")
