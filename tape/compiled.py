@@ -10,7 +10,8 @@ over), so leaves accumulate as in eager mode.
 
 NOTE [guards]
 A replay must never silently differ from eager (ReverseDiff.jl's known failure). A plan is
-keyed by grad mode and the inputs' shapes/dtypes/requires_grad; the outside tensors' shapes,
+keyed by grad mode, the default dtype and the inputs' shapes/dtypes/strides/requires_grad
+and the types and values of the rest (tape/compile_boundary.py); the outside tensors' shapes,
 dtypes and requires_grad are checked on every call; and every value that left the tape
 while recording (`bool(t)`, `t.item()`, `t.tolist()`, `t.numpy()`...) is recomputed and
 compared during replay; a tensor read as an op's parameter (a mask, an index) is read afresh
@@ -19,7 +20,9 @@ Python values the function reads from its globals and closure cells are guarded 
 (NOTE [python state guards] in tape/python_guards.py): `x * scale` with a global `scale`
 re-records when `scale` changes. On any mismatch the call runs eagerly while recording a
 new plan. After MAX_RERECORDS re-recordings the function falls back to eager for good, with a
-warning. Things a plan cannot express (random numbers, in-place ops others can see) fall back.
+warning. Things a plan cannot express fall back: random numbers, in-place ops others can
+see, what a replay would skip (hooks, retain_grad, custom Functions: grad_mode.untraceable),
+and results that alias what the caller holds (NOTE [results that alias]).
 """
 
 from __future__ import annotations
