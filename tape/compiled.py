@@ -34,6 +34,7 @@ import itertools
 import linecache
 import operator
 import re
+import types
 import warnings
 import weakref
 
@@ -346,14 +347,24 @@ def _buffer_candidates(trace: _Trace, out_slots) -> set:
     return found
 
 
-def _numpy_inside(p) -> bool:
-    """Is there a numpy array or scalar in parameter `p` (a slot's own value aside)?"""
+def _numpy_inside(p, depth: int = 3) -> bool:
+    """Is there a numpy array or scalar in parameter `p` (a slot's own value aside), or a
+    tensor or array a function parameter closes over (a NotImplemented node's forward keeps
+    the operands that need no gradient that way: a replay would compute with this call's)?"""
     if isinstance(p, (np.ndarray, np.generic)):
         return True
     if isinstance(p, (tuple, list)):
-        return any(_numpy_inside(q) for q in p)
+        return any(_numpy_inside(q, depth) for q in p)
     if isinstance(p, slice):
-        return any(_numpy_inside(q) for q in (p.start, p.stop, p.step))
+        return any(_numpy_inside(q, depth) for q in (p.start, p.stop, p.step))
+    if isinstance(p, types.FunctionType) and p.__closure__ and depth:
+        for cell in p.__closure__:
+            try:
+                value = cell.cell_contents
+            except ValueError:  # (an empty cell)
+                continue
+            if isinstance(value, Tensor) or _numpy_inside(value, depth - 1):
+                return True
     return False
 
 

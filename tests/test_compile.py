@@ -526,6 +526,22 @@ def test_an_argument_of_another_layout_gets_a_plan_of_its_own():
     assert compiled.stats == {"recorded": 2, "replayed": 3, "eager": 0}
 
 
+@pytest.mark.parametrize("rg", [False, True], ids=["no grad", "x requires grad"])
+def test_an_op_that_keeps_operand_values_in_its_forward_runs_eagerly(rg):
+    """floor_divide has no derivative: its NotImplemented node keeps the operands that need
+    no gradient in a closure, which a replay would compute with again (the first call's
+    values, silently)."""
+    compiled = tape.compile(lambda x, y: x // y)
+    for a, b in [([7.0, -7.0, 3.0], [2.0, 2.0, 5.0]), ([7.0, 8.0, 9.0], [1.0, 3.0, 2.0]),
+                 ([2.0, 3.0, 4.0], [-1.0, 2.0, 1.0])]:
+        x, y = tape.tensor(a, requires_grad=rg), tape.tensor(b)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = compiled(x, y)
+        assert got.tolist() == (x // y).tolist()
+    assert compiled.eager and compiled.stats["replayed"] == 0
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
