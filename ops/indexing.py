@@ -119,11 +119,11 @@ def _item(it):
         return "slice", it
     if _is_tensor(it) or isinstance(it, (list, tuple, np.ndarray)):
         arr = np.asarray(it._data if _is_tensor(it) else it)
-        if arr.ndim == 0:
+        if arr.ndim == 0:  # (a tensor's own int() and bool(): a tape.compile trace sees them)
             if arr.dtype.kind in "iu" and arr.dtype != np.uint8:
-                return "int", int(arr)
+                return "int", int(it) if _is_tensor(it) else int(arr)
             if arr.dtype.kind == "b" or arr.dtype == np.uint8:
-                return "bool", bool(arr)
+                return "bool", bool(it) if _is_tensor(it) else bool(arr)
         return "array", _index_array(arr)
     try:
         return "int", operator.index(it)

@@ -348,10 +348,10 @@ def _buffer_candidates(trace: _Trace, out_slots) -> set:
 
 
 def _numpy_inside(p, depth: int = 3) -> bool:
-    """Is there a numpy array or scalar in parameter `p` (a slot's own value aside), or a
-    tensor or array a function parameter closes over (a NotImplemented node's forward keeps
+    """Is there a numpy array or scalar or a tensor in parameter `p` (a slot's own value
+    aside), or a tensor or array a function parameter closes over (a NotImplemented node's forward keeps
     the operands that need no gradient that way: a replay would compute with this call's)?"""
-    if isinstance(p, (np.ndarray, np.generic)):
+    if isinstance(p, (np.ndarray, np.generic, Tensor)):  # (a tensor: narrow's start, say)
         return True
     if isinstance(p, (tuple, list)):
         return any(_numpy_inside(q, depth) for q in p)

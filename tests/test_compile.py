@@ -542,6 +542,21 @@ def test_an_op_that_keeps_operand_values_in_its_forward_runs_eagerly(rg):
     assert compiled.eager and compiled.stats["replayed"] == 0
 
 
+@pytest.mark.parametrize("fn", [
+    lambda x, k: (x * 1)[k] * 1,  # a 0-d integer tensor indexes as an int: its value is guarded
+    lambda x, k: (x * 1)[x.argmax()] * k,
+    lambda x, k: (x * 1).narrow(0, k, 2) * 1,  # a tensor start: runs eagerly
+], ids=["index by argument", "index by argmax", "narrow"])
+def test_integers_read_from_tensors_for_an_index_are_not_baked_into_a_plan(fn):
+    compiled = tape.compile(fn)
+    for i in range(4):
+        x, k = tape.tensor(rng.standard_normal(6)), tape.tensor(i % 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = compiled(x, k)
+        assert got.tolist() == fn(x, k).tolist()
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
