@@ -51,6 +51,7 @@ from .compile_boundary import (
     prepare_call,
 )
 from .grad_mode import STATE
+from .ops.dtypes import DEFAULT_FLOAT
 from .ops.registry import Op
 from .plan_buffers import BufferPool
 from .python_guards import checker, first_changed, python_guards
@@ -947,6 +948,11 @@ class _Ctx:
         self.params = params
 
 
+def _modes() -> tuple:
+    """The modes a function may switch and leave switched (a replay would not)."""
+    return (STATE.grad_enabled, STATE.inference, STATE.anomaly, DEFAULT_FLOAT[0])
+
+
 def _copy_in(src, dtype):
     """What tape.tensor(src) holds: a copy in `dtype`, a numpy scalar when 0-d."""
     a = np.array(src, dtype=dtype, copy=True)
@@ -1035,6 +1041,7 @@ class CompiledFunction:
         trace = _Trace(args)
         guards = python_guards(self.fn)  # the Python values fn reads, before it runs
         rng_before = creation._rng[0].bit_generator.state
+        modes_before = _modes()
         engine.TRACES.append(trace)
         STATE.trace = trace
         try:
@@ -1046,6 +1053,8 @@ class CompiledFunction:
         problem = trace.problem
         if problem is None and creation._rng[0].bit_generator.state != rng_before:
             problem = "random numbers"
+        if problem is None and _modes() != modes_before:
+            problem = "a grad mode or default dtype that it leaves changed"
         if problem is None:
             changed = first_changed(guards)
             if changed is not None:

@@ -557,6 +557,28 @@ def test_integers_read_from_tensors_for_an_index_are_not_baked_into_a_plan(fn):
         assert got.tolist() == fn(x, k).tolist()
 
 
+@pytest.mark.parametrize("switch, restore", [
+    (lambda: tape.set_grad_enabled(False), lambda: tape.set_grad_enabled(True)),
+    (lambda: tape.set_default_dtype(tape.float64), lambda: tape.set_default_dtype(tape.float32)),
+], ids=["grad mode", "default dtype"])
+def test_a_function_that_leaves_a_mode_switched_runs_eagerly(switch, restore):
+    def f(x):
+        switch()  # and never switched back: every call leaves it so, which a replay would not
+        return x * 2
+
+    compiled = tape.compile(f)
+    try:
+        for _ in range(2):
+            restore()
+            with pytest.warns(RuntimeWarning, match="leaves changed") if not compiled.eager else \
+                    warnings.catch_warnings():
+                compiled(tape.tensor([1.0], requires_grad=True))
+            assert (tape.is_grad_enabled(), tape.get_default_dtype()) != (True, tape.float32)
+    finally:
+        restore()
+    assert compiled.stats == {"recorded": 1, "replayed": 0, "eager": 1}
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
