@@ -452,6 +452,11 @@ class _Plan:
         for k, lst in checks.items():
             self.steps[k].checks = tuple(lst)
         self._plan_backward(trace)
+        # NOTE [saved values the caller can change]: the saved values that are arguments,
+        # tensors from outside or results carry their version counters, checked in backward
+        outside = {s for s, *_ in self.outside}
+        self.watched = [s for s in self.saved_slots
+                        if s < self.n_args or s in outside or s in self.out_slots]
         self.buffers = None  # the BufferPool, when some value gets a buffer (NOTE [plan buffers])
         self.backwards: dict = {}  # pattern of outputs with a gradient -> generated function
         self.backward_sources: dict = {}
@@ -654,6 +659,16 @@ class _Plan:
         for i, (s, g) in enumerate(zip(self.out_slots, grads)):
             lines.append(f"o{i} = _wrap(v{s}, rec, {i}, True)" if g else f"o{i} = _wrap(v{s})")
             outs.append(f"o{i}")
+        if self.watched:  # NOTE [saved values the caller can change]
+            checks = []
+            for s in self.watched:
+                if s in self.out_slots:  # (a result: made by this call, at version 0; its
+                    # array, not the tensor, which holds this record: no cycle)
+                    checks.append(f"(o{self.out_slots.index(s)}._vc, 0, v{s})")
+                else:
+                    t = f"x{s}" if s < self.n_args else ns.bind(outside[s], "outside")
+                    checks.append(f"({t}._vc, {t}._vc[0], {t})")
+            lines.append(f"rec.saved = ({_tuple(self.saved_names + [_tuple(checks)])}, None, 0)")
         refs = f"_ref({outs[0]})" if len(outs) == 1 else _tuple(f"_ref({o})" for o in outs)
         lines += [f"rec.outs = {refs}", "_tape_append(rec)",
                   f"return {treedef}({star}{_tuple(outs)})" if wrap else "return o0"]
@@ -975,11 +990,25 @@ def _check(actual, kind, value) -> None:
 _ONE_GRAD = (True,)  # the pattern of a single output with a gradient (the common case)
 
 
+# NOTE [saved values the caller can change]
+# A plan's backward reads the arrays its forward saved. The values made inside the function
+# are the plan's own, but an argument, a tensor from outside and a result are the caller's,
+# who may change them in place before backward. Eager's saved tensors carry their version
+# counters and its backward raises then; so does the plan's: the record's saved tuple ends
+# with (version counter, version when saved, tensor or a result's array) for each such value.
+
+
 def _compiled_backward(F, rec, g, saved):
     if F is not PRIMS_NP:
         raise RuntimeError("double backward through a tape.compile'd function is not supported: "
                            "call the function without tape.compile to differentiate twice")
-    return rec.params[0].backward(saved, g if isinstance(g, tuple) else (g,))
+    plan = rec.params[0]
+    if plan.watched:  # NOTE [saved values the caller can change]
+        saved, checks = saved[:-1], saved[-1]
+        for vc, then, t in checks:
+            if vc[0] != then:
+                raise engine._inplace_error(rec, t, 0, vc[0], then)
+    return plan.backward(saved, g if isinstance(g, tuple) else (g,))
 
 
 # detach() / .data in a plan: the values again, with no backward rule (so no gradient)

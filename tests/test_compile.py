@@ -579,6 +579,30 @@ def test_a_function_that_leaves_a_mode_switched_runs_eagerly(switch, restore):
     assert compiled.stats == {"recorded": 1, "replayed": 0, "eager": 1}
 
 
+_OUTSIDE = tape.tensor([1.0, 2.0, 3.0]) * 1
+
+
+@pytest.mark.parametrize("fn, change", [
+    (lambda h: (h * h).sum(), lambda h, out: h.mul_(2)),  # an argument the backward reads
+    (lambda h: (h * _OUTSIDE).sum(), lambda h, out: _OUTSIDE.mul_(2)),  # a tensor from outside
+    (lambda h: h.exp(), lambda h, out: out.mul_(2)),  # a result exp's backward reads
+], ids=["argument", "outside", "result"])
+def test_a_saved_value_changed_in_place_before_backward_raises_as_in_eager(fn, change):
+    """NOTE [saved values the caller can change]: a replay's backward used the changed
+    values, silently."""
+    compiled = tape.compile(fn)
+    for g in (fn, compiled, compiled):
+        h = tape.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+        out = g(h)
+        change(h, out)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+    assert compiled.stats["replayed"] == 2
+    h = tape.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    compiled(h * 1).sum().backward()  # unchanged: no error
+    assert h.grad is not None
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
