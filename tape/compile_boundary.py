@@ -22,14 +22,14 @@ CONTAINERS = (list, tuple, dict)  # what a call's arguments are flattened throug
 def plan_key(args) -> tuple | None:
     """What a plan is for: grad mode (inference mode when it is off), the default
     dtype (Python floats and factories follow it), and per argument its shape, dtype,
-    strides (a view, a reshape and contiguous() plan differently on another layout)
-    and requires_grad, or the type and value of a non-tensor (hashed by the caller's
-    lookup); None when an argument is a container."""
+    strides (a view, a reshape and contiguous() plan differently on another layout),
+    requires_grad and whether it is a leaf (`if x.is_leaf:`), or the type and value of a
+    non-tensor (hashed by the caller's lookup); None when an argument is a container."""
     key = [STATE.grad_enabled or (False, STATE.inference), DEFAULT_FLOAT[0]]
     for a in args:
         if type(a) is Tensor or isinstance(a, Tensor):
             d = a._data
-            key.append((d.shape, d.dtype, d.strides, a._rg))
+            key.append((d.shape, d.dtype, d.strides, a._rg, a._rec is None))
         elif type(a) in CONTAINERS:
             return None  # flattened first (NOTE [arguments in containers])
         else:  # by type too: 2 == 2.0 == True, but an int tensor times each differs

@@ -10,7 +10,7 @@ over), so leaves accumulate as in eager mode.
 
 NOTE [guards]
 A replay must never silently differ from eager (ReverseDiff.jl's known failure). A plan is
-keyed by grad mode, the default dtype and the inputs' shapes/dtypes/strides/requires_grad
+keyed by grad mode, the default dtype and the inputs' shapes/dtypes/strides/requires_grad/is_leaf
 and the types and values of the rest (tape/compile_boundary.py); the outside tensors' shapes,
 dtypes and requires_grad are checked on every call; and every value that left the tape
 while recording (`bool(t)`, `t.item()`, `t.tolist()`, `t.numpy()`...) is recomputed and
@@ -249,6 +249,15 @@ class _Trace:
         is read afresh; Python guards cover rebinding the name). The copy is not an op, so
         without this the plan would replay the first call's values."""
         self.copies[id(t)] = (t, src, dtype)
+
+    def graph_read(self, t, what: str) -> None:
+        """NOTE [graph reads]
+        The function read `t.grad_fn` or `t.retains_grad`. For a value it made that is the
+        same on every replay; an argument's or an outside tensor's may be another node next
+        call (a plan is keyed by `is_leaf` only), so such a function runs eagerly."""
+        s = self.slot_of.get(id(t))
+        if s is None or s < self.n_args or any(s == o for o, _ in self.outside):
+            self.unsupported(f"{what} of a tensor from outside the function")
 
     def param(self, t) -> None:
         """A tensor whose array an op takes as a parameter: give it a slot (an outside one if

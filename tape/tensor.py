@@ -139,6 +139,8 @@ class Tensor:
 
             _stale_view(self)
         rec = self._rec
+        if STATE.trace is not None:  # another tensor's node on a replay: NOTE [graph reads]
+            STATE.trace.graph_read(self, "grad_fn")
         if rec is None:
             return None
         from .graph import node_of
@@ -186,6 +188,8 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        if STATE.trace is not None:
+            STATE.trace.graph_read(self, "retains_grad")
         rec = self._rec
         return rec is not None and rec.extra is not None and self._idx in rec.extra.retain
 

@@ -603,6 +603,25 @@ def test_a_saved_value_changed_in_place_before_backward_raises_as_in_eager(fn, c
     assert h.grad is not None
 
 
+@pytest.mark.parametrize("fn, replays", [
+    (lambda x: x * 2 if x.is_leaf else x * 3, True),  # is_leaf is in the key
+    (lambda x: x * 2 if x.grad_fn is None else x * 3, False),  # NOTE [graph reads]
+    (lambda x: x * (2 if x.retains_grad else 3), False),
+    (lambda x: (lambda y: y * (2 if y.grad_fn is not None else 3))(x * 1), True),  # its own value
+], ids=["is_leaf", "grad_fn", "retains_grad", "grad_fn of its own value"])
+def test_branches_on_an_arguments_graph_follow_eager(fn, replays):
+    compiled = tape.compile(fn)
+    makers = [lambda: tape.tensor([1.0, 2.0], requires_grad=True),
+              lambda: tape.tensor([1.0, 2.0], requires_grad=True) * 1,
+              lambda: (lambda t: (t.retain_grad(), t)[1])(tape.tensor([1.0, 2.0], requires_grad=True) * 1)]
+    for make in makers * 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = compiled(make())
+        assert got.tolist() == fn(make()).tolist()
+    assert compiled.eager == (not replays)
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
