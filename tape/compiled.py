@@ -250,6 +250,13 @@ class _Trace:
         without this the plan would replay the first call's values."""
         self.copies[id(t)] = (t, src, dtype)
 
+    def argument_changed(self, t, what: str) -> None:
+        """The function changes an argument's `what` (requires_grad): every call's argument
+        is the caller's, which a replay would leave as it was."""
+        s = self.slot_of.get(id(t))
+        if s is not None and s < self.n_args:
+            self.unsupported(f"{what} of an argument set inside the function")
+
     def graph_read(self, t, what: str) -> None:
         """NOTE [graph reads]
         The function read `t.grad_fn` or `t.retains_grad`. For a value it made that is the

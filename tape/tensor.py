@@ -94,6 +94,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value) -> None:
         value = bool(value)
+        if STATE.trace is not None and value != self._rg:  # (an argument's: the caller's)
+            STATE.trace.argument_changed(self, "requires_grad")
         if self._rec is not None:
             msg = "you can only change requires_grad flags of leaf variables."
             if not value:

@@ -622,6 +622,27 @@ def test_branches_on_an_arguments_graph_follow_eager(fn, replays):
     assert compiled.eager == (not replays)
 
 
+@pytest.mark.parametrize("fn, rg, replays", [
+    (lambda x: (x.requires_grad_(), (x * 2).sum())[1], False, False),  # the caller's tensor
+    (lambda x: (x.requires_grad_(False), (x * 2).sum())[1], True, False),
+    (lambda x: (lambda c: (c.requires_grad_(), (x * c).sum())[1])(tape.ones(2)), True, True),
+], ids=["argument on", "argument off", "its own leaf"])
+def test_setting_an_arguments_requires_grad_runs_eagerly(fn, rg, replays):
+    """A replay would leave the caller's tensor as it was (and crashed, finding no edge)."""
+    compiled = tape.compile(fn)
+    got = []
+    for g in (fn, compiled, compiled, compiled):
+        x = tape.tensor([1.0, 2.0], requires_grad=rg)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = g(x)
+        if out.requires_grad:
+            out.backward()
+        got.append((x.requires_grad, out.requires_grad, None if x.grad is None else x.grad.tolist()))
+    assert all(r == got[0] for r in got)
+    assert compiled.eager == (not replays)
+
+
 def test_random_numbers_fall_back_to_eager():
     compiled = tape.compile(lambda x: x + tape.randn(2))
     with pytest.warns(RuntimeWarning, match="random numbers"):
