@@ -37,8 +37,9 @@ def plan_key(args) -> tuple | None:
     return tuple(key)
 
 
-def prepare_call(fn, args: tuple, kwargs: dict):
-    """(plan key, the plan's arguments, how to call fn with them, containers or None).
+def flattened_call(fn, args: tuple, kwargs: dict):
+    """(plan key, the plan's arguments, how to call fn with them, what containers_changed
+    takes), for a call plan_key could not key alone.
 
     NOTE [arguments in containers]
     A plan takes its arguments as a flat tuple. Keyword arguments and lists, tuples and
@@ -48,9 +49,6 @@ def prepare_call(fn, args: tuple, kwargs: dict):
     `f([w1, w2], x)` replay). fn itself is still called with what it was given when
     recording, so it sees the caller's own containers; a function that changes one
     runs eagerly (a replay would not change it)."""
-    key = None if kwargs else plan_key(args)
-    if key is not None:
-        return key, args, fn, None
     flat, spec = flatten_call(args, kwargs)
     return (plan_key(flat) + (spec,), flat, lambda *_: fn(*args, **kwargs),
             (args, kwargs, flat, spec))
@@ -126,14 +124,14 @@ def check_aliases(trace, outs) -> None:
     history. A replay's results are plain tensors over the same arrays, values only: the
     gradients would come out wrong, so such a function runs eagerly. A view of a value
     made inside the function, which nothing else holds, replays."""
-    theirs = [t._data for t in trace.keep[:trace.n_args]] + [t._data for _, t in trace.outside]
+    held = [t._data for t in trace.keep[:trace.n_args]] + [t._data for _, t in trace.outside]
     for i, o in enumerate(outs):
         d = o._data
         if type(d) is not np.ndarray:  # (a numpy scalar: immutable, shared with nothing)
             continue
         if any(o is p for p in outs[:i]):
             raise Unsupported("the same tensor twice among its results")
-        if any(type(a) is np.ndarray and np.may_share_memory(d, a)
-               for a in theirs + [p._data for p in outs[:i]]):
+        if any(type(a) is np.ndarray and np.may_share_memory(d, a) for a in held):
             raise Unsupported("a result that shares memory with an argument, a tensor from "
                                "outside or another result (a view, say)")
+        held.append(d)  # (the later results are checked against this one too)

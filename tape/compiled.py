@@ -47,8 +47,8 @@ from .compile_boundary import (
     check_aliases,
     containers_changed,
     flatten_result,
+    flattened_call,
     plan_key,
-    prepare_call,
 )
 from .grad_mode import STATE
 from .ops.dtypes import DEFAULT_FLOAT
@@ -257,13 +257,17 @@ class _Trace:
         if s is not None and s < self.n_args:
             self.unsupported(f"{what} of an argument set inside the function")
 
+    def callers(self, s) -> bool:
+        """Is slot `s` (None: no slot yet) a tensor the caller holds: an argument, or a
+        tensor from outside the function?"""
+        return s is None or s < self.n_args or any(s == o for o, _ in self.outside)
+
     def graph_read(self, t, what: str) -> None:
         """NOTE [graph reads]
         The function read `t.grad_fn` or `t.retains_grad`. For a value it made that is the
         same on every replay; an argument's or an outside tensor's may be another node next
         call (a plan is keyed by `is_leaf` only), so such a function runs eagerly."""
-        s = self.slot_of.get(id(t))
-        if s is None or s < self.n_args or any(s == o for o, _ in self.outside):
+        if self.callers(self.slot_of.get(id(t))):
             self.unsupported(f"{what} of a tensor from outside the function")
 
     def param(self, t) -> None:
@@ -280,7 +284,7 @@ class _Trace:
         name = f"the in-place op {op.name.rstrip('_')}_"  # (copy_'s own name ends in _)
         if op.view or op.outputs != 1:
             return name
-        if old is None or old < self.n_args or any(s == old for s, _ in self.outside):
+        if self.callers(old):
             return f"{name} on a tensor from outside the function"
         if target._base is not None:
             return f"{name} on a view"
@@ -366,8 +370,8 @@ def _buffer_candidates(trace: _Trace, out_slots) -> set:
 
 def _numpy_inside(p, depth: int = 3) -> bool:
     """Is there a numpy array or scalar or a tensor in parameter `p` (a slot's own value
-    aside), or a tensor or array a function parameter closes over (a NotImplemented node's forward keeps
-    the operands that need no gradient that way: a replay would compute with this call's)?"""
+    aside), or among the values a function parameter closes over (a NotImplemented node's
+    forward keeps the operands that need no gradient so: a replay would reuse this call's)?"""
     if isinstance(p, (np.ndarray, np.generic, Tensor)):  # (a tensor: narrow's start, say)
         return True
     if isinstance(p, (tuple, list)):
@@ -380,7 +384,7 @@ def _numpy_inside(p, depth: int = 3) -> bool:
                 value = cell.cell_contents
             except ValueError:  # (an empty cell)
                 continue
-            if isinstance(value, Tensor) or _numpy_inside(value, depth - 1):
+            if _numpy_inside(value, depth - 1):
                 return True
     return False
 
@@ -1054,7 +1058,7 @@ class CompiledFunction:
         if key is not None:  # tensors and plain values only (the common case: no call)
             call, containers = self.fn, None
         else:
-            key, args, call, containers = prepare_call(self.fn, args, kwargs)
+            key, args, call, containers = flattened_call(self.fn, args, kwargs)
         try:
             plan = self.plans.get(key)
         except TypeError:
@@ -1133,7 +1137,7 @@ class CompiledFunction:
         """The generated Python of the plan these arguments run (recording one if needed):
         the forward, then each backward generated so far (one per pattern of outputs that
         got a gradient; the first backward call of a pattern generates it)."""
-        key = prepare_call(self.fn, args, {})[0]
+        key = plan_key(args) or flattened_call(self.fn, args, {})[0]
         if key not in self.plans:
             self(*args)
         plan = self.plans.get(key)

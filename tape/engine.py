@@ -1127,16 +1127,12 @@ def _refs(a):
     return _getrefcount(a)
 
 
-def _refs_of_new(old, gi):
-    return _getrefcount(gi)
-
-
 def _new_only() -> int:
     """gi's count in playback's loop: the rule's tuple, zip's current item, the loop
     variable, then _accumulate's argument."""
     in_grads = (np.empty(1),)
     for _nxt, gi in zip((None,), in_grads):
-        return _refs_of_new(None, gi)
+        return _refs(gi)
 
 
 _ARG_ONLY = _refs(np.empty(1))  # _sink(node, grads.pop(), ...): the argument alone

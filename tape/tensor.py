@@ -259,8 +259,7 @@ class Tensor:
             if ratio > 1 and a.shape[-1] % ratio:
                 raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {how}, but got "
                                    f"{a.shape[-1]}")
-        if STATE.trace is not None:
-            STATE.trace.unsupported("view(dtype)")
+        untraceable("view(dtype)")
         return self._same_inference(_wrap(a.view(dst), vc=self._vc))
 
     def _same_inference(self, out: Tensor) -> Tensor:
