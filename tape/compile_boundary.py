@@ -126,11 +126,11 @@ def check_aliases(trace, outs) -> None:
     made inside the function, which nothing else holds, replays."""
     held = [t._data for t in trace.keep[:trace.n_args]] + [t._data for _, t in trace.outside]
     for i, o in enumerate(outs):
-        d = o._data
-        if type(d) is not np.ndarray:  # (a numpy scalar: immutable, shared with nothing)
-            continue
-        if any(o is p for p in outs[:i]):
+        if any(o is p for p in outs[:i]):  # (0-d too: an in-place op on one is on both)
             raise Unsupported("the same tensor twice among its results")
+        d = o._data
+        if type(d) is not np.ndarray:  # (a numpy scalar: immutable, shares no memory)
+            continue
         if any(type(a) is np.ndarray and np.may_share_memory(d, a) for a in held):
             raise Unsupported("a result that shares memory with an argument, a tensor from "
                                "outside or another result (a view, say)")

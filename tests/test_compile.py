@@ -491,8 +491,9 @@ def test_inference_mode_runs_eagerly_and_gives_inference_tensors():
     (lambda h: (h * 2, (h * 2)[:2]), None),  # two values, no alias: replays
     (lambda h: (lambda y: (y, y[:2]))(h * 2), "shares memory with .* another result"),
     (lambda h: (lambda y: (y, y))(h * 2), "the same tensor twice"),
+    (lambda h: (lambda y: (y, y))((h * 2).sum()), "the same tensor twice"),  # 0-d
     (lambda h: (h * 2)[:2], None),  # a view of a value only the function held: replays
-], ids=["slice", "t", "detach", "two values", "view of a result", "twice", "inner view"])
+], ids=["slice", "t", "detach", "two values", "view of a result", "twice", "twice 0-d", "inner view"])
 def test_results_that_alias_what_the_caller_holds_run_eagerly(fn, reason):
     """NOTE [results that alias]: an in-place op on such a result changes the other
     tensor's history in eager, which a replay's plain results would not."""
