@@ -50,7 +50,7 @@ from .compile_boundary import (
     flattened_call,
     plan_key,
 )
-from .grad_mode import STATE
+from .grad_mode import STATE, TRACES
 from .ops.dtypes import DEFAULT_FLOAT
 from .ops.registry import Op
 from .plan_buffers import BufferPool
@@ -1091,13 +1091,13 @@ class CompiledFunction:
         guards = python_guards(self.fn)  # the Python values fn reads, before it runs
         rng_before = creation._rng[0].bit_generator.state
         modes_before = _modes()
-        engine.TRACES.append(trace)
+        TRACES.append(trace)
         STATE.trace = trace
         try:
             result = call(*args)
         finally:
             STATE.trace = None
-            engine.TRACES.remove(trace)
+            TRACES.remove(trace)
         self.stats["recorded"] += 1
         problem = trace.problem
         if problem is None and creation._rng[0].bit_generator.state != rng_before:

@@ -18,7 +18,7 @@ from . import quiet as _quiet_mod
 from . import tensor as _tensor_module
 from .grad_mode import NOT_FAST as _NOT_FAST
 from .grad_mode import RULE_THREADS as _RULE_THREADS
-from .grad_mode import STATE
+from .grad_mode import STATE, TRACES
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
@@ -73,7 +73,6 @@ _get_ident = threading.get_ident
 # Forward: apply an op, record it when a gradient is needed
 
 
-TRACES: list = []  # tape.compile traces active in any thread (see tape/compiled.py)
 # the primitives namespaces backward rules run on (raw numpy; tape's own, for create_graph),
 # set by tape.api once the op families are loaded
 PRIMS_NP = PRIMS_TAPE = None
@@ -733,7 +732,7 @@ _CYCLE_WARNED: list = []
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, is_grads_batched=False, materialize_grads=False, _within=None):
     """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates)."""
-    if STATE.trace is not None:
+    if TRACES and STATE.trace is not None:
         STATE.trace.unsupported("autograd.grad() inside the function")
     single = isinstance(inputs, Tensor)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)

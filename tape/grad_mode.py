@@ -80,10 +80,15 @@ def swap_grad_enabled(value: bool) -> bool:
     return prev
 
 
+# tape.compile traces active in any thread (tape/compiled.py): while it is empty, no thread
+# is recording and `STATE.trace` (a thread-local read, NOTE [threads not fast]) need not be read
+TRACES: list = []
+
+
 def untraceable(what: str) -> None:
     """`what` happens inside a function tape.compile is recording in this thread: a replay
     could not do it (a hook, a custom Function's backward), so the function runs eagerly."""
-    if STATE.trace is not None:
+    if TRACES and STATE.trace is not None:
         STATE.trace.unsupported(what)
 
 

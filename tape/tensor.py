@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _dtypes
 from ._format import tensor_repr
-from .grad_mode import STATE, untraceable
+from .grad_mode import STATE, TRACES, untraceable
 from .ops.dtypes import C_NAMES
 
 _new = object.__new__
@@ -94,7 +94,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value) -> None:
         value = bool(value)
-        if STATE.trace is not None and value != self._rg:  # (an argument's: the caller's)
+        if TRACES and STATE.trace is not None and value != self._rg:  # (an argument's: the caller's)
             STATE.trace.argument_changed(self, "requires_grad")
         if self._rec is not None:
             msg = "you can only change requires_grad flags of leaf variables."
@@ -141,7 +141,7 @@ class Tensor:
 
             _stale_view(self)
         rec = self._rec
-        if STATE.trace is not None:  # another tensor's node on a replay: NOTE [graph reads]
+        if TRACES and STATE.trace is not None:  # another tensor's node on a replay: NOTE [graph reads]
             STATE.trace.graph_read(self, "grad_fn")
         if rec is None:
             return None
@@ -151,7 +151,8 @@ class Tensor:
 
     @property
     def grad(self):
-        untraceable(".grad inside the function")  # (a replay would read the recorded one)
+        if TRACES:  # (a replay would read the recorded one)
+            untraceable(".grad inside the function")
         if self._rec is not None and not self.retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
@@ -166,7 +167,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value) -> None:
-        untraceable(".grad inside the function")
+        if TRACES:
+            untraceable(".grad inside the function")
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
@@ -190,7 +192,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        if STATE.trace is not None:
+        if TRACES and STATE.trace is not None:
             STATE.trace.graph_read(self, "retains_grad")
         rec = self._rec
         return rec is not None and rec.extra is not None and self._idx in rec.extra.retain
@@ -221,7 +223,7 @@ class Tensor:
     def data(self) -> Tensor:
         """The same storage, detached from the graph (no version-counter sharing, as torch)."""
         out = _wrap(self._arr(), dtype_check=False)
-        if STATE.trace is not None:  # the plan reads the same values, cut from the graph
+        if TRACES and STATE.trace is not None:  # the plan reads the same values, cut from the graph
             STATE.trace.alias(self, out)
         return self._same_inference(out)
 
@@ -239,7 +241,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A leaf that shares this tensor's storage and version counter, outside the graph."""
         out = _wrap(self._arr(), vc=self._vc)
-        if STATE.trace is not None:  # the plan reads the same values, cut from the graph
+        if TRACES and STATE.trace is not None:  # the plan reads the same values, cut from the graph
             STATE.trace.alias(self, out)
         return self._same_inference(out)
 
@@ -296,7 +298,7 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
-        if STATE.trace is not None:
+        if TRACES and STATE.trace is not None:
             STATE.trace.observe(self, np.array(self._data, copy=True))
         return self._arr()
 
