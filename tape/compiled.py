@@ -301,9 +301,9 @@ class _Trace:
         return None
 
     def observe(self, t, value) -> None:
-        s = self.slot_of.get(id(t))
-        if s is None:
-            return  # a tensor made outside every op (a constant): nothing to re-check
+        # (a tensor no op has used yet is given a slot here: an outside tensor's value may
+        # change between calls, `scale.item()` with `scale` filled in place)
+        s = self._slot(t)
         kind = "array" if isinstance(value, np.ndarray) else "value"
         self.observed.append((s, kind, value))
 

@@ -1,4 +1,5 @@
-"""Guards on the Python values a compiled function reads: its globals and closure cells.
+"""Guards on the Python values a compiled function reads: its globals, closure cells and the
+attributes of the objects it reaches.
 
 NOTE [python state guards]
 A plan bakes in every Python value the recorded call gave to an op: `x * scale` replays
@@ -7,19 +8,20 @@ between calls, a replay would silently compute with the old value (torch.compile
 such reads too). So at recording time we list where the function can read Python values
 from: its closure cells and the globals its code names (nested lambdas and comprehensions
 included), then the same for the Python functions found there (helpers it calls, to a
-small depth), and for a bound method or a callable object the attributes of its instance
-that its code names (and the methods it calls on that instance). Each place keeps its
-value at recording time; every call checks them before replaying, and any difference
-re-records:
+small depth), and the attributes of the objects it reaches (a bound method's or callable
+object's instance, a global or closure object, a user's module, objects in a list or dict
+it reads) that the visited code names, the instance's own and its class's, following the
+methods it calls on them (`__call__` too). Each place keeps its value at recording time;
+every call checks them before replaying, and any difference re-records:
 
 - numbers, strings, None, numpy scalars, and tuples of them: by type and value;
 - lists and dicts (up to MAX_CONTAINER items): by a copy of their contents, since they can
   change in place: scalar items by value, other items (a list of parameter tensors) by
   identity;
-- anything else (tensors, functions, modules, other objects): by identity. An object's
-  own attributes are not guarded (only the instance of a bound method or callable object,
-  one level deep), nor are values read through calls into libraries (tape, numpy and the
-  standard library are not followed).
+- anything else (tensors, functions, modules, other objects): by identity.
+
+Not guarded: values read through calls into libraries (tape, numpy and the standard library
+are not followed), objects without a `__dict__`, and anything past MAX_DEPTH.
 
 A value that changes while the recording call runs (the function updates a counter it
 reads) cannot be replayed at all: the caller then runs the function eagerly.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import os
 import sysconfig
 import types
@@ -133,10 +136,59 @@ def _followed(fn) -> bool:
     return package not in _LIBRARIES and not stdlib
 
 
+def _user_module(m: types.ModuleType) -> bool:
+    path = getattr(m, "__file__", None) or ""
+    return (m.__name__.partition(".")[0] not in _LIBRARIES and bool(path)
+            and not (path.startswith(_STDLIB) and "-packages" not in path))
+
+
+def _has_state(v) -> bool:
+    """Is `v` an object whose attributes the function may read (`self.layer.w`, `cfg.lr`):
+    an instance of a user's class, or a user's module?"""
+    if isinstance(v, types.ModuleType):
+        return _user_module(v)
+    if isinstance(v, (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+                      functools.partial)):
+        return False
+    return (type(getattr(v, "__dict__", None)) is dict
+            and type(v).__module__.partition(".")[0] not in _LIBRARIES)
+
+
+def _attribute_places(obj) -> list:
+    """(namespace, how to name it) where `obj.name` is found: the instance's own attributes,
+    then its class's (a class attribute changed, or shadowed by an instance's later)."""
+    if isinstance(obj, types.ModuleType):
+        return [(vars(obj), f"module '{obj.__name__}'")]
+    cls = type(obj)
+    return [(vars(obj), cls.__name__), (vars(cls), f"class {cls.__name__}")]
+
+
 def python_guards(fn) -> list[Guard]:
     """The guards for `fn` (a function, a bound method or a callable object), values now."""
     guards: list[Guard] = []
-    seen: set = set()
+    placed: set = set()  # (id(namespace), key) already guarded
+    seen: set = set()  # code objects visited
+    names_read: set = set()  # every global or attribute name the visited code reads
+    objects: dict = {}  # id -> (object, depth): objects whose attributes it may read
+
+    def add(g: Guard) -> bool:
+        where = (id(g.namespace), g.key)
+        if where in placed:
+            return False
+        placed.add(where)
+        guards.append(g)
+        return True
+
+    def reach(value, depth: int) -> None:
+        """Objects with attributes, found as a value or as an item of a list, tuple or dict
+        (`for layer in self.layers`)."""
+        if depth > MAX_DEPTH:
+            return
+        items = (value if type(value) in (list, tuple) else
+                 value.values() if type(value) is dict else (value,))
+        for v in itertools.islice(items, MAX_CONTAINER):
+            if id(v) not in objects and _has_state(v):
+                objects[id(v)] = (v, depth)
 
     def visit(f, depth: int, self_obj=None) -> None:
         if isinstance(f, functools.partial):  # its arguments are fixed; its function is not
@@ -154,26 +206,43 @@ def python_guards(fn) -> list[Guard]:
         code = f.__code__
         found = [Guard(f"the closure variable '{name}' of {code.co_name}", cell)
                  for name, cell in zip(code.co_freevars, f.__closure__ or ())]
-        names = sorted(_names(code))
+        names = _names(code)
+        names_read.update(names)
         found += [Guard(f"the global '{name}' read by {code.co_name}", f.__globals__, name)
-                  for name in names if name in f.__globals__]
-        attrs = getattr(self_obj, "__dict__", None) if self_obj is not None else None
-        if isinstance(attrs, dict):
-            found += [Guard(f"the attribute '{name}' of {type(self_obj).__name__}", attrs, name)
-                      for name in names if name in attrs]
-        guards.extend(found)
-        if depth < MAX_DEPTH:
-            for g in found:
-                if g.kind == "identity" and (_followed(g.obj) or isinstance(
-                        g.obj, (types.MethodType, functools.partial))):
-                    visit(g.obj, depth + 1)
-            if self_obj is not None:  # methods it calls on its instance (self.forward(x))
-                for name in names:
-                    method = inspect.getattr_static(type(self_obj), name, None)
-                    if _followed(method):
-                        visit(method, depth + 1, self_obj)
+                  for name in sorted(names) if name in f.__globals__]
+        if self_obj is not None:
+            reach(self_obj, depth)
+        for g in found:
+            if add(g):
+                follow(g, depth)
+
+    def follow(g: Guard, depth: int) -> None:
+        """What a guarded value leads to: the objects in it, the function it is."""
+        reach(g.obj, depth + 1)
+        if depth < MAX_DEPTH and g.kind == "identity" and (_followed(g.obj) or isinstance(
+                g.obj, (types.MethodType, functools.partial))):
+            visit(g.obj, depth + 1)
 
     visit(fn, 0)
+    # the attributes of every object reached that some visited code names, and the methods
+    # it calls on them (self.forward(x); layer(x) calls __call__), until nothing new turns up
+    done: set = set()
+    while True:
+        todo = [(obj, depth, name) for obj, depth in list(objects.values())
+                for name in sorted(names_read | {"__call__"}) if (id(obj), name) not in done]
+        if not todo:
+            break
+        for obj, depth, name in todo:
+            done.add((id(obj), name))
+            for namespace, owner in _attribute_places(obj):
+                if name in namespace:
+                    g = Guard(f"the attribute '{name}' of {owner}", namespace, name)
+                    if add(g):
+                        follow(g, depth)
+            method = (inspect.getattr_static(type(obj), name, None)
+                      if not isinstance(obj, types.ModuleType) else None)
+            if depth < MAX_DEPTH and _followed(method):
+                visit(method, depth + 1, obj)
     return guards
 
 

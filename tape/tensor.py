@@ -211,6 +211,8 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if TRACES and STATE.trace is not None:  # the caller's tensors change it between calls
+            STATE.trace.graph_read(self, "_version")
         if (self._x is not None or self._base is not None) and self.is_inference():
             raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]

@@ -1049,6 +1049,79 @@ def test_a_callable_objects_attributes_and_partial_functions_are_guarded(monkeyp
     assert _values(f, x)[1].tolist() == [4.0, 10.0]
 
 
+class _Layer:
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x):
+        return x * self.w
+
+
+class _Net:
+    bias = 0.0  # a class attribute, read through the instance
+
+    def __init__(self, layers):
+        self.layers = layers
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x + self.bias
+
+
+NET = _Net([_Layer(tape.tensor([1.0, 2.0])), _Layer(tape.tensor([3.0, 4.0]))])
+
+
+def _through_net(x):
+    return NET.forward(x).sum()
+
+
+def test_attributes_of_the_objects_the_function_reaches_are_guarded(monkeypatch):
+    # a global object's attribute, an attribute of an object in its list (reached through a
+    # method it calls on each), and a class attribute: each rebinding re-records
+    f = tape.compile(_through_net)
+    x = tape.tensor([1.0, 1.0])
+    assert _values(f, x)[1].item() == 3.0 + 8.0
+    monkeypatch.setattr(NET.layers[1], "w", tape.tensor([0.5, 0.5]))
+    assert _values(f, x)[1].item() == _through_net(x).item() == 0.5 + 1.0
+    monkeypatch.setattr(_Net, "bias", 10.0)
+    assert _values(f, x)[1].item() == _through_net(x).item() == 0.5 + 1.0 + 20.0
+    assert f.stats["recorded"] == 3
+
+
+def test_a_user_modules_attribute_is_guarded(monkeypatch):
+    import types
+
+    cfg = types.ModuleType("cfg")
+    cfg.__file__ = "/home/user/project/cfg.py"
+    cfg.scale = 2.0
+    monkeypatch.setattr(sys.modules[__name__], "CFG", cfg, raising=False)
+    f = tape.compile(lambda x: x * CFG.scale)  # noqa: F821 - set just above
+    x = tape.tensor([1.0, 3.0])
+    assert _values(f, x)[1].tolist() == [2.0, 6.0]
+    cfg.scale = -1.0
+    assert _values(f, x)[1].tolist() == [-1.0, -3.0]
+
+
+def test_an_outside_tensor_read_as_a_number_is_read_again_on_each_call():
+    scale = tape.tensor(2.0)
+    f = tape.compile(lambda x: x * scale.item())
+    x = tape.tensor([1.0, 3.0])
+    assert _values(f, x)[1].tolist() == [2.0, 6.0]
+    scale.fill_(3.0)  # the same tensor, another value: the guard on item() re-records
+    assert _values(f, x)[1].tolist() == [3.0, 9.0]
+    assert f.stats["recorded"] == 2
+
+
+def test_reading_a_callers_tensors_version_runs_eagerly():
+    f = tape.compile(lambda x: x * (2.0 if x._version else 1.0))
+    x = tape.tensor([1.0, 3.0])
+    with pytest.warns(RuntimeWarning, match="_version of a tensor from outside the function"):
+        assert f(x).tolist() == [1.0, 3.0]
+    x.add_(0.0)
+    assert f(x).tolist() == [2.0, 6.0]
+
+
 def test_a_list_of_tensors_with_an_entry_replaced_rerecords():
     params = [tape.tensor([1.0, 2.0]), tape.tensor([3.0, 4.0])]
     f = tape.compile(lambda x: x * params[0] + params[1])
