@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import operator
 import os
 import sysconfig
 import types
@@ -39,9 +40,10 @@ import types
 import numpy as np
 
 MAX_DEPTH = 3  # helper functions followed from the compiled function
-MAX_CONTAINER = 64  # items of a list or dict guarded by value
+MAX_CONTAINER = 1024  # items of a list or dict guarded by their contents
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
 _MISSING = object()
+_is = operator.is_
 # whose functions are not followed (their globals are not the user's state): these
 # packages, and the standard library's own files
 _LIBRARIES = ("tape", "numpy")
@@ -51,7 +53,7 @@ _STDLIB = tuple({os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", 
 class Guard:
     """One place a Python value is read from, and the value it held when recorded."""
 
-    __slots__ = ("where", "namespace", "key", "obj", "kind", "expected")
+    __slots__ = ("where", "namespace", "key", "obj", "kind", "expected", "items")
 
     def __init__(self, where: str, namespace, key=None):
         self.where = where  # for messages: "the global 'scale'"
@@ -61,6 +63,11 @@ class Guard:
         # "identity": the same object; "value": an equal immutable value; "contents": a
         # list or dict whose items are equal (the same object may have changed in place)
         self.kind, self.expected = _snapshot(value)
+        # a container's items as they were, kept alive: while each is still the very same
+        # object, the contents are equal without comparing them one by one (a list of a
+        # model's parameter tensors is checked on every call)
+        self.items = (None if self.kind != "contents" else tuple(value) if type(value) is list
+                      else (tuple(value), tuple(value.values())))
 
     def read(self):
         if self.key is None:
@@ -76,6 +83,14 @@ class Guard:
             return value is self.obj
         if self.kind == "value" and value is self.obj:
             return True
+        if self.kind == "contents" and value is self.obj:
+            items = self.items
+            if type(value) is list:
+                if len(value) == len(items) and all(map(_is, value, items)):
+                    return True
+            elif (len(value) == len(items[0]) and all(map(_is, value.values(), items[1]))
+                  and all(map(_is, value, items[0]))):
+                return True
         return _snapshot(value) == (self.kind, self.expected)
 
 

@@ -1132,6 +1132,22 @@ def test_a_list_of_tensors_with_an_entry_replaced_rerecords():
     assert f.stats["recorded"] == 2
 
 
+def test_a_long_list_or_dict_of_tensors_with_an_entry_replaced_rerecords():
+    # a deep model's parameter list: 100 entries (the contents were guarded up to 64 before)
+    params = [tape.tensor([float(i)]) for i in range(100)]
+    named = {f"w{i}": p for i, p in enumerate(params)}
+    f = tape.compile(lambda x: x * params[90] + named["w80"])
+    x = tape.tensor([1.0])
+    assert _values(f, x)[1].tolist() == [170.0]
+    params[90] = tape.tensor([0.0])
+    assert _values(f, x)[1].tolist() == [80.0]
+    named["w80"] = tape.tensor([1.0])
+    assert _values(f, x)[1].tolist() == [1.0]
+    params[:] = list(params)  # new list contents, the very same tensors: no re-recording
+    assert _values(f, x)[1].tolist() == [1.0]
+    assert f.stats["recorded"] == 3
+
+
 def test_detach_and_data_replay_without_a_gradient_through_them():
     def f(x):
         y = x * x
