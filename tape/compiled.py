@@ -1088,7 +1088,7 @@ class CompiledFunction:
             # inference tensors, which a plan's are not): stay eager
             return call(*args)
         trace = _Trace(args)
-        guards = python_guards(self.fn)  # the Python values fn reads, before it runs
+        guards = python_guards(self.fn, args)  # the Python values fn reads, before it runs
         rng_before = creation._rng[0].bit_generator.state
         modes_before = _modes()
         TRACES.append(trace)

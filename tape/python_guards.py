@@ -9,10 +9,11 @@ such reads too). So at recording time we list where the function can read Python
 from: its closure cells and the globals its code names (nested lambdas and comprehensions
 included), then the same for the Python functions found there (helpers it calls, to a
 small depth), and the attributes of the objects it reaches (a bound method's or callable
-object's instance, a global or closure object, a user's module, objects in a list or dict
-it reads) that the visited code names, the instance's own and its class's, following the
-methods it calls on them (`__call__` too). Each place keeps its value at recording time;
-every call checks them before replaying, and any difference re-records:
+object's instance, an object passed as an argument, a global or closure object, a user's
+module, objects in a list or dict it reads) that the visited code names, the instance's
+own and its class's, following the methods it calls on them (`__call__` too). Each place
+keeps its value at recording time; every call checks them before replaying, and any
+difference re-records:
 
 - numbers, strings, None, numpy scalars, and tuples of them: by type and value;
 - lists and dicts (up to MAX_CONTAINER items): by a copy of their contents, since they can
@@ -178,8 +179,10 @@ def _attribute_places(obj) -> list:
     return [(vars(obj), cls.__name__), (vars(cls), f"class {cls.__name__}")]
 
 
-def python_guards(fn) -> list[Guard]:
-    """The guards for `fn` (a function, a bound method or a callable object), values now."""
+def python_guards(fn, args=()) -> list[Guard]:
+    """The guards for `fn` (a function, a bound method or a callable object), values now;
+    `args`: the call's arguments, whose objects' attributes it may read (`step(model, x)`:
+    the plan is keyed by the model object, not by what it holds)."""
     guards: list[Guard] = []
     placed: set = set()  # (id(namespace), key) already guarded
     seen: set = set()  # code objects visited
@@ -239,6 +242,8 @@ def python_guards(fn) -> list[Guard]:
             visit(g.obj, depth + 1)
 
     visit(fn, 0)
+    for a in args:
+        reach(a, 1)
     # the attributes of every object reached that some visited code names, and the methods
     # it calls on them (self.forward(x); layer(x) calls __call__), until nothing new turns up
     done: set = set()

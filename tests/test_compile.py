@@ -1089,6 +1089,19 @@ def test_attributes_of_the_objects_the_function_reaches_are_guarded(monkeypatch)
     assert f.stats["recorded"] == 3
 
 
+def test_attributes_of_an_object_passed_as_an_argument_are_guarded():
+    def step(model, x):  # the plan is keyed by the model object, not by what it holds
+        return model(x).sum()
+
+    f = tape.compile(step)
+    model = _Layer(tape.tensor([1.0, 2.0]))
+    x = tape.tensor([1.0, 1.0])
+    assert _values(lambda x: f(model, x), x)[1].item() == 3.0
+    model.w = tape.tensor([10.0, 20.0])
+    assert _values(lambda x: f(model, x), x)[1].item() == step(model, x).item() == 30.0
+    assert f.stats["recorded"] == 2
+
+
 def test_a_user_modules_attribute_is_guarded(monkeypatch):
     import types
 
