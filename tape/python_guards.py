@@ -242,7 +242,9 @@ def python_guards(fn, args=()) -> list[Guard]:
             visit(g.obj, depth + 1)
 
     visit(fn, 0)
-    for a in args:
+    for a in args:  # (a function argument's globals and closure: `f(act, x)`)
+        if _followed(a) or isinstance(a, (types.MethodType, functools.partial)):
+            visit(a, 1)
         reach(a, 1)
     # the attributes of every object reached that some visited code names, and the methods
     # it calls on them (self.forward(x); layer(x) calls __call__), until nothing new turns up

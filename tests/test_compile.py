@@ -1089,7 +1089,7 @@ def test_attributes_of_the_objects_the_function_reaches_are_guarded(monkeypatch)
     assert f.stats["recorded"] == 3
 
 
-def test_attributes_of_an_object_passed_as_an_argument_are_guarded():
+def test_attributes_of_an_object_or_function_passed_as_an_argument_are_guarded():
     def step(model, x):  # the plan is keyed by the model object, not by what it holds
         return model(x).sum()
 
@@ -1100,6 +1100,16 @@ def test_attributes_of_an_object_passed_as_an_argument_are_guarded():
     model.w = tape.tensor([10.0, 20.0])
     assert _values(lambda x: f(model, x), x)[1].item() == step(model, x).item() == 30.0
     assert f.stats["recorded"] == 2
+    # a function as the argument: its closure, and a bound method's instance
+    k = 2.0
+    act = lambda t: t * k  # noqa: E731
+    assert _values(lambda x: f(act, x), x)[1].item() == 4.0
+    k = 5.0
+    assert _values(lambda x: f(act, x), x)[1].item() == 10.0
+    affine = _Affine(2.0)
+    assert _values(lambda x: f(affine.forward, x), x)[1].item() == 4.0
+    affine.scale = 7.0
+    assert _values(lambda x: f(affine.forward, x), x)[1].item() == 14.0
 
 
 def test_a_user_modules_attribute_is_guarded(monkeypatch):
