@@ -9,11 +9,11 @@ such reads too). So at recording time we list where the function can read Python
 from: its closure cells and the globals its code names (nested lambdas and comprehensions
 included), then the same for the Python functions found there (helpers it calls, to a
 small depth), and the attributes of the objects it reaches (a bound method's or callable
-object's instance, an object passed as an argument, a global or closure object, a user's
-module, objects in a list or dict it reads) that the visited code names, the instance's
-own and its class's, following the methods it calls on them (`__call__` too). Each place
-keeps its value at recording time; every call checks them before replaying, and any
-difference re-records:
+object's instance, an object given as an argument or a default argument, a global or
+closure object, a user's module, objects in a list or dict it reads) that the visited
+code names, the instance's own and its class's, following the methods it calls on them
+(`__call__` too). Each place keeps its value at recording time; every call checks them
+before replaying, and any difference re-records:
 
 - numbers, strings, None, numpy scalars, and tuples of them: by type and value;
 - lists and dicts (up to MAX_CONTAINER items): by a copy of their contents, since they can
@@ -230,6 +230,8 @@ def python_guards(fn, args=()) -> list[Guard]:
                   for name in sorted(names) if name in f.__globals__]
         if self_obj is not None:
             reach(self_obj, depth)
+        for v in (f.__defaults__ or ()) + tuple((f.__kwdefaults__ or {}).values()):
+            reach(v, depth + 1)  # `def step(x, model=MODEL)`: the default object's attributes
         for g in found:
             if add(g):
                 follow(g, depth)

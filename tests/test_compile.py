@@ -1089,7 +1089,7 @@ def test_attributes_of_the_objects_the_function_reaches_are_guarded(monkeypatch)
     assert f.stats["recorded"] == 3
 
 
-def test_attributes_of_an_object_or_function_passed_as_an_argument_are_guarded():
+def test_attributes_of_an_object_or_function_passed_as_an_argument_or_default_are_guarded():
     def step(model, x):  # the plan is keyed by the model object, not by what it holds
         return model(x).sum()
 
@@ -1110,6 +1110,11 @@ def test_attributes_of_an_object_or_function_passed_as_an_argument_are_guarded()
     assert _values(lambda x: f(affine.forward, x), x)[1].item() == 4.0
     affine.scale = 7.0
     assert _values(lambda x: f(affine.forward, x), x)[1].item() == 14.0
+    # an object as a default argument
+    g = tape.compile(lambda x, model=model: step(model, x))
+    assert _values(g, x)[1].item() == 30.0
+    model.w = tape.tensor([1.0, 1.0])
+    assert _values(g, x)[1].item() == 2.0
 
 
 def test_a_user_modules_attribute_is_guarded(monkeypatch):
