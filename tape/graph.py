@@ -71,6 +71,27 @@ class Node:
 
         return call_node(self._rec, grads)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def __dir__(self):
+        """The attributes, the `_saved_<name>` values this node has among them, as torch lists them."""
+        names = set(super().__dir__())
+        op = self._rec.op if self._rec is not None else None
+        if op is not None:
+            names.update(f"_saved_{n}" for n in (*op.saved_names, *op.param_names,
+                                                  *(op.saved_attrs or ())) if n)
+        return sorted(names)
+
+
+class RecordNode(Node):
+    """The node of a record (every node but a leaf's AccumulateGrad): torch's attributes
+    that are read off the record. (__getattr__ lives here, not on Node: a class with one
+    takes the slow attribute path for every attribute, and playback reads AccumulateGrad's
+    on every gradient sent to a leaf.)"""
+
+    __slots__ = ()
+
     def __getattr__(self, name: str):
         # saved values under torch's names: _saved_self, _saved_other, _saved_result, ...
         if name.startswith("_saved_"):
@@ -84,18 +105,6 @@ class Node:
             except AttributeError:
                 pass
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {id(self):#x}>"
-
-    def __dir__(self):
-        """The attributes, the `_saved_<name>` values this node has among them, as torch lists them."""
-        names = set(super().__dir__())
-        op = self._rec.op if self._rec is not None else None
-        if op is not None:
-            names.update(f"_saved_{n}" for n in (*op.saved_names, *op.param_names,
-                                                  *(op.saved_attrs or ())) if n)
-        return sorted(names)
 
 
 def _saved_value(rec: Record, name: str):
@@ -135,9 +144,9 @@ def _wrapped_number(value):
 _CLASSES: dict[tuple, type] = {}
 
 
-class BackwardCFunction(Node):
+class BackwardCFunction(RecordNode):
     """The node of a custom Function's record, as torch's class of this name (whose node is
-    the ctx itself; this one reads through to the ctx, see Node.__getattr__)."""
+    the ctx itself; this one reads through to the ctx, see RecordNode.__getattr__)."""
 
     __slots__ = ()
 
@@ -157,8 +166,9 @@ class BackwardCFunction(Node):
         raise TypeError(f"'{type(self).__name__}' object is not callable")
 
 
-def node_class(name: str, base: type = Node) -> type:
-    """The `base` subclass named `name` (one class per torch node name)."""
+def node_class(name: str, base: type = None) -> type:
+    """The `base` subclass named `name` (one class per torch node name); base: RecordNode."""
+    base = base or RecordNode
     cls = _CLASSES.get((name, base))
     if cls is None:
         cls = _CLASSES[name, base] = type(name, (base,), {"__slots__": ()})
@@ -171,7 +181,7 @@ def node_of(rec: Record) -> Node:
     if node is None:
         params = rec.params
         custom = params and getattr(params[0], "is_function_ctx", False)
-        node = node_class(rec.op.node, BackwardCFunction if custom else Node)(rec)
+        node = node_class(rec.op.node, BackwardCFunction if custom else RecordNode)(rec)
         rec.node = weakref.ref(node)
     return node
 
