@@ -1079,6 +1079,12 @@ class CompiledFunction:
                                   f"{MAX_RERECORDS} times ({why}); running it eagerly from now on",
                                   RuntimeWarning, stacklevel=2)
                     return call(*args)
+            except Exception:  # noqa: BLE001 - whatever numpy raised, eager raises its own
+                # a value the plan cannot take (an index out of range): the replay changed
+                # nothing the caller sees yet, so the function runs eagerly for this call and
+                # raises eager's error (torch's type and message, not numpy's)
+                self.stats["eager"] += 1
+                return call(*args)
         return self._record(key, args, call, containers)
 
     def _record(self, key, args, call, containers=None):

@@ -1176,6 +1176,24 @@ def test_a_long_list_or_dict_of_tensors_with_an_entry_replaced_rerecords():
     assert f.stats["recorded"] == 3
 
 
+def test_a_value_the_plan_cannot_take_raises_eagers_error_and_replays_after():
+    def pick(x, index):
+        return x.gather(1, index).sum() + x[:, index[0]].sum()
+
+    f = tape.compile(pick)
+    x = tape.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    good, bad = tape.tensor([[0], [2]]), tape.tensor([[0], [3]])
+    assert f(x, good).item() == pick(x, good).item() == 12.0
+    with pytest.raises(RuntimeError) as eager_error:
+        pick(x, bad)
+    with pytest.raises(RuntimeError) as compiled_error:  # numpy's IndexError before
+        f(x, bad)
+    assert str(compiled_error.value) == str(eager_error.value)
+    assert "out of bounds for dimension 1 with size 3" in str(eager_error.value)
+    assert f(x, good).item() == 12.0
+    assert f.stats == {"recorded": 1, "replayed": 2, "eager": 1}
+
+
 def test_detach_and_data_replay_without_a_gradient_through_them():
     def f(x):
         y = x * x
