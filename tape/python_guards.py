@@ -166,17 +166,29 @@ def _has_state(v) -> bool:
     if isinstance(v, (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
                       functools.partial)):
         return False
-    return (type(getattr(v, "__dict__", None)) is dict
-            and type(v).__module__.partition(".")[0] not in _LIBRARIES)
+    try:  # (a class without __dict__ may answer through its own __getattr__)
+        own = object.__getattribute__(v, "__dict__")
+    except AttributeError:
+        return False
+    module = getattr(type(v), "__module__", None) or ""
+    return type(own) is dict and module.partition(".")[0] not in _LIBRARIES
 
 
-def _attribute_places(obj) -> list:
-    """(namespace, how to name it) where `obj.name` is found: the instance's own attributes,
-    then its class's (a class attribute changed, or shadowed by an instance's later)."""
+def _attribute_places(obj, names: set) -> list:
+    """(name, namespace, how to name it, its identity) for each of `names` that `obj.name`
+    finds: in the instance's own attributes, and in the first class of its MRO holding it
+    (a class attribute changed, or shadowed by an instance's later; a method called)."""
     if isinstance(obj, types.ModuleType):
-        return [(vars(obj), f"module '{obj.__name__}'")]
-    cls = type(obj)
-    return [(vars(obj), cls.__name__), (vars(cls), f"class {cls.__name__}")]
+        own = vars(obj)
+        return [(n, own, f"module '{obj.__name__}'", id(own)) for n in sorted(names & own.keys())]
+    own = vars(obj)
+    places = [(n, own, type(obj).__name__, id(own)) for n in sorted(names & own.keys())]
+    for n in sorted(names):
+        for c in type(obj).__mro__[:-1]:  # (not object's own: __call__, __init__, ...)
+            if n in c.__dict__:
+                places.append((n, c.__dict__, f"class {c.__name__}", ("class", id(c))))
+                break
+    return places
 
 
 def python_guards(fn, args=()) -> list[Guard]:
@@ -189,8 +201,8 @@ def python_guards(fn, args=()) -> list[Guard]:
     names_read: set = set()  # every global or attribute name the visited code reads
     objects: dict = {}  # id -> (object, depth): objects whose attributes it may read
 
-    def add(g: Guard) -> bool:
-        where = (id(g.namespace), g.key)
+    def add(g: Guard, ident=None) -> bool:
+        where = (ident or id(g.namespace), g.key)  # (a class's namespace: a new proxy each time)
         if where in placed:
             return False
         placed.add(where)
@@ -250,23 +262,23 @@ def python_guards(fn, args=()) -> list[Guard]:
         reach(a, 1)
     # the attributes of every object reached that some visited code names, and the methods
     # it calls on them (self.forward(x); layer(x) calls __call__), until nothing new turns up
-    done: set = set()
+    done: dict = {}  # id(object) -> the names already looked up on it
     while True:
-        todo = [(obj, depth, name) for obj, depth in list(objects.values())
-                for name in sorted(names_read | {"__call__"}) if (id(obj), name) not in done]
+        wanted = names_read | {"__call__"}
+        todo = [(obj, depth, wanted - done.get(id(obj), set()))
+                for obj, depth in list(objects.values())]
+        todo = [(obj, depth, names) for obj, depth, names in todo if names]
         if not todo:
             break
-        for obj, depth, name in todo:
-            done.add((id(obj), name))
-            for namespace, owner in _attribute_places(obj):
-                if name in namespace:
-                    g = Guard(f"the attribute '{name}' of {owner}", namespace, name)
-                    if add(g):
-                        follow(g, depth)
-            method = (inspect.getattr_static(type(obj), name, None)
-                      if not isinstance(obj, types.ModuleType) else None)
-            if depth < MAX_DEPTH and _followed(method):
-                visit(method, depth + 1, obj)
+        for obj, depth, names in todo:
+            done[id(obj)] = done.get(id(obj), set()) | names
+            for name, namespace, owner, ident in _attribute_places(obj, names):
+                g = Guard(f"the attribute '{name}' of {owner}", namespace, name)
+                if add(g, ident):
+                    follow(g, depth)
+                method = namespace[name]
+                if owner.startswith("class") and depth < MAX_DEPTH and _followed(method):
+                    visit(method, depth + 1, obj)
     return guards
 
 

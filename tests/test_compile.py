@@ -1117,6 +1117,34 @@ def test_attributes_of_an_object_or_function_passed_as_an_argument_or_default_ar
     assert _values(g, x)[1].item() == 2.0
 
 
+class _Shifted(_Affine):
+    shift = 0.0
+
+
+class _Scaled(_Shifted):  # `scale` set by _Affine's __init__; `shift` from its base class
+    pass
+
+
+class _Slotted:
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def __getattr__(self, name):  # asked for __dict__ too: it must not be called for that
+        raise RuntimeError(f"no {name}")
+
+
+def test_base_class_attributes_are_guarded_and_slotted_objects_are_left_alone(monkeypatch):
+    model, slotted = _Scaled(2.0), _Slotted(3.0)
+    f = tape.compile(lambda x: model.forward(x) + model.shift + slotted.k)
+    x = tape.tensor([1.0])
+    assert _values(f, x)[1].tolist() == [5.0]
+    monkeypatch.setattr(_Shifted, "shift", 1.0)  # a class attribute, found on a base class
+    assert _values(f, x)[1].tolist() == [6.0]
+    assert f.stats["recorded"] == 2
+
+
 def test_a_user_modules_attribute_is_guarded(monkeypatch):
     import types
 
