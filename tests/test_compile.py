@@ -1222,6 +1222,25 @@ def test_a_value_the_plan_cannot_take_raises_eagers_error_and_replays_after():
     assert f.stats == {"recorded": 1, "replayed": 2, "eager": 1}
 
 
+def test_an_argument_whose_gradient_goes_nowhere_replays():
+    # a view made under no_grad requires grad but has no edge: eager's gradient for it goes
+    # nowhere, the others' as usual (the plan's record crashed building its edges)
+    w, u = tape.tensor([1.0, 2.0, 3.0], requires_grad=True), tape.tensor([1.0, 1.0], requires_grad=True)
+    with tape.no_grad():
+        v = w[1:]
+
+    def f(a, b):
+        return (a * a * b).sum()
+
+    compiled = tape.compile(f)
+    for fn in (f, compiled, compiled):
+        u.grad = None
+        y = fn(v, u)
+        y.backward()
+        assert (y.item(), w.grad, v.grad, u.grad.tolist()) == (13.0, None, None, [4.0, 9.0])
+    assert compiled.stats["replayed"] == 2
+
+
 def test_detach_and_data_replay_without_a_gradient_through_them():
     def f(x):
         y = x * x
