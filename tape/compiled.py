@@ -986,6 +986,17 @@ class _Ctx:
         self.params = params
 
 
+def _unhashable(args) -> str:
+    """The types of the arguments a plan key cannot hold (a numpy array)."""
+    kinds = []
+    for a in args:
+        try:
+            hash(a)
+        except TypeError:
+            kinds.append(f"{type(a).__module__}.{type(a).__name__}")
+    return ", ".join(sorted(set(kinds)))
+
+
 def _modes() -> tuple:
     """The modes a function may switch and leave switched (a replay would not)."""
     return (STATE.grad_enabled, STATE.inference, STATE.anomaly, DEFAULT_FLOAT[0])
@@ -1049,6 +1060,7 @@ class CompiledFunction:
         self.rerecords = 0
         self.eager = False  # fell back for good
         self.stats = {"recorded": 0, "replayed": 0, "eager": 0}
+        self.warned_unkeyed = False  # said once that calls with such arguments run eagerly
         functools.update_wrapper(self, fn)
         # for messages: a callable object or a partial has no __name__ of its own
         self.name = getattr(fn, "__name__", None) or type(fn).__name__
@@ -1064,9 +1076,14 @@ class CompiledFunction:
             key, args, call, containers = flattened_call(self.fn, args, kwargs)
         try:
             plan = self.plans.get(key)
-        except TypeError:
+        except TypeError:  # unhashable non-tensor arguments: no plan can key them
             self.stats["eager"] += 1
-            return call(*args)  # unhashable non-tensor arguments: no plan can key them
+            if not self.warned_unkeyed:
+                self.warned_unkeyed = True  # (first: a warnings filter may raise the warning)
+                warnings.warn(f"tape.compile: {self.name} got an argument no plan can be keyed "
+                              f"on ({_unhashable(args)}): calls with one run eagerly; pass "
+                              "tensors to replay", RuntimeWarning, stacklevel=2)
+            return call(*args)
         if plan is not None:
             try:
                 changed = plan.python_check()  # NOTE [python state guards]

@@ -1241,6 +1241,21 @@ def test_an_argument_whose_gradient_goes_nowhere_replays():
     assert compiled.stats["replayed"] == 2
 
 
+def test_an_argument_no_plan_can_key_runs_eagerly_and_says_so_once():
+    def f(x, mask):
+        return (x * tape.tensor(mask)).sum()
+
+    compiled = tape.compile(f)
+    x = tape.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(RuntimeWarning, match=r"no plan can be keyed on \(numpy.ndarray\)"):
+        assert compiled(x, np.array([1.0, 0.0])).item() == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert compiled(x, np.array([0.0, 3.0])).item() == 6.0  # eager's value, no warning
+    assert compiled(x, 2.0).item() == 6.0  # a plan for keyable arguments as before
+    assert compiled.stats == {"recorded": 1, "replayed": 1, "eager": 2}
+
+
 def test_detach_and_data_replay_without_a_gradient_through_them():
     def f(x):
         y = x * x
