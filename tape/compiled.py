@@ -54,7 +54,7 @@ from .grad_mode import STATE, TRACES
 from .ops.dtypes import DEFAULT_FLOAT
 from .ops.registry import Op
 from .plan_buffers import BufferPool
-from .python_guards import checker, first_changed, python_guards
+from .python_guards import Advancing, checker, first_changed, python_guards
 from .quiet import quiet, unquiet
 from .recording import Record, next_position
 from .tensor import Tensor, _wrap
@@ -1115,6 +1115,7 @@ class CompiledFunction:
             return call(*args)
         trace = _Trace(args)
         guards = python_guards(self.fn, args)  # the Python values fn reads, before it runs
+        advancing = Advancing(guards, args)  # NOTE [state a replay cannot advance]
         rng_before = creation._rng[0].bit_generator.state
         modes_before = _modes()
         TRACES.append(trace)
@@ -1128,6 +1129,12 @@ class CompiledFunction:
         problem = trace.problem
         if problem is None and creation._rng[0].bit_generator.state != rng_before:
             problem = "random numbers"
+        if problem is None and advancing.iterator is not None:
+            problem = f"an iterator ({advancing.iterator})"
+        if problem is None:
+            moved = advancing.moved()
+            if moved is not None:
+                problem = f"random numbers from a generator outside tape ({moved})"
         if problem is None and _modes() != modes_before:
             problem = "a grad mode or default dtype that it leaves changed"
         if problem is None:

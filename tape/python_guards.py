@@ -30,11 +30,13 @@ reads) cannot be replayed at all: the caller then runs the function eagerly.
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import inspect
 import itertools
 import operator
 import os
+import random
 import sysconfig
 import types
 
@@ -181,7 +183,7 @@ def _attribute_places(obj, names: set) -> list:
     if isinstance(obj, types.ModuleType):
         own = vars(obj)
         return [(n, own, f"module '{obj.__name__}'", id(own)) for n in sorted(names & own.keys())]
-    own = vars(obj)
+    own = object.__getattribute__(obj, "__dict__")  # (as _has_state: no __getattribute__ of its own)
     places = [(n, own, type(obj).__name__, id(own)) for n in sorted(names & own.keys())]
     for n in sorted(names):
         for c in type(obj).__mro__[:-1]:  # (not object's own: __call__, __init__, ...)
@@ -280,6 +282,79 @@ def python_guards(fn, args=()) -> list[Guard]:
                 if owner.startswith("class") and depth < MAX_DEPTH and _followed(method):
                     visit(method, depth + 1, obj)
     return guards
+
+
+# NOTE [state a replay cannot advance]
+# A random number generator or an iterator hands the function a new value on every call
+# (`x * random.random()`, `x * rng.normal()`, `next(batches)`); the value reaches an op as a
+# Python number, and a plan would bake in the first call's. Their state is not where the
+# guards above look (an RNG keeps it in C), so at recording time `advancing(guards, args)`
+# lists the generators the function can reach (as a value, a module it reads, or the
+# instance behind a bound method such as `np.random.rand`) with their state, and the
+# iterators among its arguments and the values it reads. An RNG whose state moved while
+# the function ran, or any iterator, makes the function run eagerly.
+
+_RNGS = (random.Random, np.random.Generator, np.random.RandomState)
+
+
+def _rng_of(v):
+    """The random generator `v` is, draws from or stands for (a module), else None."""
+    if isinstance(v, _RNGS):
+        return v
+    if isinstance(v, types.ModuleType):
+        return {"random": getattr(random, "_inst", None),
+                "numpy": np.random.mtrand._rand,
+                "numpy.random": np.random.mtrand._rand}.get(v.__name__)
+    if isinstance(v, (types.MethodType, types.BuiltinMethodType)):  # random.random, rng.normal
+        return v.__self__ if isinstance(v.__self__, _RNGS) else None
+    return None
+
+
+def _rng_state(rng):
+    if isinstance(rng, random.Random):
+        return rng.getstate()
+    if isinstance(rng, np.random.Generator):
+        return rng.bit_generator.state
+    return rng.get_state(legacy=False)
+
+
+def _same_state(a, b) -> bool:
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and a.keys() == b.keys()
+                and all(_same_state(a[k], b[k]) for k in a))
+    if isinstance(a, (tuple, list)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_same_state(x, y) for x, y in zip(a, b)))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return type(a) is type(b) and a == b
+
+
+class Advancing:
+    """The generators and iterators a recording call may advance (NOTE [state a replay
+    cannot advance]): `iterator` names the first iterator found (None if none);
+    `moved()` names the first generator whose state changed since, or None."""
+
+    def __init__(self, guards: list[Guard], args=()):
+        values = [(g.where, g.obj) for g in guards]
+        values += [(g.where, v) for g in guards if g.kind == "contents"
+                   for v in (g.items if type(g.obj) is list else g.items[1])]
+        values += [("an argument", a) for a in args]
+        self.iterator = next((where for where, v in values
+                              if isinstance(v, collections.abc.Iterator)), None)
+        self.rngs: list = []
+        seen: set = set()
+        for where, v in values:
+            rng = _rng_of(v)
+            if rng is not None and id(rng) not in seen:
+                seen.add(id(rng))
+                self.rngs.append((where, rng, _rng_state(rng)))
+
+    def moved(self) -> str | None:
+        for where, rng, state in self.rngs:
+            if not _same_state(_rng_state(rng), state):
+                return where
+        return None
 
 
 def first_changed(guards: list[Guard]) -> Guard | None:

@@ -2,6 +2,7 @@
 
 import collections
 import functools
+import random
 import sys
 import warnings
 
@@ -11,6 +12,7 @@ import pytest
 import tape
 
 rng = np.random.default_rng(7)
+_RANDOM = random.random
 W1 = tape.tensor(rng.standard_normal((4, 6)), requires_grad=True)
 B1 = tape.tensor(rng.standard_normal(6), requires_grad=True)
 W2 = tape.tensor(rng.standard_normal((6, 3)), requires_grad=True)
@@ -1143,6 +1145,37 @@ def test_base_class_attributes_are_guarded_and_slotted_objects_are_left_alone(mo
     monkeypatch.setattr(_Shifted, "shift", 1.0)  # a class attribute, found on a base class
     assert _values(f, x)[1].tolist() == [6.0]
     assert f.stats["recorded"] == 2
+
+
+GEN = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: random.random(),  # the random module's generator
+    lambda: np.random.rand(),  # numpy's global RandomState, through the module
+    lambda: GEN.standard_normal(),  # a Generator the function reads
+    lambda: _RANDOM(),  # a bound method of random's generator (from random import random)
+], ids=["random.random", "np.random.rand", "Generator", "bound method"])
+def test_random_numbers_from_outside_tape_run_eagerly(draw):
+    # NOTE [state a replay cannot advance]: a replay would give every call the first number
+    f = tape.compile(lambda x: x * draw())
+    x = tape.tensor([1.0])
+    with pytest.warns(RuntimeWarning, match="random numbers from a generator outside tape"):
+        first = f(x).item()
+    assert len({first, f(x).item(), f(x).item()}) == 3
+
+
+def test_an_iterator_argument_runs_eagerly_and_numpy_alone_does_not():
+    f = tape.compile(lambda x, scales: x * next(scales))
+    x = tape.tensor([1.0])
+    scales = iter([1.0, 2.0, 3.0])
+    with pytest.warns(RuntimeWarning, match=r"an iterator \(an argument\)"):
+        assert [f(x, scales).item() for _ in range(3)] == [1.0, 2.0, 3.0]
+    g = tape.compile(lambda x: x * np.float64(2.0))  # reads numpy, draws nothing: replays
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [g(x).item() for _ in range(2)] == [2.0, 2.0]
+    assert g.stats["replayed"] == 2
 
 
 def test_a_user_modules_attribute_is_guarded(monkeypatch):
