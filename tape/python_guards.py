@@ -22,7 +22,8 @@ before replaying, and any difference re-records:
 - anything else (tensors, functions, modules, other objects): by identity.
 
 Not guarded: values read through calls into libraries (tape, numpy and the standard library
-are not followed), objects without a `__dict__`, and anything past MAX_DEPTH.
+are not followed), and anything past MAX_DEPTH. (An object with __slots__ has them read
+through their descriptors.)
 
 A value that changes while the recording call runs (the function updates a counter it
 reads) cannot be replayed at all: the caller then runs the function eagerly.
@@ -168,12 +169,39 @@ def _has_state(v) -> bool:
     if isinstance(v, (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
                       functools.partial)):
         return False
+    module = getattr(type(v), "__module__", None) or ""
+    if module.partition(".")[0] in _LIBRARIES:
+        return False
     try:  # (a class without __dict__ may answer through its own __getattr__)
         own = object.__getattribute__(v, "__dict__")
     except AttributeError:
-        return False
-    module = getattr(type(v), "__module__", None) or ""
-    return type(own) is dict and module.partition(".")[0] not in _LIBRARIES
+        return bool(_slot_names(type(v)))  # a dataclass(slots=True) config, say
+    return type(own) is dict
+
+
+def _slot_names(cls) -> set:
+    """The names of the __slots__ along `cls`'s MRO."""
+    names: set = set()
+    for c in cls.__mro__:
+        slots = c.__dict__.get("__slots__", ())
+        names.update((slots,) if isinstance(slots, str) else slots)
+    return names - {"__dict__", "__weakref__"}
+
+
+class _SlotView:
+    """An object's __slots__ values, read as a guard reads a namespace (`.get`), through
+    the slots' own descriptors (never the class's __getattr__)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def get(self, key, default=None):
+        try:
+            return object.__getattribute__(self.obj, key)
+        except AttributeError:  # a slot not set
+            return default
 
 
 def _attribute_places(obj, names: set) -> list:
@@ -183,10 +211,18 @@ def _attribute_places(obj, names: set) -> list:
     if isinstance(obj, types.ModuleType):
         own = vars(obj)
         return [(n, own, f"module '{obj.__name__}'", id(own)) for n in sorted(names & own.keys())]
-    own = object.__getattribute__(obj, "__dict__")  # (as _has_state: no __getattribute__ of its own)
-    places = [(n, own, type(obj).__name__, id(own)) for n in sorted(names & own.keys())]
+    cls = type(obj)
+    try:  # (as _has_state: not through a __getattribute__ of its own)
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        own = {}
+    places = [(n, own, cls.__name__, id(own)) for n in sorted(names & own.keys())]
+    slots = names & _slot_names(cls)
+    if slots:
+        view = _SlotView(obj)
+        places += [(n, view, cls.__name__, ("slots", id(obj))) for n in sorted(slots)]
     for n in sorted(names):
-        for c in type(obj).__mro__[:-1]:  # (not object's own: __call__, __init__, ...)
+        for c in cls.__mro__[:-1]:  # (not object's own: __call__, __init__, ...)
             if n in c.__dict__:
                 places.append((n, c.__dict__, f"class {c.__name__}", ("class", id(c))))
                 break
@@ -278,9 +314,8 @@ def python_guards(fn, args=()) -> list[Guard]:
                 g = Guard(f"the attribute '{name}' of {owner}", namespace, name)
                 if add(g, ident):
                     follow(g, depth)
-                method = namespace[name]
-                if owner.startswith("class") and depth < MAX_DEPTH and _followed(method):
-                    visit(method, depth + 1, obj)
+                if owner.startswith("class") and depth < MAX_DEPTH and _followed(g.obj):
+                    visit(g.obj, depth + 1, obj)  # a method it calls on obj
     return guards
 
 

@@ -1137,14 +1137,31 @@ class _Slotted:
         raise RuntimeError(f"no {name}")
 
 
-def test_base_class_attributes_are_guarded_and_slotted_objects_are_left_alone(monkeypatch):
+def test_base_class_attributes_and_slots_are_guarded(monkeypatch):
     model, slotted = _Scaled(2.0), _Slotted(3.0)
     f = tape.compile(lambda x: model.forward(x) + model.shift + slotted.k)
     x = tape.tensor([1.0])
     assert _values(f, x)[1].tolist() == [5.0]
     monkeypatch.setattr(_Shifted, "shift", 1.0)  # a class attribute, found on a base class
     assert _values(f, x)[1].tolist() == [6.0]
-    assert f.stats["recorded"] == 2
+    slotted.k = 10.0  # a slot (read through its descriptor, not the class's __getattr__)
+    assert _values(f, x)[1].tolist() == [13.0]
+    assert f.stats["recorded"] == 3
+
+
+def test_a_slotted_dataclass_config_is_guarded():
+    import dataclasses
+
+    @dataclasses.dataclass(slots=True)
+    class Config:
+        lr: float
+
+    cfg = Config(0.5)
+    f = tape.compile(lambda x: x * cfg.lr)
+    x = tape.tensor([2.0])
+    assert _values(f, x)[1].tolist() == [1.0]
+    cfg.lr = 0.25
+    assert _values(f, x)[1].tolist() == [0.5]
 
 
 GEN = np.random.default_rng(3)
