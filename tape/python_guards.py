@@ -12,8 +12,8 @@ small depth), and the attributes of the objects it reaches (a bound method's or 
 object's instance, an object given as an argument or a default argument, a global or
 closure object, a user's module, objects in a list or dict it reads) that the visited
 code names, the instance's own and its class's, following the methods it calls on them
-(`__call__` too). Each place keeps its value at recording time; every call checks them
-before replaying, and any difference re-records:
+(`__call__` too, and a property's getter). Each place keeps its value at recording time;
+every call checks them before replaying, and any difference re-records:
 
 - numbers, strings, None, numpy scalars, and tuples of them: by type and value;
 - lists and dicts (up to MAX_CONTAINER items): by a copy of their contents, since they can
@@ -204,6 +204,16 @@ class _SlotView:
             return default
 
 
+def _getter(v):
+    """The function a class attribute runs when read or called: a method itself, a
+    property's fget, a cached_property's func."""
+    if isinstance(v, property):
+        return v.fget
+    if isinstance(v, functools.cached_property):
+        return v.func
+    return v
+
+
 def _attribute_places(obj, names: set) -> list:
     """(name, namespace, how to name it, its identity) for each of `names` that `obj.name`
     finds: in the instance's own attributes, and in the first class of its MRO holding it
@@ -314,8 +324,10 @@ def python_guards(fn, args=()) -> list[Guard]:
                 g = Guard(f"the attribute '{name}' of {owner}", namespace, name)
                 if add(g, ident):
                     follow(g, depth)
-                if owner.startswith("class") and depth < MAX_DEPTH and _followed(g.obj):
-                    visit(g.obj, depth + 1, obj)  # a method it calls on obj
+                # a method it calls on obj, or the getter behind `obj.name` (a property)
+                method = _getter(g.obj) if owner.startswith("class") else None
+                if depth < MAX_DEPTH and _followed(method):
+                    visit(method, depth + 1, obj)
     return guards
 
 

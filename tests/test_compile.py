@@ -1149,6 +1149,24 @@ def test_base_class_attributes_and_slots_are_guarded(monkeypatch):
     assert f.stats["recorded"] == 3
 
 
+class _Derived:
+    def __init__(self, s):
+        self._s = s
+
+    @property
+    def scale(self):  # what it reads is guarded as a method's would be
+        return self._s * 2
+
+
+def test_what_a_property_reads_is_guarded():
+    model = _Derived(2.0)
+    f = tape.compile(lambda x: x * model.scale)
+    x = tape.tensor([1.0])
+    assert _values(f, x)[1].tolist() == [4.0]
+    model._s = 5.0
+    assert _values(f, x)[1].tolist() == [10.0]
+
+
 def test_a_slotted_dataclass_config_is_guarded():
     import dataclasses
 
