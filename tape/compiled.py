@@ -250,6 +250,14 @@ class _Trace:
         without this the plan would replay the first call's values."""
         self.copies[id(t)] = (t, src, dtype)
 
+    def arrays_read(self) -> set:
+        """The ids of the numpy arrays a replay reads afresh: those copied into tensors
+        (NOTE [arrays copied in]) and those ops take as operands."""
+        ids = {id(src) for _t, src, _dtype in self.copies.values()}
+        ids.update(id(x[1]) for step in self.steps for x in step.ins
+                   if type(x) is tuple and type(x[1]) is np.ndarray)
+        return ids
+
     def argument_changed(self, t, what: str) -> None:
         """The function changes an argument's `what` (requires_grad): every call's argument
         is the caller's, which a replay would leave as it was."""
@@ -1143,6 +1151,10 @@ class CompiledFunction:
                 problem = f"{changed.where}, which changes while it runs"
         if problem is None and containers is not None and containers_changed(*containers):
             problem = "an argument list, tuple or dict that it changes"
+        read = trace.arrays_read()
+        for g in guards:  # a replay reads these afresh: their values need no guard
+            if type(g.obj) is np.ndarray and id(g.obj) in read:
+                g.by_identity()
         try:
             if problem is not None:
                 raise Unsupported(problem)

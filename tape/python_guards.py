@@ -16,9 +16,10 @@ code names, the instance's own and its class's, following the methods it calls o
 every call checks them before replaying, and any difference re-records:
 
 - numbers, strings, None, numpy scalars, and tuples of them: by type and value;
-- lists and dicts (up to MAX_CONTAINER items): by a copy of their contents, since they can
-  change in place: scalar items by value, other items (a list of parameter tensors) by
-  identity;
+- lists, tuples, dicts (subclasses too), sets and numeric numpy arrays, nested, up to
+  MAX_CONTAINER items in all: by a copy of their contents, since they can change in place:
+  scalar items by value, other items (a list of parameter tensors) by identity. An array
+  a replay reads afresh (copied into a tensor, an op's operand) is guarded by identity;
 - anything else (tensors, functions, modules, other objects): by identity.
 
 Not guarded: values read through calls into libraries (tape, numpy and the standard library
@@ -70,8 +71,11 @@ class Guard:
         # a container's items as they were, kept alive: while each is still the very same
         # object, the contents are equal without comparing them one by one (a list of a
         # model's parameter tensors is checked on every call)
-        self.items = (None if self.kind != "contents" else tuple(value) if type(value) is list
-                      else (tuple(value), tuple(value.values())))
+        self.items = _flat_items(value) if self.kind == "contents" else None
+
+    def by_identity(self) -> None:
+        """Guard the object itself, not its contents (an array a replay reads afresh)."""
+        self.kind, self.expected, self.items = "identity", self.obj, None
 
     def read(self):
         if self.key is None:
@@ -87,7 +91,7 @@ class Guard:
             return value is self.obj
         if self.kind == "value" and value is self.obj:
             return True
-        if self.kind == "contents" and value is self.obj:
+        if self.kind == "contents" and value is self.obj and self.items is not None:
             items = self.items
             if type(value) is list:
                 if len(value) == len(items) and all(map(_is, value, items)):
@@ -107,20 +111,58 @@ def _guardable_scalar(value) -> bool:
 
 
 def _snapshot(value):
-    """(kind, what to compare against): the value, a copy of a container, or the object."""
+    """(kind, what to compare against): the value, a copy of a container's contents, or the
+    object itself."""
     if _guardable_scalar(value):
         return "value", (type(value), value)
-    if type(value) is list and len(value) <= MAX_CONTAINER:
-        return "contents", (list, [_item(v) for v in value])
-    if (type(value) is dict and len(value) <= MAX_CONTAINER
-            and all(_guardable_scalar(k) for k in value)):
-        return "contents", (dict, {k: _item(v) for k, v in value.items()})
-    return "identity", value
+    frozen = _freeze(value, [MAX_CONTAINER])
+    if type(frozen) is _Same:
+        return "identity", value
+    return "contents", frozen
 
 
-def _item(value):
-    """A container item as compared: a scalar by type and value, anything else by identity."""
-    return (type(value), value) if _guardable_scalar(value) else _Same(value)
+_CONTAINERS = (list, tuple, dict, set, frozenset, np.ndarray)
+
+
+def _freeze(value, budget: list):
+    """`value` as compared: a scalar by type and value; a list, tuple, dict (subclasses
+    too), set or numeric numpy array by a copy of its contents, nested ones included, while
+    `budget[0]` items last; anything else (and what the budget leaves) by identity."""
+    if _guardable_scalar(value):
+        return (type(value), value)
+    t = type(value)
+    if isinstance(value, _CONTAINERS) and budget[0] > 0:
+        budget[0] -= len(value) if t is not np.ndarray else value.size
+        if budget[0] < 0:
+            pass
+        elif isinstance(value, (list, tuple)):
+            return (t, tuple(_freeze(v, budget) for v in value))
+        elif isinstance(value, dict):
+            if all(_guardable_scalar(k) for k in value):
+                return (t, tuple((k, _freeze(v, budget)) for k, v in dict.items(value)))
+        elif isinstance(value, (set, frozenset)):
+            if all(_guardable_scalar(v) for v in value):
+                return (t, frozenset((type(v), v) for v in value))
+        elif value.dtype.kind in "biufc":  # an array read in Python (`float(mask.sum())`)
+            return (t, value.dtype.str, value.shape, value.tobytes())
+    return _Same(value)
+
+
+def _flat_items(value):
+    """A list's or dict's items when none of them is a container: while each is still the
+    very same object the contents are equal (Guard.holds' fast path); else None."""
+    if type(value) is list:
+        items = tuple(value)
+    elif type(value) is dict:
+        items = (tuple(value), tuple(value.values()))
+        if any(isinstance(v, _CONTAINERS) and not _guardable_scalar(v) for v in items[1]):
+            return None
+        return items
+    else:
+        return None
+    if any(isinstance(v, _CONTAINERS) and not _guardable_scalar(v) for v in items):
+        return None
+    return items
 
 
 class _Same:
@@ -384,7 +426,7 @@ class Advancing:
 
     def __init__(self, guards: list[Guard], args=()):
         values = [(g.where, g.obj) for g in guards]
-        values += [(g.where, v) for g in guards if g.kind == "contents"
+        values += [(g.where, v) for g in guards if g.kind == "contents" and g.items is not None
                    for v in (g.items if type(g.obj) is list else g.items[1])]
         values += [("an argument", a) for a in args]
         self.iterator = next((where for where, v in values

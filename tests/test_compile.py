@@ -1324,6 +1324,31 @@ def test_an_argument_no_plan_can_key_runs_eagerly_and_says_so_once():
     assert compiled.stats == {"recorded": 1, "replayed": 1, "eager": 2}
 
 
+_ORDERED = collections.OrderedDict(lr=0.5)
+_DEFAULTS = collections.defaultdict(float, lr=0.5)
+_ALLOWED = {"a"}
+_NESTED = {"opt": {"lr": 0.5}, "sizes": [[0.5]]}
+_TABLE = np.array([0.25, 0.25])
+
+
+@pytest.mark.parametrize("read, change", [
+    (lambda: _ORDERED["lr"], lambda: _ORDERED.__setitem__("lr", 2.0)),
+    (lambda: _DEFAULTS["lr"], lambda: _DEFAULTS.__setitem__("lr", 2.0)),
+    (lambda: 2.0 if "b" in _ALLOWED else 0.5, lambda: _ALLOWED.add("b")),
+    (lambda: _NESTED["opt"]["lr"], lambda: _NESTED["opt"].__setitem__("lr", 2.0)),
+    (lambda: _NESTED["sizes"][0][0], lambda: _NESTED["sizes"][0].__setitem__(0, 2.0)),
+    (lambda: float(_TABLE.sum()), lambda: _TABLE.__setitem__(0, 1.75)),  # read in Python
+], ids=["OrderedDict", "defaultdict", "set", "nested dict", "nested list", "array"])
+def test_containers_of_every_kind_are_guarded_by_their_contents(read, change):
+    # each was guarded by identity only: an in-place change replayed the old value
+    f = tape.compile(lambda x: x * read())
+    x = tape.tensor([1.0])
+    assert _values(f, x)[1].tolist() == [0.5]
+    change()
+    assert _values(f, x)[1].tolist() == [2.0]
+    assert f.stats["recorded"] == 2
+
+
 def test_detach_and_data_replay_without_a_gradient_through_them():
     def f(x):
         y = x * x
