@@ -1,6 +1,7 @@
 """tape.compile: replaying a recorded plan equals eager, guards included."""
 
 import collections
+import dataclasses
 import functools
 import random
 import sys
@@ -1158,28 +1159,23 @@ class _Derived:
         return self._s * 2
 
 
-def test_what_a_property_reads_is_guarded():
-    model = _Derived(2.0)
-    f = tape.compile(lambda x: x * model.scale)
+@dataclasses.dataclass(slots=True)
+class _SlottedConfig:
+    lr: float
+
+
+@pytest.mark.parametrize("make, read, change", [
+    (lambda: _Derived(2.0), lambda m: m.scale, lambda m: setattr(m, "_s", 5.0)),  # a property
+    (lambda: _SlottedConfig(4.0), lambda m: m.lr, lambda m: setattr(m, "lr", 10.0)),  # a slot
+], ids=["property", "dataclass slots"])
+def test_what_a_property_or_a_slot_holds_is_guarded(make, read, change):
+    model = make()
+    f = tape.compile(lambda x: x * read(model))
     x = tape.tensor([1.0])
     assert _values(f, x)[1].tolist() == [4.0]
-    model._s = 5.0
+    change(model)
     assert _values(f, x)[1].tolist() == [10.0]
-
-
-def test_a_slotted_dataclass_config_is_guarded():
-    import dataclasses
-
-    @dataclasses.dataclass(slots=True)
-    class Config:
-        lr: float
-
-    cfg = Config(0.5)
-    f = tape.compile(lambda x: x * cfg.lr)
-    x = tape.tensor([2.0])
-    assert _values(f, x)[1].tolist() == [1.0]
-    cfg.lr = 0.25
-    assert _values(f, x)[1].tolist() == [0.5]
+    assert f.stats["recorded"] == 2
 
 
 GEN = np.random.default_rng(3)
