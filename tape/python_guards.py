@@ -20,7 +20,10 @@ every call checks them before replaying, and any difference re-records:
   MAX_CONTAINER items in all: by a copy of their contents, since they can change in place:
   scalar items by value, other items (a list of parameter tensors) by identity. An array
   a replay reads afresh (copied into a tensor, an op's operand) is guarded by identity;
-- anything else (tensors, functions, modules, other objects): by identity.
+- a tensor: by identity, and its shape, dtype and requires_grad, which Python may read
+  without an op (`x * w.shape[0]`) and `.data =` or `requires_grad_()` change in place
+  (a tensor in a container: by identity only);
+- anything else (functions, modules, other objects): by identity.
 
 Not guarded: values read through calls into libraries (tape, numpy and the standard library
 are not followed), and anything past MAX_DEPTH. (An object with __slots__ has them read
@@ -43,6 +46,8 @@ import sysconfig
 import types
 
 import numpy as np
+
+from .tensor import Tensor
 
 MAX_DEPTH = 3  # helper functions followed from the compiled function
 MAX_CONTAINER = 1024  # items of a list or dict guarded by their contents
@@ -89,6 +94,8 @@ class Guard:
         value = self.read()
         if self.kind == "identity":
             return value is self.obj
+        if self.kind == "tensor":
+            return value is self.obj and _tensor_meta(value) == self.expected
         if self.kind == "value" and value is self.obj:
             return True
         if self.kind == "contents" and value is self.obj and self.items is not None:
@@ -111,14 +118,22 @@ def _guardable_scalar(value) -> bool:
 
 
 def _snapshot(value):
-    """(kind, what to compare against): the value, a copy of a container's contents, or the
-    object itself."""
+    """(kind, what to compare against): the value, a copy of a container's contents, a
+    tensor's metadata, or the object itself."""
     if _guardable_scalar(value):
         return "value", (type(value), value)
+    if isinstance(value, Tensor):  # its shape, dtype and requires_grad read in Python
+        return "tensor", _tensor_meta(value)
     frozen = _freeze(value, [MAX_CONTAINER])
     if type(frozen) is _Same:
         return "identity", value
     return "contents", frozen
+
+
+def _tensor_meta(t) -> tuple:
+    """What Python may read off a tensor without an op (`w.shape[0]`, `w.dtype`,
+    `w.requires_grad`), which `.data =`, `resize_` or `requires_grad_()` change in place."""
+    return t._data.shape, t._data.dtype, t._rg
 
 
 _CONTAINERS = (list, tuple, dict, set, frozenset, np.ndarray)
@@ -464,6 +479,10 @@ def checker(guards: list[Guard]):
         read = f"n{i}.cell_contents" if g.key is None else f"n{i}.get({g.key!r}, _MISSING)"
         if g.kind == "identity":
             lines.append(f"        if {read} is not e{i}: return g{i}")
+        elif g.kind == "tensor":  # the same tensor, with the same metadata
+            ns[f"s{i}"], ns[f"d{i}"], ns[f"r{i}"] = g.expected
+            lines.append(f"        if {read} is not e{i} or e{i}._data.shape != s{i} or "
+                         f"e{i}._data.dtype != d{i} or e{i}._rg is not r{i}: return g{i}")
         elif g.kind == "value":
             lines.append(f"        if {read} is not e{i} and not g{i}.holds(): return g{i}")
         else:

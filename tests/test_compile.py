@@ -1345,6 +1345,27 @@ def test_containers_of_every_kind_are_guarded_by_their_contents(read, change):
     assert f.stats["recorded"] == 2
 
 
+_META = tape.zeros(3)
+
+
+@pytest.mark.parametrize("read, change", [
+    (lambda x: x * _META.shape[0], lambda: setattr(_META, "data", tape.zeros(5))),
+    (lambda x: x * _META.numel(), lambda: setattr(_META, "data", tape.zeros(2, 3))),
+    (lambda x: x.to(_META.dtype) * 2, lambda: setattr(_META, "data", tape.zeros(3, dtype=tape.float64))),
+    (lambda x: x * (2.0 if _META.requires_grad else 1.0), lambda: _META.requires_grad_()),
+], ids=["shape", "numel", "dtype", "requires_grad"])
+def test_what_python_reads_off_a_tensor_from_outside_is_guarded(read, change):
+    # no op uses _META, so the plan had no slot for it: its metadata replayed as recorded
+    _META.data, _META.requires_grad = tape.zeros(3), False
+    f = tape.compile(read)
+    x = tape.tensor([1.0])
+    f(x), f(x)
+    change()
+    got, want = f(x), read(x)
+    assert (got.tolist(), got.dtype) == (want.tolist(), want.dtype)
+    assert f.stats["recorded"] == 2
+
+
 def test_detach_and_data_replay_without_a_gradient_through_them():
     def f(x):
         y = x * x
