@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import _dtypes
-from .grad_mode import STATE
+from .grad_mode import STATE, TRACES
 from .ops.dims import shape_arg
 from .ops.dtypes import py_number
 from .ops.registry import operand_error
@@ -104,7 +104,7 @@ def _plain(data, inner=False):
     torch reads it (a one-element one; others raise); an array inside one is taken whole, with
     torch's warning that this is slow."""
     if isinstance(data, Tensor):
-        if STATE.trace is not None:
+        if TRACES and STATE.trace is not None:
             STATE.trace.observe(data, np.array(data._data, copy=True))
         if not inner:
             return data._data
@@ -112,7 +112,7 @@ def _plain(data, inner=False):
             raise ValueError("only one element tensors can be converted to Python scalars")
         return data._data.reshape(())
     if isinstance(data, (list, tuple, range)):
-        if STATE.trace is not None and any(isinstance(x, np.ndarray) for x in data):
+        if TRACES and STATE.trace is not None and any(isinstance(x, np.ndarray) for x in data):
             STATE.trace.unsupported("tensor() of a list holding numpy arrays")
         if any(isinstance(x, np.ndarray) and x.ndim for x in data):
             warnings.warn(
@@ -152,7 +152,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                             "types are: float64, float32, float16, int64, int32, int16, int8, "
                             "uint8, and bool.")
         arr = np.array(data, dtype=npd, copy=True)
-        if STATE.trace is not None:  # a replay copies the array again (NOTE [arrays copied in])
+        if TRACES and STATE.trace is not None:  # a replay copies the array again (NOTE [arrays copied in])
             t = _finish(arr, requires_grad)
             STATE.trace.copied(t, data, npd)
             return t
@@ -162,7 +162,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
                       "rather than tape.tensor(sourceTensor).", UserWarning, stacklevel=2)
-        if STATE.trace is not None:
+        if TRACES and STATE.trace is not None:
             STATE.trace.observe(data, np.array(data._data, copy=True))
         arr = np.array(data._data, dtype=None if dtype is None else _dtypes.to_np(dtype), copy=True)
     else:

@@ -500,7 +500,7 @@ class Size(tuple):
 
 def _seen(t: Tensor, value):
     """A value leaving the tape (item, bool, ...): a compile trace guards on it."""
-    if STATE.trace is not None:
+    if TRACES and STATE.trace is not None:
         STATE.trace.observe(t, value)
     return value
 
