@@ -951,9 +951,10 @@ def _edges_of(edges: tuple) -> tuple:
     """The sources' edges (node, index), as the plan's record keeps them: (nodes, indices)
     (NOTE [flat] in tape/recording.py). A source whose gradient goes nowhere (a view made
     under no_grad: no edge) gets none, as eager's record gives it."""
-    if None in edges:
+    try:  # (no scan for None on every call: it is rare)
+        return tuple(e[0] for e in edges), tuple(e[1] for e in edges)
+    except TypeError:
         return tuple(e and e[0] for e in edges), tuple(e[1] if e else 0 for e in edges)
-    return tuple(e[0] for e in edges), tuple(e[1] for e in edges)
 
 
 def _buffered_expr(ns, expr: str, shape, dtype, specs: list) -> str:

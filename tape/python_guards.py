@@ -146,20 +146,21 @@ def _freeze(value, budget: list):
     if _guardable_scalar(value):
         return (type(value), value)
     t = type(value)
-    if isinstance(value, _CONTAINERS) and budget[0] > 0:
-        budget[0] -= len(value) if t is not np.ndarray else value.size
-        if budget[0] < 0:
-            pass
-        elif isinstance(value, (list, tuple)):
-            return (t, tuple(_freeze(v, budget) for v in value))
-        elif isinstance(value, dict):
-            if all(_guardable_scalar(k) for k in value):
-                return (t, tuple((k, _freeze(v, budget)) for k, v in dict.items(value)))
-        elif isinstance(value, (set, frozenset)):
-            if all(_guardable_scalar(v) for v in value):
-                return (t, frozenset((type(v), v) for v in value))
-        elif value.dtype.kind in "biufc":  # an array read in Python (`float(mask.sum())`)
-            return (t, value.dtype.str, value.shape, value.tobytes())
+    if not isinstance(value, _CONTAINERS) or budget[0] <= 0:
+        return _Same(value)
+    budget[0] -= len(value) if t is not np.ndarray else value.size
+    if budget[0] < 0:
+        return _Same(value)
+    if isinstance(value, (list, tuple)):
+        return (t, tuple(_freeze(v, budget) for v in value))
+    if isinstance(value, dict):
+        if all(_guardable_scalar(k) for k in value):
+            return (t, tuple((k, _freeze(v, budget)) for k, v in dict.items(value)))
+    elif isinstance(value, (set, frozenset)):
+        if all(_guardable_scalar(v) for v in value):
+            return (t, frozenset((type(v), v) for v in value))
+    elif value.dtype.kind in "biufc":  # an array read in Python (`float(mask.sum())`)
+        return (t, value.dtype.str, value.shape, value.tobytes())
     return _Same(value)
 
 
@@ -167,15 +168,13 @@ def _flat_items(value):
     """A list's or dict's items when none of them is a container: while each is still the
     very same object the contents are equal (Guard.holds' fast path); else None."""
     if type(value) is list:
-        items = tuple(value)
+        items = values = tuple(value)
     elif type(value) is dict:
         items = (tuple(value), tuple(value.values()))
-        if any(isinstance(v, _CONTAINERS) and not _guardable_scalar(v) for v in items[1]):
-            return None
-        return items
+        values = items[1]
     else:
         return None
-    if any(isinstance(v, _CONTAINERS) and not _guardable_scalar(v) for v in items):
+    if any(isinstance(v, _CONTAINERS) and not _guardable_scalar(v) for v in values):
         return None
     return items
 
