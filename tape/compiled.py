@@ -947,12 +947,15 @@ class _Plan:
 _BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
 
 
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)
+
+
 def _edges_of(edges: tuple) -> tuple:
     """The sources' edges (node, index), as the plan's record keeps them: (nodes, indices)
     (NOTE [flat] in tape/recording.py). A source whose gradient goes nowhere (a view made
     under no_grad: no edge) gets none, as eager's record gives it."""
-    try:  # (no scan for None on every call: it is rare)
-        return tuple(e[0] for e in edges), tuple(e[1] for e in edges)
+    try:  # (no scan for None on every call: it is rare; map runs no Python frame per edge)
+        return tuple(map(_first, edges)), tuple(map(_second, edges))
     except TypeError:
         return tuple(e and e[0] for e in edges), tuple(e[1] if e else 0 for e in edges)
 
