@@ -37,25 +37,25 @@ def _special(v) -> str | None:
 
 
 def _summary_values(a: np.ndarray) -> np.ndarray:
-    """The values that will be printed (edges only for a summarised tensor)."""
-    if a.size <= _THRESHOLD or a.ndim == 0:
-        return a.ravel()
-    parts = []
-    for i in list(range(min(_EDGE, a.shape[0]))) + list(range(max(a.shape[0] - _EDGE, _EDGE), a.shape[0])):
-        parts.append(_summary_values(a[i]))
-    return np.concatenate(parts) if parts else a.ravel()
+    """The values that will be printed: all of them, or for a summarised tensor the edges of
+    every dimension, as torch's get_summarized_data (so hidden values never set the width)."""
+    return (_edges(a) if a.size > _THRESHOLD else a).ravel()
+
+
+def _edges(a: np.ndarray) -> np.ndarray:
+    for dim, n in enumerate(a.shape):
+        if n > 2 * _EDGE:
+            keep = np.r_[0:_EDGE, n - _EDGE:n]
+            a = np.take(a, keep, axis=dim)
+    return a
 
 
 def format_data(a: np.ndarray, indent: int) -> str:
     """The bracketed data part, laid out as torch lays it out."""
     a = np.asarray(a)
-    if a.dtype.kind == "b":
-        fmt = lambda v: "True" if v else "False"  # noqa: E731
-        width = max((len(fmt(v)) for v in a.ravel()), default=0)
-        item = lambda v: fmt(v).rjust(width)  # noqa: E731
-    elif a.dtype.kind in "iu":
-        vals = _summary_values(a)
-        width = max((len(str(v)) for v in vals), default=0)
+    if a.dtype.kind in "biu":
+        # as torch: str() of each value shown, at least 1 wide
+        width = max((len(str(v)) for v in _summary_values(a).tolist()), default=1)
         item = lambda v: str(v).rjust(width)  # noqa: E731
     else:
         item, width = _float_formatter(_summary_values(a).astype(np.float64))
@@ -101,15 +101,19 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         suffix.append(f"grad_fn=<{t._rec.op.node}>")
     elif t._rg:
         suffix.append("requires_grad=True")
-    # as torch: a suffix that would pass the line width starts a new line, and the next
-    # ones follow it there while they fit
+    # as torch's _add_suffixes: a suffix that would pass the line width starts a new line,
+    # and the next ones follow it there while they fit. Lengths are measured with torch's
+    # names (`torch.float64`, one longer than `tape.float64`) so the lines break where torch's do.
     text = prefix + body
+    last = len(text) - text.rfind("\n") + 1
     for s in suffix:
-        last = len(text) - text.rfind("\n") + 1
-        if last + len(s) + 2 > _LINE:
+        size = len(s.replace("tape.", "torch."))
+        if last + size + 2 > _LINE:
             text += ",\n" + " " * len(prefix) + s
+            last = len(prefix) + size
         else:
             text += ", " + s
+            last += size + 2
     return text + ")"
 
 

@@ -416,11 +416,12 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
-            return format(self._data.item(), spec)
+        # as torch: a 0-d tensor formats as its number, whatever the spec (f"{t}" is '2.5')
+        if self._data.ndim == 0:
+            return format(self.item(), spec)  # (a value read, as item(): tape.compile guards it)
         if spec:  # torch formats one number, not a whole tensor
             raise TypeError("unsupported format string passed to Tensor.__format__")
-        return repr(self)
+        return str(self)
 
     def __contains__(self, element) -> bool:
         if not isinstance(element, (Tensor, bool, int, float, np.number, np.bool_)):

@@ -452,14 +452,50 @@ REPRS = [
     "mod.arange(2000.0).reshape(10, 10, 20)",
     "mod.arange(1001) > 5",
     "mod.arange(1001.0) / 7",
+    # summarised (> 1000 elements): only the values shown decide the notation and the width
+    "mod.tensor(np.where(np.arange(1200).reshape(2, 600) == 300, 1e-5, 1.0), dtype=mod.float32)",
+    "mod.tensor(np.where(np.arange(1200).reshape(2, 600) == 300, 1e9, 1.5), dtype=mod.float64)",
+    "mod.tensor(np.where(np.arange(2000).reshape(2, 1000) == 500, 10**12, 1))",
+    "mod.arange(2000).reshape(2, 1000) != 500",
+    "mod.tensor(np.where(np.arange(1200).reshape(2, 600) == 300, 0.5, 1.0), requires_grad=True) * 2",
+    *[f"mod.tensor(rand({seed}, 64, 128), dtype=mod.float32)" for seed in range(50)],
+    *[f"mod.tensor(rand({seed}, 2000, scale=1e{seed - 3}))" for seed in range(8)],
+    *[f"mod.tensor(rand({seed}, 3, 20, 30, scale=1e{2 * seed - 5}), dtype=mod.float64)" for seed in range(6)],
+    "mod.tensor(rand(1, 5, 300, scale=1e3).round(), requires_grad=True)",
+    "mod.tensor(rand(2, 40, 40, scale=1e-2), dtype=mod.float64, requires_grad=True) * 2",
+    "mod.tensor((rand(3, 4, 30, 20, scale=1e6)).astype(np.int64))",
+    "mod.tensor((rand(4, 1100, scale=1e4)).astype(np.int32))",
+    # line wrapping of the suffixes is measured with torch's names (`torch.float64`)
+    "mod.tensor([[-98., 674., -445., 556., -777., 776., -320.]], dtype=mod.float64)",
+    "mod.tensor([-98., 674., -445., 556., -777., 776., -320., 1.], dtype=mod.float64)",
+    "mod.tensor([[-98., 674., -445., 556., -777., 776., -320.]], dtype=mod.float64, requires_grad=True)",
+    "mod.tensor([[-98., 674., -445., 556., -777., 776., -320.]], dtype=mod.float64, requires_grad=True) * 2",
+    "mod.tensor([[-98, 674, -445, 556, -777, 776, -320, 5000, 1]], dtype=mod.int16)",
+    # format(): a 0-d tensor formats as its item() whatever the spec, others as str()
+    "f'{mod.tensor(2.5)}'",
+    "'{}'.format(mod.tensor(3))",
+    "format(mod.tensor(True))",
+    "f'{mod.tensor(2.5, requires_grad=True)}'",
+    "f'{mod.tensor(2.5, dtype=mod.float64, requires_grad=True) * 3}'",
+    "f'{mod.tensor(0.1)}'",
+    "f'{mod.tensor(7, dtype=mod.int32):>5}'",
+    "f'{mod.tensor([1.5, 2.0])}'",
+    "'{}'.format(mod.tensor([[1.0, 2.0]], requires_grad=True) * 2)",
 ]
+
+
+def rand(seed, *shape, scale=1.0):
+    """Normal values, the same for tape and torch (both made from this numpy array)."""
+    return np.random.default_rng(seed).standard_normal(shape) * scale
 
 
 @pytest.mark.parametrize("expr", REPRS)
 def test_repr_equals_torch(expr):
-    ours = repr(eval(expr, {"mod": tape})).replace("tape.", "torch.")
-    theirs = repr(eval(expr, {"mod": torch}))
-    assert ours == theirs
+    """repr (or the text of a format() expression) equals torch's, with torch's names."""
+    ours, theirs = (eval(expr, {"mod": mod, "np": np, "rand": rand}) for mod in (tape, torch))
+    if not isinstance(ours, str):
+        ours, theirs = repr(ours), repr(theirs)
+    assert ours.replace("tape.", "torch.") == theirs
 
 
 def test_repr_names_tape(mod):
