@@ -484,6 +484,12 @@ def _gather_index(shape, dim, index) -> tuple:
 
 
 def _gather_fwd(a, dim, index, sparse_grad):
+    # the index's values are checked here, not in gather(): tape.compile replays the forward
+    # with new values (numpy would take -1 as the last entry; torch raises)
+    size = a.shape[dim] if a.ndim else 1
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index[(index < 0) | (index >= size)].reshape(-1)[0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if a.ndim == 0 or index.ndim == 0:  # torch treats 0-d as 1-d of size 1 here
         return a.reshape(-1)[_gather_index(np.shape(index.reshape(-1)), 0, index.reshape(-1))].reshape(
             index.shape)
@@ -530,16 +536,18 @@ def gather(input, dim, index, *, sparse_grad=False):
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {list(idx.shape)} to be no "
                 f"larger than self {list(input.shape)} apart from dimension {dim}")
-    if idx.size:
-        size = shape[dim]
-        bad = idx[(idx < 0) | (idx >= size)]
-        if bad.size:
-            raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {dim} with size {size}")
     return call(GATHER, (input,), (dim, idx.astype(np.intp, copy=False), bool(sparse_grad)))
 
 
 def _index_select_fwd(a, dim, index):
     index = index.reshape(-1)  # a 0-d index selects as a 1-element vector
+    # the values are checked here, as gather's (_gather_fwd)
+    size = a.shape[dim] if a.ndim else 1
+    if index.size and (index.min() < 0 or index.max() >= size):
+        if dim == 1 and a.ndim:  # torch's two kernels word it differently
+            bad = index[(index < 0) | (index >= size)][0]
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+        raise IndexError("index out of range in self")
     if a.ndim == 0:
         return a.reshape(-1)[index].reshape(())
     return np.take(a, index, axis=dim)
@@ -569,19 +577,9 @@ def index_select(input, dim, index):
     if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     idx = idx.astype(np.intp, copy=False)
-    if input.ndim == 0:
-        if idx.size != 1:
-            raise RuntimeError(
-                f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
-        if idx.reshape(-1)[0] != 0:
-            raise IndexError("index out of range in self")
-    elif idx.size:
-        size = input.shape[dim]
-        bad = idx[(idx < 0) | (idx >= size)].reshape(-1)
-        if bad.size:  # torch's two kernels word it differently
-            if dim == 1:
-                raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad[0]} axis_dim={size}")
-            raise IndexError("index out of range in self")
+    if input.ndim == 0 and idx.size != 1:
+        raise RuntimeError(
+            f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
     return call(INDEX_SELECT, (input,), (dim, idx))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .grad_mode import STATE
 from .ops.dtypes import DEFAULT_FLOAT
+from .python_guards import guardable_scalar, value_key
 from .tensor import Tensor
 
 
@@ -32,9 +33,42 @@ def plan_key(args) -> tuple | None:
             key.append((d.shape, d.dtype, d.strides, a._rg, a._rec is None))
         elif type(a) in CONTAINERS:
             return None  # flattened first (NOTE [arguments in containers])
-        else:  # by type too: 2 == 2.0 == True, but an int tensor times each differs
-            key.append((type(a), a))
+        else:
+            key.append(_value_or_identity(a))
     return tuple(key)
+
+
+def _value_or_identity(a):
+    """A non-tensor argument in a plan's key. A number, string or tuple of them by type and
+    value (2 == 2.0 == True, but an int tensor times each differs; -0.0 == 0.0, but not
+    1 / each: python_guards.value_key); a slice by its bounds alike. Anything else (a model,
+    a config object) by identity: the guards on the attributes the function reads are the
+    recorded object's, and an equal object (its __eq__ may skip a field, or compare 1 with
+    1.0) is not the same one. A numpy array stays unhashable: no plan can be keyed on it."""
+    if guardable_scalar(a) or (isinstance(a, tuple) and all(map(guardable_scalar, a))):
+        return value_key(a)
+    t = type(a)
+    if t is slice:
+        return t, value_key((a.start, a.stop, a.step))
+    if t is np.ndarray:
+        return t, a
+    return t, _Identity(a)
+
+
+class _Identity:
+    """Hashed and compared by the object's identity (and keeping it alive, so its id is not
+    reused while a plan is keyed on it)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is _Identity and other.obj is self.obj
 
 
 def flattened_call(fn, args: tuple, kwargs: dict):

@@ -50,11 +50,11 @@ from .compile_boundary import (
     flattened_call,
     plan_key,
 )
-from .grad_mode import STATE, TRACES
+from .grad_mode import NOT_FAST, STATE, TRACES
 from .ops.dtypes import DEFAULT_FLOAT
 from .ops.registry import Op
 from .plan_buffers import BufferPool
-from .python_guards import Advancing, checker, first_changed, python_guards
+from .python_guards import Advancing, checker, first_changed, python_guards, tensors_guarded, value_key
 from .quiet import quiet, unquiet
 from .recording import Record, next_position
 from .tensor import Tensor, _wrap
@@ -157,9 +157,13 @@ class _Trace:
         self.clobbered: set[int] = set()
         self.copies: dict = {}  # id(tensor) -> (tensor, array, dtype): NOTE [arrays copied in]
         self.problem = None
+        self.same_args: list[tuple[int, int]] = []  # (slot, earlier slot): one tensor twice
         for a in args:
             if isinstance(a, Tensor):
-                self._new_slot(a)
+                first = self.slot_of.get(id(a))
+                s = self._new_slot(a)
+                if first is not None:
+                    self.same_args.append((s, first))
         self.n_args = self.n
 
     def _new_slot(self, t) -> int:
@@ -454,6 +458,7 @@ class _Plan:
     def __init__(self, trace: _Trace, outputs, treedef, args, name: str, guards: list):
         # NOTE [python state guards]: the Python values fn read, checked before each replay
         self.python_check = checker(guards)
+        self.read_outside = tensors_guarded(guards)  # NOTE [arguments that alias]
         self.n = trace.n
         self.n_args = trace.n_args
         self.steps = trace.steps
@@ -461,7 +466,10 @@ class _Plan:
         self.slot_shapes = [t._data.shape for t in trace.keep]
         # strong references: constants made inside fn live as long as the plan
         self.outside = [(s, t, t._data.shape, t._data.dtype, t._rg) for s, t in trace.outside]
-        self.out_slots = tuple(trace.slot_of[id(o)] for o in outputs)
+        out_slots = [trace.slot_of.get(id(o)) for o in outputs]
+        if None in out_slots:  # (tape.ones(2), say: made inside fn, but not by an op)
+            raise Unsupported("an output that no op inside the function produced")
+        self.out_slots = tuple(out_slots)
         self.treedef = treedef
         producer = {}
         for k, step in enumerate(self.steps):
@@ -537,13 +545,38 @@ class _Plan:
                                _tape_append=engine.TAPE.append)
         names, slot = [], 0
         body = []
-        for a in args:  # non-tensor arguments are part of the plan's key
+        for i, a in enumerate(args):  # non-tensor arguments are part of the plan's key
             if isinstance(a, Tensor):
                 names.append(f"x{slot}")
                 body.append(f"v{slot} = x{slot}._data")
                 slot += 1
             else:
-                names.append("_")
+                names.append(f"_{i}")
+        # NOTE [arguments that alias]
+        # A replay reads each tensor from the place it was recorded from. One tensor given
+        # as two arguments (`f(x, x)`), or as an argument the function also reads from
+        # outside (`f(w)`, w a parameter it closes over), was one slot when recording: a
+        # replay with two tensors would compute with one of them for both. So each such
+        # coincidence is checked on every call. The other way round (recorded with two
+        # tensors, called with one) the values agree, but the gradients of the sources that
+        # need one would be summed in another order than eager's (an ulp off): that call
+        # re-records too.
+        for s, first in trace.same_args:
+            body += [f"if x{s} is not x{first}:",
+                     "    raise _GuardFailed('arguments that were one tensor are not')"]
+        again = {s for s, _ in trace.same_args}
+        distinct = [s for s in self.sources if s not in again]
+        if len(distinct) > 1 and distinct[0] < self.n_args:
+            ids = ", ".join(f"id(x{s})" if s < self.n_args else f"id({ns.bind(trace.keep[s], 'outside')})"
+                            for s in distinct)
+            body += [f"if len({{{ids}}}) != {len(distinct)}:",
+                     "    raise _GuardFailed('one tensor given for two that need a gradient')"]
+        for s in range(self.n_args):
+            t = trace.keep[s]
+            if id(t) in self.read_outside:
+                body += [f"if x{s} is not {ns.bind(t, 'outside')}:",
+                         "    raise _GuardFailed('an argument that was a tensor the function "
+                         "reads from outside is not')"]
         for s, t, shape, dtype, rg in self.outside:
             name = ns.bind(t, "outside")
             copied = trace.copies.get(id(t))
@@ -680,7 +713,11 @@ class _Plan:
         shapes = tuple(trace.keep[s]._data.shape for s in self.sources)
         dtypes = tuple(trace.keep[s]._data.dtype for s in self.sources)
         saved = _tuple(self.saved_names) if self.saved_names else "()"
-        lines = [f"rec = Record(COMPILED, next_position(), *edges_of({_tuple(srcs)}), "
+        # the edges first: a leaf's AccumulateGrad made for them takes a position before the
+        # record's, as in eager (after it, playback would sink the leaf's gradient before
+        # this record's contribution arrives: twice in one backward)
+        lines = [f"edges = edges_of({_tuple(srcs)})",
+                 f"rec = Record(COMPILED, next_position(), *edges, "
                  f"{(True,) * len(srcs)!r}, ({saved}, None, 0), ({ns.bind(self, 'plan')},), "
                  f"{ns.expr(shapes, 'shapes')}, {ns.bind(dtypes, 'dtypes')})"]
         outs = []
@@ -1023,14 +1060,20 @@ def _copy_in(src, dtype):
 def _check(actual, kind, value) -> None:
     """Recompute a value that left the tape while recording; it must be the same."""
     a = np.asarray(actual)
-    if kind == "array":
-        same = np.array_equal(a, value)
+    if kind == "array":  # (bit for bit: -0.0 is not 0.0 here either, and NaN is NaN)
+        same = (a.dtype == value.dtype and a.shape == value.shape
+                and a.tobytes() == np.ascontiguousarray(value).tobytes())
     elif isinstance(value, list):
-        same = a.tolist() == value
-    else:
-        same = type(value)(a.item()) == value  # bool(t), int(t), float(t), t.item()
+        same = _nested_key(a.tolist()) == _nested_key(value)
+    else:  # bool(t), int(t), float(t), t.item()
+        same = value_key(type(value)(a.item())) == value_key(value)
     if not same:
         raise _GuardFailed("a value read from a tensor while recording is different now")
+
+
+def _nested_key(v):
+    """tolist()'s nested lists compared as python_guards.value_key compares scalars."""
+    return [_nested_key(x) for x in v] if type(v) is list else value_key(v)
 
 
 _ONE_GRAD = (True,)  # the pattern of a single output with a gradient (the common case)
@@ -1078,7 +1121,10 @@ class CompiledFunction:
         self.name = getattr(fn, "__name__", None) or type(fn).__name__
 
     def __call__(self, *args, **kwargs):
-        if self.eager:
+        if self.eager or (NOT_FAST and STATE.slow):
+            # (anomaly mode, saved-tensor hooks and inference mode, here now: a plan's one
+            # node would not name the op that made a NaN, nor pack what eager saves, nor
+            # make inference tensors, so eager runs; a recording refuses them alike)
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         key = None if kwargs else plan_key(args)
@@ -1120,7 +1166,7 @@ class CompiledFunction:
         return self._record(key, args, call, containers)
 
     def _record(self, key, args, call, containers=None):
-        if STATE.trace is not None or STATE.anomaly or STATE.saved_hooks or STATE.inference:
+        if STATE.trace is not None or STATE.slow:
             self.stats["eager"] += 1
             # nested compile, anomaly mode, saved hooks, inference mode (its outputs are
             # inference tensors, which a plan's are not): stay eager

@@ -10,12 +10,15 @@ from: its closure cells and the globals its code names (nested lambdas and compr
 included), then the same for the Python functions found there (helpers it calls, to a
 small depth), and the attributes of the objects it reaches (a bound method's or callable
 object's instance, an object given as an argument or a default argument, a global or
-closure object, a user's module, objects in a list or dict it reads) that the visited
-code names, the instance's own and its class's, following the methods it calls on them
-(`__call__` too, and a property's getter). Each place keeps its value at recording time;
-every call checks them before replaying, and any difference re-records:
+closure object, a user's module, a user's class it names, objects in a list or dict it
+reads) that the visited code names, the instance's own and its class's (and the places
+that would shadow a class's: the instance, earlier classes of the MRO), following the
+methods it calls on them (`__call__` too, a property's getter, a classmethod). Each place
+keeps its value at recording time; every call checks them before replaying, and any
+difference re-records:
 
-- numbers, strings, None, numpy scalars, and tuples of them: by type and value;
+- numbers, strings, None, numpy scalars, and tuples of them: by type and value, a float
+  zero by its sign too (value_key);
 - lists, tuples, dicts (subclasses too), sets and numeric numpy arrays, nested, up to
   MAX_CONTAINER items in all: by a copy of their contents, since they can change in place:
   scalar items by value, other items (a list of parameter tensors) by identity. An array
@@ -42,6 +45,7 @@ import itertools
 import operator
 import os
 import random
+import sys
 import sysconfig
 import types
 
@@ -109,19 +113,34 @@ class Guard:
         return _snapshot(value) == (self.kind, self.expected)
 
 
-def _guardable_scalar(value) -> bool:
+def guardable_scalar(value) -> bool:
     if isinstance(value, _SCALARS):
         return not isinstance(value, np.generic) or value.dtype.kind in "biufcSU"
     if type(value) is tuple:
-        return all(_guardable_scalar(v) for v in value)
+        return all(guardable_scalar(v) for v in value)
     return False
+
+
+_INEXACT = (float, complex, np.inexact)
+
+
+def value_key(value):
+    """A scalar, or a tuple of them, as a replay must compare it: by type and value (2, 2.0
+    and True are equal, and promote differently), a float zero by its sign too (1 / -0.0 is
+    -inf, yet -0.0 == 0.0), and NaN equal to NaN."""
+    t = type(value)
+    if isinstance(value, tuple):
+        return t, tuple(map(value_key, value))
+    if isinstance(value, _INEXACT) and not (value != 0 and value == value):
+        return t, repr(value)
+    return t, value
 
 
 def _snapshot(value):
     """(kind, what to compare against): the value, a copy of a container's contents, a
     tensor's metadata, or the object itself."""
-    if _guardable_scalar(value):
-        return "value", (type(value), value)
+    if guardable_scalar(value):
+        return "value", value_key(value)
     if isinstance(value, Tensor):  # its shape, dtype and requires_grad read in Python
         return "tensor", _tensor_meta(value)
     frozen = _freeze(value, [MAX_CONTAINER])
@@ -143,8 +162,8 @@ def _freeze(value, budget: list):
     """`value` as compared: a scalar by type and value; a list, tuple, dict (subclasses
     too), set or numeric numpy array by a copy of its contents, nested ones included, while
     `budget[0]` items last; anything else (and what the budget leaves) by identity."""
-    if _guardable_scalar(value):
-        return (type(value), value)
+    if guardable_scalar(value):
+        return value_key(value)
     t = type(value)
     if not isinstance(value, _CONTAINERS) or budget[0] <= 0:
         return _Same(value)
@@ -154,11 +173,11 @@ def _freeze(value, budget: list):
     if isinstance(value, (list, tuple)):
         return (t, tuple(_freeze(v, budget) for v in value))
     if isinstance(value, dict):
-        if all(_guardable_scalar(k) for k in value):
+        if all(guardable_scalar(k) for k in value):
             return (t, tuple((k, _freeze(v, budget)) for k, v in dict.items(value)))
     elif isinstance(value, (set, frozenset)):
-        if all(_guardable_scalar(v) for v in value):
-            return (t, frozenset((type(v), v) for v in value))
+        if all(guardable_scalar(v) for v in value):
+            return (t, frozenset(map(value_key, value)))
     elif value.dtype.kind in "biufc":  # an array read in Python (`float(mask.sum())`)
         return (t, value.dtype.str, value.shape, value.tobytes())
     return _Same(value)
@@ -174,9 +193,29 @@ def _flat_items(value):
         values = items[1]
     else:
         return None
-    if any(isinstance(v, _CONTAINERS) and not _guardable_scalar(v) for v in values):
+    if any(isinstance(v, _CONTAINERS) and not guardable_scalar(v) for v in values):
         return None
     return items
+
+
+def tensors_guarded(guards: list[Guard]) -> set:
+    """The ids of the tensors the guarded places hold, as values or as items of their
+    containers (nested, up to MAX_CONTAINER items): the tensors the function may read from
+    outside rather than through its arguments (NOTE [arguments that alias] in compiled.py)."""
+    found: set = set()
+    budget = [MAX_CONTAINER]
+
+    def walk(v) -> None:
+        if isinstance(v, Tensor):
+            found.add(id(v))
+        elif isinstance(v, (list, tuple, dict, set, frozenset)) and budget[0] > 0:
+            budget[0] -= len(v)
+            for item in itertools.islice(v.values() if isinstance(v, dict) else v, MAX_CONTAINER):
+                walk(item)
+
+    for g in guards:
+        walk(g.obj)
+    return found
 
 
 class _Same:
@@ -222,7 +261,10 @@ def _has_state(v) -> bool:
     an instance of a user's class, or a user's module?"""
     if isinstance(v, types.ModuleType):
         return _user_module(v)
-    if isinstance(v, (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+    if isinstance(v, type):  # a user's class (`Norm.eps`, a classmethod's `cls.eps`)
+        module = (getattr(v, "__module__", None) or "").partition(".")[0]
+        return module not in _LIBRARIES and module not in sys.stdlib_module_names
+    if isinstance(v, (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
                       functools.partial)):
         return False
     module = getattr(type(v), "__module__", None) or ""
@@ -262,7 +304,9 @@ class _SlotView:
 
 def _getter(v):
     """The function a class attribute runs when read or called: a method itself, a
-    property's fget, a cached_property's func."""
+    property's fget, a cached_property's func, a classmethod's or staticmethod's function."""
+    if isinstance(v, (classmethod, staticmethod)):
+        return v.__func__
     if isinstance(v, property):
         return v.fget
     if isinstance(v, functools.cached_property):
@@ -273,24 +317,33 @@ def _getter(v):
 def _attribute_places(obj, names: set) -> list:
     """(name, namespace, how to name it, its identity) for each of `names` that `obj.name`
     finds: in the instance's own attributes, and in the first class of its MRO holding it
-    (a class attribute changed, or shadowed by an instance's later; a method called)."""
+    (a class attribute changed, a method called), and where it is absent but a later
+    assignment would shadow that class's (the instance's own attributes, unless the class
+    holds a property or another data descriptor; the classes before it in the MRO). A class
+    reached itself (`Norm.eps`, `cls.eps` in a classmethod) has its MRO looked up alike."""
     if isinstance(obj, types.ModuleType):
         own = vars(obj)
         return [(n, own, f"module '{obj.__name__}'", id(own)) for n in sorted(names & own.keys())]
-    cls = type(obj)
-    try:  # (as _has_state: not through a __getattribute__ of its own)
-        own = object.__getattribute__(obj, "__dict__")
-    except AttributeError:
-        own = {}
-    places = [(n, own, cls.__name__, id(own)) for n in sorted(names & own.keys())]
-    slots = names & _slot_names(cls)
+    if isinstance(obj, type):
+        cls, own, mro = obj, None, obj.__mro__[:-1]
+    else:
+        cls, mro = type(obj), type(obj).__mro__[:-1]  # (not object's own: __call__, __init__, ...)
+        try:  # (as _has_state: not through a __getattribute__ of its own)
+            own = object.__getattribute__(obj, "__dict__")
+        except AttributeError:
+            own = None
+    places = [(n, own, cls.__name__, id(own)) for n in sorted(names & own.keys())] if own else []
+    slots = set() if isinstance(obj, type) else names & _slot_names(cls)
     if slots:
         view = _SlotView(obj)
         places += [(n, view, cls.__name__, ("slots", id(obj))) for n in sorted(slots)]
     for n in sorted(names):
-        for c in cls.__mro__[:-1]:  # (not object's own: __call__, __init__, ...)
+        for i, c in enumerate(mro):
             if n in c.__dict__:
                 places.append((n, c.__dict__, f"class {c.__name__}", ("class", id(c))))
+                places += [(n, b.__dict__, f"class {b.__name__}", ("class", id(b))) for b in mro[:i]]
+                if own is not None and n not in own and not hasattr(type(c.__dict__[n]), "__set__"):
+                    places.append((n, own, cls.__name__, id(own)))
                 break
     return places
 
