@@ -622,12 +622,12 @@ def second_time_error() -> RuntimeError:
 def unpack_saved(rec: Record, entry, k: int, as_tensor: bool):
     """A saved value, version-checked: an array (fast path) or a tensor (create_graph)."""
     value, vc, version = entry
-    if vc is not None and vc[0] != version:
-        raise _inplace_error(rec, value, k, vc[0], version)
-    if type(value) is _Packed:
+    if type(value) is _Packed:  # (no version check: the hooks decide what is kept, as torch)
         from .hooks import unpack_saved as _unpack_packed
 
         return _unpack_packed(rec, value, k, vc, as_tensor)
+    if vc is not None and vc[0] != version:
+        raise _inplace_error(rec, value, k, vc[0], version)
     if type(value) is Tensor:
         return value if as_tensor else value._data
     if as_tensor and vc is not None:
@@ -1037,9 +1037,9 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
                 vals.append(None)
                 continue
             value, vc, version = e
-            if vc is not None and vc[0] != version:
-                raise _inplace_error(rec, value, k, vc[0], version)
             tv = type(value)
+            if vc is not None and vc[0] != version and tv is not _Packed:
+                raise _inplace_error(rec, value, k, vc[0], version)
             vals.append(value._data if tv is Tensor else
                         unpack_saved(rec, e, k, False) if tv is _Packed else value)
     # a rule of a multi-output op always gets a tuple, even when it has one output now
