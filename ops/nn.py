@@ -80,7 +80,8 @@ def _gelu_fwd(x, approximate):
     if approximate == "tanh":
         inner = _GELU_BETA * (x + _GELU_KAPPA * x * x * x)
         return 0.5 * x * (1 + np.tanh(inner))
-    if x.dtype == np.float32:  # torch's float32 kernel adds h + h * erf: -inf side gives +0.0
+    if x.dtype == np.float32:  # torch's AVX2 float32 kernel adds h + h * erf: -inf side gives
+        # +0.0 (its AVX-512 kernel gives -0.0, and its own erf's rounding: off by ~1e-7)
         h = x * 0.5
         return h + h * _erf(x * _SQRT1_2)
     return x * 0.5 * (1 + _erf(x * _SQRT1_2))  # (its float64 and float16 ones give -0.0)

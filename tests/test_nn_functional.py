@@ -140,7 +140,8 @@ STABLE = {
                                                                                     dtype=x.dtype)),
     "logsigmoid": lambda m, x: m.nn.functional.logsigmoid(x),
     "silu": lambda m, x: m.nn.functional.silu(x),
-    "gelu": lambda m, x: m.nn.functional.gelu(x),
+    # (+ 0.0: the sign of gelu's float32 zeros far left depends on the CPU torch runs on)
+    "gelu": lambda m, x: m.nn.functional.gelu(x) + 0.0,
     "gelu tanh": lambda m, x: m.nn.functional.gelu(x, approximate="tanh"),
 }
 
