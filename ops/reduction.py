@@ -1,4 +1,14 @@
-"""Reductions: sum and mean over all elements or over dims."""
+"""Reductions: sum and mean over all elements or over dims.
+
+NOTE [accumulation] torch's CPU kernels accumulate float16 in float32 and round the result
+once (sum, mean, var, std, norm, the sum inside logsumexp, cumsum); cumsum accumulates
+float32 in float64, each running sum rounded (as its backward, a reversed cumsum). Each
+result keeps its dtype. Not followed: torch's float16 prod keeps a float16 accumulator, in
+an order set by its CPU's vector width (so its overflows and roundings vary by machine);
+numpy's rounds once. numpy's float16 reductions accumulate in float32 only within one
+buffer (8192 entries), and its cumsum in the input's dtype: ones(4000, float16).cumsum()
+ends at 2048.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +27,28 @@ def _np_dtype(dtype):
 
 # np.add.reduce is np.sum without its Python wrapper (~2 µs a call, most of a small sum)
 _add_reduce = np.add.reduce
+_HALF = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
 
 
 def _sum_all(a, dtype):
-    return _add_reduce(a, axis=None, dtype=_np_dtype(dtype) or _sum_dtype(a))
+    dt = _np_dtype(dtype) or _sum_dtype(a)
+    if a.dtype is _HALF or dt == _HALF:  # NOTE [accumulation]
+        return _half_sum(a, None, False)
+    return _add_reduce(a, axis=None, dtype=dt)
 
 
 def _sum_dims(a, dims, keepdim, dtype):
-    return _add_reduce(a, axis=_axes(dims), keepdims=keepdim, dtype=_np_dtype(dtype) or _sum_dtype(a))
+    dt = _np_dtype(dtype) or _sum_dtype(a)
+    if a.dtype is _HALF or dt == _HALF:
+        return _half_sum(a, _axes(dims), keepdim)
+    return _add_reduce(a, axis=_axes(dims), keepdims=keepdim, dtype=dt)
+
+
+def _half_sum(a, axis, keepdims):
+    """A float16 sum as torch's: the entries as float16, summed in float32, rounded once."""
+    return _add_reduce(a.astype(_HALF, copy=False), axis=axis, keepdims=keepdims,
+                       dtype=np.float32).astype(_HALF)
 
 
 def _axes(dims):
@@ -56,6 +80,8 @@ SUM_DIM = op("sum", "SumBackward1", _sum_dims,
 def _mean_all(a, dtype):
     if not a.size:
         return _mean_of_none(a, None, False, dtype)
+    if a.dtype is _HALF or _np_dtype(dtype) == _HALF:  # torch: sum in float32, divide, round
+        return np.mean(a, dtype=np.float32).astype(_HALF)
     return np.mean(a, dtype=_np_dtype(dtype))  # a numpy scalar, as the ufuncs give (see sum)
 
 
@@ -63,6 +89,8 @@ def _mean_dims(a, dims, keepdim, dtype):
     dims = _axes(dims)
     if not a.size and not _numel(a.shape, dims):
         return _mean_of_none(a, dims, keepdim, dtype)
+    if a.dtype is _HALF or _np_dtype(dtype) == _HALF:
+        return np.mean(a, axis=dims, keepdims=keepdim, dtype=np.float32).astype(_HALF)
     return np.mean(a, axis=dims, keepdims=keepdim, dtype=_np_dtype(dtype))
 
 
@@ -485,6 +513,8 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _var_fwd(a, dims, correction, keepdim):
+    if a.dtype is _HALF:  # NOTE [accumulation]
+        return _var_fwd(a.astype(np.float32), dims, correction, keepdim).astype(_HALF)
     c = 1 if correction is None else correction
     n = a.size if dims is None else _numel(a.shape, dims)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -496,6 +526,8 @@ def _var_fwd(a, dims, correction, keepdim):
 
 
 def _std_fwd(a, dims, correction, keepdim):
+    if a.dtype is _HALF:  # (the square root in float32 too, then rounded)
+        return np.sqrt(_var_fwd(a.astype(np.float32), dims, correction, keepdim)).astype(_HALF)
     return np.sqrt(_var_fwd(a, dims, correction, keepdim))
 
 
@@ -508,11 +540,19 @@ def _var_grad(F, g, self, dims, correction, keepdim, shape):
             # 2 / 0 = inf, times x - mean: NaN where x equals the mean, inf elsewhere
             s = F.value(self)
             return g * F.const(np.where(s == np.mean(s), np.nan, np.inf).astype(s.dtype))
-        return (2.0 / (n - c)) * g * (self - F.mean(self))
+        return (2.0 / (n - c)) * g * (self - _mean_of(F, self))
     n = _numel(shape, dims)
     with np.errstate(divide="ignore"):
         factor = float(np.float64(2.0) / np.float64(n - c))
-    return factor * _kept(F, g, dims, keepdim) * (self - F.mean(self, dims, True))
+    return factor * _kept(F, g, dims, keepdim) * (self - _mean_of(F, self, dims))
+
+
+def _mean_of(F, x, dims=None):
+    """F.mean(x, dims, keepdim=True); on float16 arrays torch's (NOTE [accumulation]): prims'
+    mean divides a float16 sum in float16."""
+    if F is prims and x.dtype is _HALF:
+        return _mean_all(x, None) if dims is None else _mean_dims(x, dims, True, None)
+    return F.mean(x) if dims is None else F.mean(x, dims, True)
 
 
 def _var_bwd(F, ctx, g, self):
@@ -578,6 +618,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def _norm_fwd(a, ord, dims, keepdim, dtype):
     if dtype is not None:
         a = a.astype(_np_dtype(dtype))
+    if a.dtype is _HALF:  # NOTE [accumulation]
+        return _norm_fwd(a.astype(np.float32), ord, dims, keepdim, None).astype(_HALF)
     x = np.abs(a)
     if ord == 2:
         out = np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
@@ -674,7 +716,9 @@ def _logsumexp_fwd(a, dims, keepdim):
     m = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
     m = np.where(np.isinf(m), 0, m).astype(a.dtype)  # torch: all -inf (or an inf) -> shift 0
     with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
+        e = np.exp(a - m)  # (torch's steps: each in the input's dtype, the sum accumulated)
+        s = _half_sum(e, dims, True) if a.dtype is _HALF else np.sum(e, axis=dims, keepdims=True)
+        out = np.log(s) + m
     return np.asarray(out if keepdim or a.ndim == 0 else np.squeeze(out, dims), dtype=a.dtype)
 
 
@@ -705,20 +749,32 @@ def logsumexp(input, dim, keepdim=False):
 # cumsum
 
 
+# the accumulator of torch's CPU scans (at::acc_type<T, false>): NOTE [accumulation]
+_SCAN_ACC = {_HALF: np.dtype(np.float32), _F32: np.dtype(np.float64)}
+
+
 def _cumsum_fwd(a, dim, dtype):
     dt = _np_dtype(dtype) or _sum_dtype(a)
     if a.ndim == 0:
         return np.array(a, dtype=dt or a.dtype)
-    return np.cumsum(a, axis=dim, dtype=dt)
+    out = a.dtype if dt is None else np.dtype(dt)
+    acc = _SCAN_ACC.get(out)
+    if acc is None:
+        return np.add.accumulate(a, axis=dim, dtype=dt)
+    # the input in the result's dtype, summed in a wider one, each running sum rounded back
+    return np.add.accumulate(a.astype(out, copy=False), axis=dim, dtype=acc).astype(out)
 
 
 def _cumsum_bwd(F, ctx, g):
-    """torch: the reversed cumulative sum of the gradient (in the input's dtype)."""
+    """torch: the reversed cumulative sum of the gradient (in the input's dtype), a cumsum
+    with its accumulator (prims' plain np.cumsum has none: the forward's own is used)."""
     (dim, _) = ctx.params
     g = F.to_dtype(g, ctx.dtypes[0])
     shape = ctx.shapes[0]
     if len(shape) == 0 or shape[dim] <= 1:
         return (g,)
+    if F is prims:
+        return (np.flip(_cumsum_fwd(np.flip(g, dim), dim, None), dim),)
     return (F.flip(F.cumsum(F.flip(g, dim), dim), dim),)
 
 

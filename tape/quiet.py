@@ -19,6 +19,14 @@ quiet in two ways, chosen by what they cost:
   without it. So each op checks that the list's first entry is still ours (`FIRST`, a
   few bytecodes) and puts it back in front when it is not.
 
+  Python names a warning after the module of the innermost Python frame. A ufunc that tape
+  calls itself warns from a tape module; one that numpy's own Python code calls (np.mean,
+  np.prod, np.cumsum, np.var...: numpy._core._methods, numpy._core.fromnumeric) warns
+  from a numpy module. So the filter's module test (`_FromTape`) also takes a numpy module
+  when the first frame above numpy's own is a tape module: numpy called by tape. The
+  user's own np.mean still warns. The test walks the stack only for a numpy
+  floating-point RuntimeWarning (the message and category are tested first), never per op.
+
 A filter acts on warnings only: under `np.seterr(all="raise")` an eager op that meets inf
 or nan still raises FloatingPointError. The few ops that compute a 0/0 on purpose (var,
 logsumexp, nll's empty mean...) keep their own np.errstate for that case.
@@ -27,6 +35,7 @@ logsumexp, nll's empty mean...) keep their own np.errstate for that case.
 from __future__ import annotations
 
 import contextvars
+import sys
 import warnings
 
 import numpy as np
@@ -38,12 +47,48 @@ _MESSAGE = r"(divide by zero|invalid value|overflow|underflow) encountered in"
 FIRST = None  # our filter as warnings.filters holds it, once installed
 
 
+def _is_tape(module: str) -> bool:
+    return module == "tape" or module.startswith("tape.")
+
+
+class _FromTape:
+    """The filter's module test (warnings calls `.match(module)` on a filter's module, a
+    compiled regex when filterwarnings made it): a tape module, or numpy's Python code
+    called from one (NOTE [quiet IEEE])."""
+
+    __slots__ = ()
+
+    def match(self, module):
+        if _is_tape(module):
+            return True
+        if not module.startswith("numpy"):
+            return False
+        frame = sys._getframe(1)
+        while frame is not None:  # numpy's frames (and a pure-Python warnings module's)
+            name = frame.f_globals.get("__name__") or ""
+            if not (name.startswith("numpy") or name in ("warnings", __name__)):
+                return _is_tape(name)
+            frame = frame.f_back
+        return False
+
+    def __repr__(self):
+        return "<tape's modules, or numpy called from them>"
+
+
+_FROM_TAPE = _FromTape()
+
+
 def install_filter() -> None:
     """Put the filter in front of warnings.filters (moved there if it is already in)."""
     global FIRST
+    # filterwarnings takes a module pattern only as a string: install with one, then swap
+    # in _FROM_TAPE (in the same entry, so warnings' "filters mutated" bookkeeping holds)
     warnings.filterwarnings("ignore", message=_MESSAGE, category=RuntimeWarning,
                             module=r"tape(\.|$)")
-    FIRST = warnings.filters[0]
+    filters = warnings.filters
+    FIRST = (*filters[0][:3], _FROM_TAPE, filters[0][4])
+    filters[1:] = [f for f in filters[1:] if f != FIRST]  # our earlier entry, if any
+    filters[0] = FIRST
 
 
 def ensure_filter() -> None:

@@ -99,6 +99,8 @@ def _np_logsumexp(a, dim, keepdim=False):
 
 def _np_cumsum(a, dim, dtype=None):
     a = a if dtype is None else a.astype(dtype)
+    if a.ndim and a.dtype == np.float32:  # torch accumulates float32 in float64, rounding each sum
+        return np.cumsum(a, axis=dim, dtype=np.float64).astype(np.float32)
     return a if a.ndim == 0 else np.cumsum(a, axis=dim)
 
 
@@ -213,7 +215,11 @@ ENTRIES = (
     entry("cumsum", ("CumsumBackward0",), op="cumsum", ref=_np_cumsum, int_inputs=True,
            inplace=lambda m, x, dim, method=False: x.cumsum_(dim),
            samples=(S((2, 3), dim=1), S((2, 3), dim=0), S((2, 3, 4), dim=-1), S((5,), dim=0, method=True),
-                    S((), dim=0), S((0, 3), dim=0), S((3, 1), dim=1))),
+                    S((), dim=0), S((0, 3), dim=0), S((3, 1), dim=1),
+                    # float32 running sums accumulate in float64, as torch's (and the backward)
+                    S(np.full(5000, 0.1), dim=0, gradcheck=False),
+                    S(np.full((2, 3000), 0.1), dim=-1, gradcheck=False))),
     entry("cumsum_dtype", ("CumsumBackward0",), op="cumsum", ref=_np_cumsum,
-          samples=(S((2, 3), dim=1, dtype="float32", gradcheck=False), S((2, 3), dim=0, dtype="float64"))),
+          samples=(S((2, 3), dim=1, dtype="float32", gradcheck=False), S((2, 3), dim=0, dtype="float64"),
+                   S(np.full(5000, 0.1), dim=0, dtype="float32", gradcheck=False))),
 )
