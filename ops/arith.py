@@ -30,14 +30,27 @@ def _dtype_of(a, b):
 
 _FAST = {np.float64: {np.float64, float, int}, np.float32: {np.float32, float, int},
          np.float16: {np.float16, float, int}}
+# (a float16 times or over a number is not numpy's float16 arithmetic: _half_by_scalar)
+_FAST_OPMATH = {**_FAST, np.float16: {np.float16}}
 _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
              np.true_divide: operator.truediv}
+_HALF = np.dtype(np.float16)
 
 
-def _pointwise(ufunc, floating=False, scaled=False):
+def _half_by_scalar(ufunc, a, b):
+    """float16 `a` times or over a number or a 0-d array of another dtype, as torch's CPU
+    kernels compute it: in float32, the number as a float32 (its opmath type), rounded once
+    (numpy would round the number to float16 first: x * 0.01 differed in a third of the
+    entries). torch's add, sub and pow round it to float16 as numpy does."""
+    return ufunc(np.asarray(a, np.float32), np.float32(b)).astype(_HALF)
+
+
+def _pointwise(ufunc, floating=False, scaled=False, opmath=False):
     """numpy `ufunc` on two operands with torch's result dtype; `scaled`: the third
-    argument is add/sub's alpha, multiplying `b` (in this frame: one Python call per op)."""
+    argument is add/sub's alpha, multiplying `b` (in this frame: one Python call per op);
+    `opmath`: mul and div, whose float16 by a number is _half_by_scalar's."""
     pyop = _OPERATOR.get(ufunc)
+    fast = _FAST_OPMATH if opmath else _FAST
 
     def forward(a, b, alpha=1):
         if scaled and alpha != 1:
@@ -50,13 +63,16 @@ def _pointwise(ufunc, floating=False, scaled=False):
         # numpy float scalars with a same-type scalar or a Python number: numpy's result
         # dtype is torch's, and the scalar operator is much cheaper than the ufunc call
         if pyop is not None:
-            ok = _FAST.get(type(a))
+            ok = fast.get(type(a))
             if ok is not None and type(b) in ok:
                 return pyop(a, b)
         dt = binary_dtype(a, b)
         if floating:
             dt = float_dtype(dt if dt is not None else _dtype_of(a, b))
-        elif dt is None:
+        if opmath and (dt if dt is not None else getattr(a, "dtype", None)) == _HALF and (
+                type(b) in _PY or (np.ndim(b) == 0 and b.dtype != _HALF)):
+            return _half_by_scalar(ufunc, a, b)
+        if dt is None:
             return ufunc(a, b)
         # unsafe: a 0-d operand of a wider kind is cast to the result dtype, as torch does
         # (uint8[2] + int64 0-d stays uint8)
@@ -171,23 +187,31 @@ def sub_(self, other, *, alpha=1):
 # ---- mul / div --------------------------------------------------------------------------
 
 
+_times, _over = _pointwise(np.multiply, opmath=True), _pointwise(np.true_divide, floating=True, opmath=True)
+
+
 def _mul_bwd(F, ctx, g, self, other):
     need_self, need_other = ctx.needs
+    if type(g) is _ndarray and g.dtype == _HALF:  # (by a number: _half_by_scalar)
+        return (_times(g, other) if need_self else None, g * self if need_other else None)
     return (g * other if need_self else None, g * self if need_other else None)
 
 
-MUL = op("mul", "MulBackward0", _pointwise(np.multiply), _mul_bwd,
+MUL = op("mul", "MulBackward0", _times, _mul_bwd,
          inputs=("self", "other"), saves=(("self", (1,)), ("other", (0,))),
          kernel={(): np.multiply})
 
 
 def _div_bwd(F, ctx, g, self, other):
     need_self, need_other = ctx.needs
+    if type(g) is _ndarray and g.dtype == _HALF:  # (by a number: _half_by_scalar)
+        return (_over(g, other) if need_self else None,
+                -g * _over(_over(self, other), other) if need_other else None)
     return (g / other if need_self else None,
             -g * ((self / other) / other) if need_other else None)  # torch's grouping
 
 
-DIV = op("div", "DivBackward0", _pointwise(np.true_divide, floating=True), _div_bwd,
+DIV = op("div", "DivBackward0", _over, _div_bwd,
          inputs=("self", "other"), saves=(("self", (1,)), ("other", (0, 1))),
          kernel={(): np.true_divide})
 

@@ -166,7 +166,28 @@ def _sequence_numbers(m):
             b.grad_fn.next_functions[0][0]._sequence_nr())
 
 
+def _half_by_number(fn):
+    """fn(x) on float16 values and its gradient for an upstream of 0.3: torch computes a
+    float16 times or over a number in float32 (the number too), rounded once."""
+    def body(m):
+        x = m.tensor(np.random.default_rng(0).standard_normal(200).astype(np.float16) * 50,
+                     requires_grad=True)
+        y = fn(m, x)
+        y.backward(m.full(tuple(y.shape), 0.3, dtype=m.float16))
+        return y, x.grad
+    return body
+
+
 VALUES = [
+    # float16 by a number (a third of x * 0.01 was off by an ulp); + and - round the number
+    # to float16 as numpy does
+    *[(f"float16 {name}", _half_by_number(fn)) for name, fn in (
+        ("times a float", lambda m, x: x * 0.01), ("a float times", lambda m, x: 0.01 * x),
+        ("over a float", lambda m, x: x / 7.3), ("a float over", lambda m, x: 7.3 / x),
+        ("times an int", lambda m, x: x * 3001), ("times a 0-d float32", lambda m, x: x * m.tensor(0.01)),
+        ("mul_ by a float", lambda m, x: (x * 1).mul_(0.01)),
+        ("div_ by a float", lambda m, x: (x * 1).div_(7.3)),
+        ("plus a float", lambda m, x: x + 0.01), ("minus a float", lambda m, x: x - 3001.0))],
     ("nodes' sequence numbers", _sequence_numbers),
     ("a leaf as the root", _leaf_roots),
     ("view as another dtype", _dtype_views),
