@@ -279,9 +279,9 @@ def _prod_dim_bwd(F, ctx, g, self, result):
 
 
 PROD = op("prod", "ProdBackward0", _prod_all, _prod_all_bwd,
-          saves=(("self", (0,)), ("result", (0,))), param_names=("dtype",))
+          saves=(("self", (0,)), ("result", (0,))), param_names=(None,))
 PROD_DIM = op("prod", "ProdBackward1", _prod_dim, _prod_dim_bwd,
-              saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim", "dtype"))
+              saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim", None))
 
 
 @function("prod", methods="prod")
@@ -364,9 +364,9 @@ def _derive_indices(find):
     return derive
 
 
-MAX_DIM = op("max", "MaxBackward0", _select_fwd, _select_bwd,
+MAX_DIM = op("max", "MaxBackward0", _select_fwd, _select_bwd, saved_attrs=_SIZES,
              param_names=("dim", "keepdim", "indices"), derive=_derive_indices(_arg_fwd(np.argmax)))
-MIN_DIM = op("min", "MinBackward0", _select_fwd, _select_bwd,
+MIN_DIM = op("min", "MinBackward0", _select_fwd, _select_bwd, saved_attrs=_SIZES,
              param_names=("dim", "keepdim", "indices"), derive=_derive_indices(_arg_fwd(np.argmin)))
 
 
@@ -662,7 +662,7 @@ def _norm_bwd(F, ctx, g, self, result):
 
 
 NORM = op("linalg_vector_norm", "LinalgVectorNormBackward0", _norm_fwd, _norm_bwd,
-          saves=(("self", (0,)), ("result", (0,))), param_names=("ord", "dim", "keepdim", "dtype"))
+          saves=(("self", (0,)), ("result", (0,))), param_names=("ord", "dim", "keepdim", None))
 
 _NARROW = {np.dtype(np.float64): 2, np.dtype(np.float32): 1, np.dtype(np.float16): 0}
 
@@ -778,7 +778,7 @@ def _cumsum_bwd(F, ctx, g):
     return (F.flip(F.cumsum(F.flip(g, dim), dim), dim),)
 
 
-CUMSUM = op("cumsum", "CumsumBackward0", _cumsum_fwd, _cumsum_bwd, param_names=("dim", "dtype"))
+CUMSUM = op("cumsum", "CumsumBackward0", _cumsum_fwd, _cumsum_bwd, param_names=("dim", None))
 
 
 def _cumsum(input, dim, dtype, position):

@@ -44,8 +44,9 @@ class Op:
     saves: tuple[tuple[str, tuple[int, ...]], ...] = ()
     outputs: int = 1
     view: bool = False  # outputs are views of input 0: same storage and version counter
-    # names of the non-tensor params, for Node._saved_<name> (e.g. where's condition)
-    param_names: tuple[str, ...] = ()
+    # names of the non-tensor params, for Node._saved_<name> (e.g. where's condition); None
+    # for one torch's node does not keep (a reduction's dtype)
+    param_names: tuple[str | None, ...] = ()
     # which outputs may carry a gradient (e.g. max's values yes, its indices no)
     differentiable_outputs: tuple[int, ...] | None = None
     # {params: numpy callable on the tensor inputs alone}: forward's exact result for those

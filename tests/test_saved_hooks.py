@@ -229,3 +229,32 @@ def test_saved_values_readable_under_torchs_names(name):
             return {attr: getattr(node, attr) for attr in attrs}
 
     compare(body)
+
+
+# the `_saved_*` names a node lists (dir()) are torch's: no more (a reduction's dtype is
+# not kept by torch), no fewer
+LISTED = {
+    "max(dim)": lambda m, a: a.max(1)[0],
+    "min(dim)": lambda m, a: a.min(0)[0],
+    "prod": lambda m, a: a.prod(),
+    "prod(dim)": lambda m, a: a.prod(1),
+    "cumsum": lambda m, a: a.cumsum(0),
+    "norm": lambda m, a: a.norm(),
+    "sum(dim)": lambda m, a: a.sum(1),
+    "mean(dim)": lambda m, a: a.mean(0),
+    "squeeze": lambda m, a: a[None].squeeze(0),
+    "amax": lambda m, a: a.amax(1),
+    "var": lambda m, a: a.var(1),
+}
+
+
+@pytest.mark.parametrize("name", list(LISTED))
+def test_a_node_lists_torchs_saved_names(name):
+    def body(m):
+        node = LISTED[name](m, m.ones(3, 4, requires_grad=True)).grad_fn
+        listed = sorted(n for n in dir(node) if n.startswith("_saved_"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return listed, [getattr(node, n) for n in listed if "sym" in n or n == "_saved_dim"]
+
+    compare(body)
