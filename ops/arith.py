@@ -66,19 +66,36 @@ def _pointwise(ufunc, floating=False, scaled=False, opmath=False):
             ok = fast.get(type(a))
             if ok is not None and type(b) in ok:
                 return pyop(a, b)
-        dt = binary_dtype(a, b)
-        if floating:
-            dt = float_dtype(dt if dt is not None else _dtype_of(a, b))
-        if opmath and (dt if dt is not None else getattr(a, "dtype", None)) == _HALF and (
-                type(b) in _PY or (np.ndim(b) == 0 and b.dtype != _HALF)):
-            return _half_by_scalar(ufunc, a, b)
-        if dt is None:
-            return ufunc(a, b)
-        # unsafe: a 0-d operand of a wider kind is cast to the result dtype, as torch does
-        # (uint8[2] + int64 0-d stays uint8)
-        return ufunc(a, b, dtype=dt, casting="unsafe")
+        try:
+            dt = binary_dtype(a, b)
+            if floating:
+                dt = float_dtype(dt if dt is not None else _dtype_of(a, b))
+            if opmath and (dt if dt is not None else getattr(a, "dtype", None)) == _HALF and (
+                    type(b) in _PY or (np.ndim(b) == 0 and b.dtype != _HALF)):
+                return _half_by_scalar(ufunc, a, b)
+            if dt is None:
+                return ufunc(a, b)
+            # unsafe: a 0-d operand of a wider kind is cast to the result dtype, as torch does
+            # (uint8[2] + int64 0-d stays uint8)
+            return ufunc(a, b, dtype=dt, casting="unsafe")
+        except OverflowError:  # a Python int beyond the integer tensor's dtype
+            if type(b) is int and type(a) is _ndarray and a.dtype.kind in "iu":
+                return forward(a, _cast_int(b, a.dtype))
+            if type(a) is int and type(b) is _ndarray and b.dtype.kind in "iu":
+                return forward(_cast_int(a, b.dtype), b)
+            raise
 
     return forward
+
+
+def _cast_int(v: int, dtype) -> np.ndarray:
+    """A Python int as torch converts a number operand for an integer tensor: a 64-bit value
+    (past int64's range, a uint64's) cast as C++ casts, modulo 2**bits (int32 + 2**40 adds 0)."""
+    if v >= 2 ** 64:
+        raise OverflowError("int too big to convert")
+    if v < -2 ** 63:
+        raise OverflowError("can't convert negative int to unsigned")
+    return np.array(v % 2 ** 64, dtype=np.uint64).astype(dtype)
 
 
 # ---- add / sub --------------------------------------------------------------------------

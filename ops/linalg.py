@@ -64,6 +64,7 @@ def dot(input, tensor):
             f"to have the same number of elements, but got {input.shape[0]} and {tensor.shape[0]} "
             "elements respectively")
     _same_dtype("dot", input, tensor)
+    _not_for_bool("dot", input)
     return call(DOT, (input, tensor))
 
 
@@ -75,6 +76,7 @@ def mv(input, vec):
             f"size mismatch, got input ({input.shape[0] if input.ndim else ''}), mat "
             f"({'x'.join(map(str, input.shape))}), vec ({vec.shape[0] if vec.ndim else ''})")
     _same_dtype("mv", input, vec, "expected m1 and m2 to have the same dtype")
+    _not_for_bool("addmv_impl_cpu", input)
     return call(MV, (input, vec))
 
 
@@ -96,6 +98,8 @@ def mm(input, mat2):
             f"{b.shape[0]}x{b.shape[1]})")
     if a.dtype != b.dtype:
         _same_dtype("mm", input, mat2, "expected m1 and m2 to have the same dtype")
+    if a.dtype.kind == "b":
+        _not_for_bool("addmm_impl_cpu_", input)
     return call(MM, (input, mat2))
 
 
@@ -109,7 +113,14 @@ def bmm(input, mat2):
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _same_dtype("bmm", input, mat2, "expected m1 and m2 to have the same dtype")
+    _not_for_bool("bmm", input)
     return call(BMM, (input, mat2))
+
+
+def _not_for_bool(kernel: str, x) -> None:
+    """torch's CPU matrix products have integer kernels but none for bool."""
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _reshape(x, shape):

@@ -173,13 +173,29 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     return _finish(arr, requires_grad)
 
 
+def _leaves(v):
+    """The scalars of nested lists and tuples."""
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _leaves(x)
+    else:
+        yield v
+
+
 def _nested_array(data, npd) -> np.ndarray:
     """Nested Python sequences as an array, with torch's errors when their lengths disagree."""
     plain = _plain(data)
     try:
         with np.errstate(over="ignore"):  # a float too large for float16 is inf, silently
             return np.array(plain, dtype=npd)
-    except OverflowError:  # an integer too large for the dtype
+    except OverflowError:  # an integer too large for the dtype (or for any: past 64 bits)
+        ints = [v for v in _leaves(plain) if isinstance(v, int)]
+        if any(not -2 ** 63 <= v < 2 ** 63 for v in ints):
+            raise ValueError("Overflow when unpacking long long") from None
+        if npd.kind == "u":  # torch wraps a negative value into an unsigned dtype, down to -max
+            wide = np.array(plain, dtype=np.int64)
+            if (wide >= -int(np.iinfo(npd).max)).all() and (wide <= np.iinfo(npd).max).all():
+                return wide.astype(npd)
         raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow") from None
     except ValueError:
         sizes = _nested_sizes(plain)

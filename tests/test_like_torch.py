@@ -179,6 +179,16 @@ def _half_by_number(fn):
 
 
 VALUES = [
+    # a Python int operand of an integer tensor is cast as C++ casts it (modulo 2**bits)
+    *[(f"int operand {name}", fn) for name, fn in (
+        ("int32 + 2**40", lambda m: m.tensor([1, 2], dtype=m.int32) + 2 ** 40),
+        ("int32 * 2**40", lambda m: m.tensor([1, 2], dtype=m.int32) * 2 ** 40),
+        ("int8 + 300", lambda m: m.tensor([1], dtype=m.int8) + 300),
+        ("int64 + 2**63", lambda m: m.tensor([1]) + 2 ** 63),
+        ("uint8 * -1", lambda m: m.tensor([1, 7], dtype=m.uint8) * -1),
+        ("2**40 - int32", lambda m: 2 ** 40 - m.tensor([1], dtype=m.int32)),
+        ("int32.add_(2**40)", lambda m: m.tensor([5], dtype=m.int32).add_(2 ** 40)),
+        ("tensor([-1, 3], uint8)", lambda m: m.tensor([-1, 3], dtype=m.uint8)))],
     # float16 by a number (a third of x * 0.01 was off by an ulp); + and - round the number
     # to float16 as numpy does
     *[(f"float16 {name}", _half_by_number(fn)) for name, fn in (
@@ -482,6 +492,24 @@ def test_value_like_torch(body):
 
 ERRORS = [
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
+    # matrix products: no bool kernel (NotImplementedError), each under torch's kernel name
+    ("mm of bools", lambda m: m.tensor([[True]]) @ m.tensor([[True]]),
+     "\"addmm_impl_cpu_\" not implemented for 'Bool'"),
+    ("dot of bools", lambda m: m.tensor([True]) @ m.tensor([True]), "\"dot\" not implemented for 'Bool'"),
+    ("mv of bools", lambda m: m.tensor([[True]]) @ m.tensor([True]),
+     "\"addmv_impl_cpu\" not implemented for 'Bool'"),
+    ("bmm of bools", lambda m: m.ones(1, 1, 1, dtype=m.bool) @ m.ones(1, 1, 1, dtype=m.bool),
+     "\"bmm\" not implemented for 'Bool'"),
+    # integers past 64 bits: ValueError in tensor(), OverflowError as an operand
+    ("tensor() of an int past int64", lambda m: m.tensor([1, 2 ** 63]), "Overflow when unpacking long long"),
+    ("tensor() of an int below int64", lambda m: m.tensor([[1], [-2 ** 63 - 1]]),
+     "Overflow when unpacking long long"),
+    ("an int past 64 bits as an operand", lambda m: m.tensor([1], dtype=m.int32) + 2 ** 64,
+     "int too big to convert"),
+    ("an int below int64 as an operand", lambda m: m.tensor([1], dtype=m.int32) + (-2 ** 63 - 1),
+     "can't convert negative int to unsigned"),
+    ("tensor() of -256 as uint8", lambda m: m.tensor([-256], dtype=m.uint8),
+     "value cannot be converted to type uint8 without overflow"),
     ("view(dtype) of a 0-d tensor, other size", lambda m: m.tensor(1.0).view(m.float16),
      "self.dim() cannot be 0 to view Float as Half (different element sizes)"),
     ("view(dtype) of a strided last dim", lambda m: m.arange(4.0)[::2].view(m.float16),
