@@ -6,6 +6,7 @@ import operator
 
 import numpy as np
 
+from . import prims
 from .dtypes import binary_dtype, float_dtype, py_number
 from .registry import (
     Op,
@@ -209,8 +210,6 @@ _times, _over = _pointwise(np.multiply, opmath=True), _pointwise(np.true_divide,
 
 def _mul_bwd(F, ctx, g, self, other):
     need_self, need_other = ctx.needs
-    if type(g) is _ndarray and g.dtype == _HALF:  # (by a number: _half_by_scalar)
-        return (_times(g, other) if need_self else None, g * self if need_other else None)
     return (g * other if need_self else None, g * self if need_other else None)
 
 
@@ -221,9 +220,6 @@ MUL = op("mul", "MulBackward0", _times, _mul_bwd,
 
 def _div_bwd(F, ctx, g, self, other):
     need_self, need_other = ctx.needs
-    if type(g) is _ndarray and g.dtype == _HALF:  # (by a number: _half_by_scalar)
-        return (_over(g, other) if need_self else None,
-                -g * _over(_over(self, other), other) if need_other else None)
     return (g / other if need_self else None,
             -g * ((self / other) / other) if need_other else None)  # torch's grouping
 
@@ -238,10 +234,30 @@ RECIPROCAL = op("reciprocal", "ReciprocalBackward0",
                 saves=(("result", (0,)),))
 
 
+# float16 times or over a Python number: ops of their own under torch's node names (not in
+# the registry, whose names are unique), whose backward computes g * number as the forward
+# does (_half_by_scalar); MUL's and DIV's rules stay plain expressions, which tape.compile
+# inlines (NOTE [inlining is exact] in tape/codegen.py)
+MUL_HALF = Op(name="mul", node="MulBackward0", forward=_times, backward=lambda F, ctx, g, self, other: (
+    _times(g, other) if F is prims else g * other, None),
+    inputs=("self", "other"), saves=(("self", (1,)), ("other", (0,))))
+DIV_HALF = Op(name="div", node="DivBackward0", forward=_over, backward=lambda F, ctx, g, self, other: (
+    _over(g, other) if F is prims else g / other, None),
+    inputs=("self", "other"), saves=(("self", (1,)), ("other", (0, 1))))
+
+
+def _by_number(op, half_op, input, other):
+    """`half_op` for a float16 tensor by a Python number, else `op`."""
+    if type(other) in _PY and getattr(getattr(input, "_data", None), "dtype", None) == _HALF:
+        return half_op
+    return op
+
+
 @function("mul", "multiply", methods=("mul", "multiply", "__mul__", "__rmul__"))
 def mul(input, other):
     """input * other"""
-    return call(MUL, (input, other))
+    return call(MUL if type(other) not in _PY else _by_number(MUL, MUL_HALF, input, other),
+                (input, other))
 
 
 _TRUE_DIVIDE = _pointwise(np.true_divide, floating=True)
@@ -285,7 +301,7 @@ def div(input, other, *, rounding_mode=_NO_MODE):
     """input / other (true division: integers give the default float dtype); rounding_mode
     "trunc" or "floor" rounds the quotient, in the operands' dtype, with a zero gradient"""
     if rounding_mode is _NO_MODE:
-        return call(DIV, (input, other))
+        return call(_by_number(DIV, DIV_HALF, input, other), (input, other))
     return call(DIV_MODE, (input, other), _rounding(rounding_mode))
 
 
@@ -299,19 +315,20 @@ def reciprocal(input):
 def rdiv(self, other):
     # torch computes number / tensor as reciprocal(tensor) * number
     if type(other) in _PY:
-        return call(MUL, (call(RECIPROCAL, (self,)), other))
+        inverse = call(RECIPROCAL, (self,))
+        return call(_by_number(MUL, MUL_HALF, inverse, other), (inverse, other))
     return call(DIV, (other, self))
 
 
 @function(methods=("mul_", "__imul__"), module=False)
 def mul_(self, other):
-    return call_inplace(MUL, self, (other,))
+    return call_inplace(_by_number(MUL, MUL_HALF, self, other), self, (other,))
 
 
 @function(methods=("div_", "__itruediv__"), module=False)
 def div_(self, other, *, rounding_mode=_NO_MODE):
     if rounding_mode is _NO_MODE:
-        return call_inplace(DIV, self, (other,))
+        return call_inplace(_by_number(DIV, DIV_HALF, self, other), self, (other,))
     check_inplace(self)  # torch names a leaf before a bad rounding mode
     return call_inplace(DIV_MODE, self, (other,), _rounding(rounding_mode))
 
