@@ -5,9 +5,11 @@ replays what happens inside."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from .grad_mode import STATE
+from .grad_mode import INFERENCE_ENTERED, STATE
 from .ops.dtypes import DEFAULT_FLOAT
 from .python_guards import guardable_scalar, value_key
 from .tensor import Tensor
@@ -27,10 +29,12 @@ def plan_key(args) -> tuple | None:
     requires_grad and whether it is a leaf (`if x.is_leaf:`), or the type and value of a
     non-tensor (hashed by the caller's lookup); None when an argument is a container."""
     key = [STATE.grad_enabled or (False, STATE.inference), DEFAULT_FLOAT[0]]
+    inference = INFERENCE_ENTERED[0]  # (then an inference tensor is another plan: eager raises)
     for a in args:
         if type(a) is Tensor or isinstance(a, Tensor):
             d = a._data
-            key.append((d.shape, d.dtype, d.strides, a._rg, a._rec is None))
+            key.append((d.shape, d.dtype, d.strides, a._rg, a._rec is None) if not inference else
+                       (d.shape, d.dtype, d.strides, a._rg, a._rec is None, a.is_inference()))
         elif type(a) in CONTAINERS:
             return None  # flattened first (NOTE [arguments in containers])
         else:
@@ -71,7 +75,16 @@ class _Identity:
         return type(other) is _Identity and other.obj is self.obj
 
 
-def flattened_call(fn, args: tuple, kwargs: dict):
+def takes_var_keywords(fn) -> bool:
+    """Does `fn` take **kwargs (so it may see the order keyword arguments come in)?"""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # (no signature to read: assume it may)
+        return True
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def flattened_call(fn, args: tuple, kwargs: dict, ordered: bool = True):
     """(plan key, the plan's arguments, how to call fn with them, what containers_changed
     takes), for a call plan_key could not key alone.
 
@@ -83,16 +96,16 @@ def flattened_call(fn, args: tuple, kwargs: dict):
     `f([w1, w2], x)` replay). fn itself is still called with what it was given when
     recording, so it sees the caller's own containers; a function that changes one
     runs eagerly (a replay would not change it)."""
-    flat, spec = flatten_call(args, kwargs)
+    flat, spec = flatten_call(args, kwargs, ordered)
     return (plan_key(flat) + (spec,), flat, lambda *_: fn(*args, **kwargs),
-            (args, kwargs, flat, spec))
+            (args, kwargs, flat, spec, ordered))
 
 
-def flatten_call(args: tuple, kwargs: dict):
+def flatten_call(args: tuple, kwargs: dict, ordered: bool = True):
     """The leaves of a call's arguments (tensors, numbers, anything not a list, tuple or
-    dict), and a hashable description of the containers around them. Keyword arguments
-    come in name order (binding does not depend on it); a dict's keys in their own order
-    (fn may iterate over them)."""
+    dict), and a hashable description of the containers around them. A dict's keys come in
+    their own order (fn may iterate over them); keyword arguments too when `ordered` (fn
+    takes **kwargs, whose order it sees), else in name order (binding does not depend on it)."""
     leaves: list = []
 
     def walk(v):
@@ -104,13 +117,14 @@ def flatten_call(args: tuple, kwargs: dict):
         leaves.append(v)
         return None
 
-    spec = (walk(args), tuple((n, walk(kwargs[n])) for n in sorted(kwargs)))
+    names = kwargs if ordered else sorted(kwargs)
+    spec = (walk(args), tuple((n, walk(kwargs[n])) for n in names))
     return tuple(leaves), spec
 
 
-def containers_changed(args, kwargs, flat, spec) -> bool:
+def containers_changed(args, kwargs, flat, spec, ordered) -> bool:
     """Did fn change a container it was given (an append, an item replaced)?"""
-    now, now_spec = flatten_call(args, kwargs)
+    now, now_spec = flatten_call(args, kwargs, ordered)
     return now_spec != spec or any(a is not b for a, b in zip(now, flat))
 
 

@@ -34,6 +34,7 @@ import itertools
 import linecache
 import operator
 import re
+import threading
 import types
 import warnings
 import weakref
@@ -49,6 +50,7 @@ from .compile_boundary import (
     flatten_result,
     flattened_call,
     plan_key,
+    takes_var_keywords,
 )
 from .grad_mode import NOT_FAST, STATE, TRACES
 from .ops.dtypes import DEFAULT_FLOAT
@@ -489,12 +491,27 @@ class _Plan:
             self.steps[k].checks = tuple(lst)
         self._plan_backward(trace)
         # NOTE [saved values the caller can change]: the saved values that are arguments,
-        # tensors from outside or results carry their version counters, checked in backward
+        # tensors from outside, results or share memory with a result (a result that is a
+        # view of a saved value, or the base of one) carry a version counter, checked in
+        # backward: (saved slot, None for the tensor's own, or the result's index)
         outside = {s for s, *_ in self.outside}
-        self.watched = [s for s in self.saved_slots
-                        if s < self.n_args or s in outside or s in self.out_slots]
+        self.watched = []
+        for s in self.saved_slots:
+            if s < self.n_args or s in outside:
+                self.watched.append((s, None))
+                continue
+            v = trace.keep[s]._data
+            for i, o in enumerate(self.out_slots):
+                d = trace.keep[o]._data
+                if o == s or (type(v) is np.ndarray and type(d) is np.ndarray and np.shares_memory(v, d)):
+                    self.watched.append((s, i))
+        # results that are views of one base (h[0], h[1]) share its version counter, as in eager
+        bases = [_owner(trace.keep[o]._data) for o in self.out_slots]
+        self.shared_vc = {i: next(j for j in range(i) if bases[j] is b)
+                          for i, b in enumerate(bases) if b is not None and any(c is b for c in bases[:i])}
         self.buffers = None  # the BufferPool, when some value gets a buffer (NOTE [plan buffers])
         self.backwards: dict = {}  # pattern of outputs with a gradient -> generated function
+        self._generating = threading.Lock()  # a backward being generated (by one thread)
         self.backward_sources: dict = {}
         self.backward_buffers: dict = {}  # pattern -> its backward's BufferPool, if any
         self.forward_source = self._build_call(trace, args)
@@ -705,8 +722,13 @@ class _Plan:
         star = "*" if hasattr(self.treedef, "_fields") else ""  # a named tuple takes fields
         grads = [self.grad_slots[s] for s in self.out_slots]
         if not self.sources or not any(grads):
-            outs = [f"_wrap(v{s})" for s in self.out_slots]
-            return [f"return {treedef}({star}{_tuple(outs)})" if wrap else f"return {outs[0]}"]
+            if not self.shared_vc:
+                outs = [f"_wrap(v{s})" for s in self.out_slots]
+                return [f"return {treedef}({star}{_tuple(outs)})" if wrap else f"return {outs[0]}"]
+            lines = [f"o{i} = _wrap(v{s}, vc={f'o{self.shared_vc[i]}._vc' if i in self.shared_vc else None})"
+                     for i, s in enumerate(self.out_slots)]
+            outs = [f"o{i}" for i in range(len(self.out_slots))]
+            return lines + [f"return {treedef}({star}{_tuple(outs)})" if wrap else "return o0"]
         outside = {s: t for s, t, *_ in self.outside}
         srcs = [f"edge_of(x{s})" if s < self.n_args else f"edge_of({ns.bind(outside[s], 'outside')})"
                 for s in self.sources]
@@ -722,14 +744,16 @@ class _Plan:
                  f"{ns.expr(shapes, 'shapes')}, {ns.bind(dtypes, 'dtypes')})"]
         outs = []
         for i, (s, g) in enumerate(zip(self.out_slots, grads)):
-            lines.append(f"o{i} = _wrap(v{s}, rec, {i}, True)" if g else f"o{i} = _wrap(v{s})")
+            vc = f"o{self.shared_vc[i]}._vc" if i in self.shared_vc else "None"
+            lines.append(f"o{i} = _wrap(v{s}, rec, {i}, True, {vc})" if g else
+                         f"o{i} = _wrap(v{s}, vc={vc})")
             outs.append(f"o{i}")
         if self.watched:  # NOTE [saved values the caller can change]
             checks = []
-            for s in self.watched:
-                if s in self.out_slots:  # (a result: made by this call, at version 0; its
-                    # array, not the tensor, which holds this record: no cycle)
-                    checks.append(f"(o{self.out_slots.index(s)}._vc, 0, v{s})")
+            for s, i in self.watched:
+                if i is not None:  # (a result: made by this call, at version 0; its array,
+                    # not the tensor, which holds this record: no cycle)
+                    checks.append(f"(o{i}._vc, 0, v{s})")
                 else:
                     t = f"x{s}" if s < self.n_args else ns.bind(outside[s], "outside")
                     checks.append(f"({t}._vc, {t}._vc[0], {t})")
@@ -747,21 +771,28 @@ class _Plan:
             tuple(g is not None for g in grads)
         fn = self.backwards.get(pattern)
         if fn is None:
-            learned: dict = {}
-            result = self._interpret(saved, grads, learned)
-            fn = self._build_backward(pattern, learned)
-            if pattern in self.backward_buffers and not self._agrees(fn, saved, grads, result):
-                # a buffered call gave another result than eager's: plain calls, then
-                del self.backward_buffers[pattern]
-                fn = self._build_backward(pattern, learned, buffered=False)
-            self.backwards[pattern] = fn
-            return result
+            with self._generating:  # (one thread at a time: the generator keeps state on self)
+                fn = self.backwards.get(pattern)
+                if fn is None:
+                    return self._first_backward(pattern, saved, grads)
         if fn is not _INTERPRET:
             try:
                 return fn(saved, *grads)
             except _Stale:
                 self.backwards[pattern] = _INTERPRET
         return self._interpret(saved, grads)
+
+    def _first_backward(self, pattern, saved, grads) -> tuple:
+        """The interpreter's gradients, and the generated backward for this pattern."""
+        learned: dict = {}
+        result = self._interpret(saved, grads, learned)
+        fn = self._build_backward(pattern, learned)
+        if pattern in self.backward_buffers and not self._agrees(fn, saved, grads, result):
+            # a buffered call gave another result than eager's: plain calls, then
+            del self.backward_buffers[pattern]
+            fn = self._build_backward(pattern, learned, buffered=False)
+        self.backwards[pattern] = fn
+        return result
 
     def _interpret(self, saved, out_grads, learned=None) -> tuple:
         """Eager's backward over the plan; `learned` gets, per (step, input) contribution,
@@ -1071,6 +1102,11 @@ def _check(actual, kind, value) -> None:
         raise _GuardFailed("a value read from a tensor while recording is different now")
 
 
+def _owner(d):
+    """The array owning a result's memory when it is a view (numpy's base), else None."""
+    return d.base if type(d) is np.ndarray and d.base is not None else None
+
+
 def _nested_key(v):
     """tolist()'s nested lists compared as python_guards.value_key compares scalars."""
     return [_nested_key(x) for x in v] if type(v) is list else value_key(v)
@@ -1116,22 +1152,26 @@ class CompiledFunction:
         self.eager = False  # fell back for good
         self.stats = {"recorded": 0, "replayed": 0, "eager": 0}
         self.warned_unkeyed = False  # said once that calls with such arguments run eagerly
+        self.var_keywords = None  # does fn take **kwargs (then their order keys a plan)? (once asked)
         functools.update_wrapper(self, fn)
         # for messages: a callable object or a partial has no __name__ of its own
         self.name = getattr(fn, "__name__", None) or type(fn).__name__
 
     def __call__(self, *args, **kwargs):
-        if self.eager or (NOT_FAST and STATE.slow):
+        if self.eager or (NOT_FAST and STATE.slow) or (TRACES and STATE.trace is not None):
             # (anomaly mode, saved-tensor hooks and inference mode, here now: a plan's one
             # node would not name the op that made a NaN, nor pack what eager saves, nor
-            # make inference tensors, so eager runs; a recording refuses them alike)
+            # make inference tensors, so eager runs; a recording refuses them alike. Called
+            # by a function being recorded: its ops go into that recording)
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         key = None if kwargs else plan_key(args)
         if key is not None:  # tensors and plain values only (the common case: no call)
             call, containers = self.fn, None
         else:
-            key, args, call, containers = flattened_call(self.fn, args, kwargs)
+            if self.var_keywords is None:
+                self.var_keywords = takes_var_keywords(self.fn)
+            key, args, call, containers = flattened_call(self.fn, args, kwargs, self.var_keywords)
         try:
             plan = self.plans.get(key)
         except TypeError:  # unhashable non-tensor arguments: no plan can key them

@@ -33,6 +33,8 @@ class _State(threading.local):
             _set_grad_enabled(self, value)
             return
         _set(self, name, value)
+        if name == "inference" and value:
+            INFERENCE_ENTERED[0] = True
         if name in _SLOW_INPUTS:
             slow = bool(self.anomaly or self.anomaly_check_forward or self.saved_hooks
                         or self.inference)
@@ -41,6 +43,9 @@ class _State(threading.local):
 
 
 _set = threading.local.__setattr__
+# set once any thread enters inference mode (never reset): until then no inference tensor
+# exists, and tape.compile's plan key need not ask each argument whether it is one
+INFERENCE_ENTERED = [False]
 _SLOW_INPUTS = frozenset({"anomaly", "anomaly_check_forward", "saved_hooks", "inference"})
 STATE = _State()
 

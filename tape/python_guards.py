@@ -251,9 +251,13 @@ def _followed(fn) -> bool:
 
 
 def _user_module(m: types.ModuleType) -> bool:
+    """Not tape's, numpy's or the standard library's (a module made at run time, with no
+    file, is the user's: `cfg = types.ModuleType("cfg")`)."""
+    name = m.__name__.partition(".")[0]
+    if name in _LIBRARIES or name in sys.stdlib_module_names:
+        return False
     path = getattr(m, "__file__", None) or ""
-    return (m.__name__.partition(".")[0] not in _LIBRARIES and bool(path)
-            and not (path.startswith(_STDLIB) and "-packages" not in path))
+    return not (path.startswith(_STDLIB) and "-packages" not in path)
 
 
 def _has_state(v) -> bool:
@@ -284,6 +288,23 @@ def _slot_names(cls) -> set:
         slots = c.__dict__.get("__slots__", ())
         names.update((slots,) if isinstance(slots, str) else slots)
     return names - {"__dict__", "__weakref__"}
+
+
+class _AttrView:
+    """An object's attributes, read as a guard reads a namespace (`.get`), through getattr:
+    a function's `__defaults__`, a partial's `keywords`, what a class's own __getattr__
+    serves (`self.w` kept in a dict, as torch's nn.Module keeps parameters)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def get(self, key, default=None):
+        try:
+            return getattr(self.obj, key)
+        except Exception:  # noqa: BLE001 - a __getattr__ refusing a name: not there
+            return default
 
 
 class _SlotView:
@@ -337,6 +358,7 @@ def _attribute_places(obj, names: set) -> list:
     if slots:
         view = _SlotView(obj)
         places += [(n, view, cls.__name__, ("slots", id(obj))) for n in sorted(slots)]
+    served = None if isinstance(obj, type) else _own_getattr(cls)
     for n in sorted(names):
         for i, c in enumerate(mro):
             if n in c.__dict__:
@@ -345,7 +367,20 @@ def _attribute_places(obj, names: set) -> list:
                 if own is not None and n not in own and not hasattr(type(c.__dict__[n]), "__set__"):
                     places.append((n, own, cls.__name__, id(own)))
                 break
+        else:  # found nowhere else: what the class's own __getattr__ serves, read through it
+            if served is not None and n not in (own or ()) and n not in slots:
+                view = _AttrView(obj)
+                if view.get(n, _MISSING) is not _MISSING:
+                    places.append((n, view, f"{cls.__name__} (through __getattr__)", ("getattr", id(obj))))
     return places
+
+
+def _own_getattr(cls):
+    """The __getattr__ a user's class defines (nn.Module's style of keeping attributes), if any."""
+    for c in cls.__mro__[:-1]:
+        if "__getattr__" in c.__dict__:
+            return c.__dict__["__getattr__"]
+    return None
 
 
 def python_guards(fn, args=()) -> list[Guard]:
@@ -378,7 +413,13 @@ def python_guards(fn, args=()) -> list[Guard]:
                 objects[id(v)] = (v, depth)
 
     def visit(f, depth: int, self_obj=None) -> None:
-        if isinstance(f, functools.partial):  # its arguments are fixed; its function is not
+        if isinstance(f, functools.partial):  # its function, its arguments' objects, and its
+            # keywords dict, which stays changeable in place (`p.keywords["k"] = 3`)
+            g = Guard("the keywords of a partial", _AttrView(f), "keywords")
+            if add(g):
+                follow(g, depth)
+            for v in f.args:
+                reach(v, depth + 1)
             visit(f.func, depth)
             return
         if isinstance(f, types.MethodType):
@@ -397,6 +438,9 @@ def python_guards(fn, args=()) -> list[Guard]:
         names_read.update(names)
         found += [Guard(f"the global '{name}' read by {code.co_name}", f.__globals__, name)
                   for name in sorted(names) if name in f.__globals__]
+        # its default values, which `f.__defaults__ = ...` replaces
+        found += [Guard(f"the {what} of {code.co_name}", _AttrView(f), what)
+                  for what in ("__defaults__", "__kwdefaults__") if getattr(f, what)]
         if self_obj is not None:
             reach(self_obj, depth)
         for v in (f.__defaults__ or ()) + tuple((f.__kwdefaults__ or {}).values()):

@@ -202,6 +202,87 @@ def _two_numbers_among_the_arguments():
     return (lambda a, b, c: a * b * c), [lambda: (x, 2.0, 3.0), lambda: (x, 2.0, 4.0)], [x]
 
 
+def _inner_compiled_replaying_while_the_outer_records():
+    # the inner function replayed its plan inside the outer's recording: the outer saw none
+    # of its ops, and every later backward raised "backward through the graph a second time"
+    inner = tape.compile(lambda v: (v * 2).sin())
+    inner(tape.tensor([0.1, 0.2], requires_grad=True))  # (inner has its plan already)
+    x = tape.tensor([0.5, 1.5], requires_grad=True)
+    return (lambda a: inner(a).exp() + a), [lambda: (x,)] * 3, [x]
+
+
+def _keyword_arguments_in_another_order():
+    a, b = tape.tensor([1.0]), tape.tensor([2.0])
+
+    def fn(**kw):  # sees the order the keywords come in
+        return tape.cat(list(kw.values()))
+    return (lambda **kw: fn(**kw)), [], [], [lambda f: f(x=a, y=b), lambda f: f(y=b, x=a)]
+
+
+def _an_inference_tensor_argument():
+    w = tape.tensor([1.0, 2.0], requires_grad=True)
+    with tape.inference_mode():
+        it = tape.tensor([1.0, 2.0]) * 2  # eager: cannot be saved for backward
+    return (lambda a: a * w), [lambda: (tape.tensor([3.0, 4.0]),), lambda: (it,)], [w]
+
+
+class _Module:
+    """Parameters kept in a dict and served by __getattr__, as torch's nn.Module keeps them."""
+
+    def __init__(self, w):
+        object.__setattr__(self, "_params", {"w": w})
+
+    def __getattr__(self, name):
+        try:
+            return self._params[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self._params[name] = value
+
+    def forward(self, x):
+        return x * self.w
+
+
+def _an_attribute_served_by_getattr():
+    m = _Module(tape.tensor([1.0, 2.0], requires_grad=True))
+    new = tape.tensor([10.0, 1.0], requires_grad=True)
+    x = tape.tensor([1.0, 1.0])
+    return (lambda a: m.forward(a)), [lambda: (x,), lambda: setattr(m, "w", new) or (x,)], [new]
+
+
+class _Scale:
+    def __init__(self, k):
+        self.k = k
+
+
+def _a_partials_object_and_keywords():
+    import functools
+
+    cfg = _Scale(2.0)
+    p = functools.partial(lambda x, cfg, k: x * cfg.k + k, cfg=cfg, k=0.0)
+    x = tape.tensor([1.0, 2.0])
+    return p, [lambda: (x,), lambda: setattr(cfg, "k", 5.0) or (x,),
+               lambda: p.keywords.__setitem__("k", 1.0) or (x,)], []
+
+
+def _a_default_replaced():
+    def fn(x, k=2.0):
+        return x * k
+    x = tape.tensor([1.0])
+    return fn, [lambda: (x,), lambda: setattr(fn, "__defaults__", (3.0,)) or (x,)], []
+
+
+def _a_module_made_at_run_time():
+    import types
+
+    cfg = types.ModuleType("cfg_made_at_run_time")  # (no __file__)
+    cfg.k = 1.0
+    x = tape.tensor([1.0])
+    return (lambda a: a * cfg.k), [lambda: (x,), lambda: setattr(cfg, "k", 3.0) or (x,)], []
+
+
 CASES = {
     "one tensor as two arguments, then two": _same_tensor_twice,
     "an argument that is a parameter read from outside": _argument_is_a_closed_over_parameter,
@@ -220,6 +301,13 @@ CASES = {
     "saved_tensors_hooks around a later call": _saved_tensor_hooks_around_a_later_call,
     "a value read through a format spec": _value_read_through_a_format_spec,
     "two numbers among the arguments": _two_numbers_among_the_arguments,
+    "a compiled function replaying inside a recording": _inner_compiled_replaying_while_the_outer_records,
+    "keyword arguments in another order": _keyword_arguments_in_another_order,
+    "an inference tensor argument": _an_inference_tensor_argument,
+    "an attribute served by __getattr__": _an_attribute_served_by_getattr,
+    "a partial's object and keywords": _a_partials_object_and_keywords,
+    "a default replaced": _a_default_replaced,
+    "a module made at run time": _a_module_made_at_run_time,
 }
 
 
@@ -230,12 +318,50 @@ def test_compiled_agrees_with_eager_call_after_call(make):
         fn, steps, leaves, *wrap = make()
         if compiled:
             fn = tape.compile(fn)
-        if wrap:
+        if wrap and isinstance(wrap[0], list):  # calls made with keywords: f -> result
+            calls = wrap[0]
+            steps, fn = [lambda: ()] * len(calls), _keyword_calls(fn, calls)
+        elif wrap:
             fn = wrap[0](fn)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # (a fallback to eager says so)
             outcomes.append(_signed(_outcome(fn, steps, leaves)))
     assert outcomes[1] == outcomes[0]
+
+
+def _keyword_calls(f, calls):
+    """A function of no arguments making the next of `calls` (each f -> result) on f."""
+    queue = list(calls)
+    return lambda: queue.pop(0)(f)
+
+
+@pytest.mark.parametrize("body", [
+    lambda x: x.exp()[:2],  # a result that is a view of a saved value
+    lambda x: x.tanh().reshape(-1),
+    lambda x: x.sigmoid().t(),
+    lambda x: (lambda h: (h[0], h[1]))(x.exp().reshape(2, 2)),  # two views of a saved base
+    lambda x: (lambda h: (h.detach(), h.sum()))(x.exp()),
+], ids=["slice", "reshape", "t", "two views of one base", "detach beside"])
+def test_a_result_sharing_memory_with_a_saved_value_changed_in_place_raises(body):
+    # eager's views share their base's version counter, so backward raises; the plan's
+    # results did not, and its backward computed from the changed value
+    for f in (body, tape.compile(body)):
+        for _ in range(2):
+            x = tape.tensor([0.1, 0.2, 0.3, 0.4], dtype=tape.float64, requires_grad=True)
+            out = f(x)
+            first = out[0] if isinstance(out, tuple) else out
+            first.mul_(2)
+            total = sum(o.sum() for o in out) if isinstance(out, tuple) else out.sum()
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                total.backward()
+
+
+def test_results_viewing_one_base_share_its_version_counter():
+    f = tape.compile(lambda x: (lambda h: (h[0], h[1]))(x.exp().reshape(2, 2)))
+    for _ in range(2):
+        a, b = f(tape.tensor([0.1, 0.2, 0.3, 0.4]))
+        a.add_(1)
+        assert (a._version, b._version) == (1, 1)  # as eager's views of h
 
 
 def test_an_output_no_op_made_runs_eagerly_and_says_so():
