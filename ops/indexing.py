@@ -117,8 +117,14 @@ def _item(it):
         return "int", int(it)
     if isinstance(it, slice):
         return "slice", it
-    if _is_tensor(it) or isinstance(it, (list, tuple, np.ndarray)):
+    if isinstance(it, str):  # a sequence to torch, which cannot make an index tensor of it
+        raise TypeError("new(): invalid data type 'str'")
+    if _is_tensor(it) or isinstance(it, _SEQUENCES):
         arr = np.asarray(it._data if _is_tensor(it) else it)
+        if not _is_tensor(it) and arr.dtype.kind in "fc" and arr.size:
+            # torch makes an int64 index of a sequence (a range, a list, a numpy array) unless
+            # it holds bools or uint8: floats are truncated
+            arr = arr.real.astype(np.int64) if arr.dtype.kind == "c" else arr.astype(np.int64)
         if arr.ndim == 0:  # (a tensor's own int() and bool(): a tape.compile trace sees them)
             if arr.dtype.kind in "iu" and arr.dtype != np.uint8:
                 return "int", int(it) if _is_tensor(it) else int(arr)
@@ -131,26 +137,33 @@ def _item(it):
         raise IndexError(_INVALID.format(_type_name(it))) from None
 
 
+# what torch reads as a sequence (PySequence_Check) in an index
+_SEQUENCES = (list, tuple, range, np.ndarray)
+
+
 def _as_items(index) -> tuple:
-    """The index as a tuple of items. A short list holding a sequence, slice, tensor, None or
-    `...` is read as a tuple (numpy's old rule, which torch keeps with a warning)."""
+    """The index as a tuple of items. A short list (or str) holding a sequence (a range, a
+    numpy array, a str...), slice, tensor, None or `...` is read as a tuple (numpy's old rule,
+    which torch keeps with a warning)."""
     if isinstance(index, tuple):
         return index
-    if isinstance(index, list) and len(index) < 32 and any(
-            it is None or it is Ellipsis or _is_tensor(it) or isinstance(it, (list, tuple, slice))
-            for it in index):
+    if isinstance(index, (list, str)) and len(index) < 32 and any(
+            it is None or it is Ellipsis or _is_tensor(it)
+            or isinstance(it, (*_SEQUENCES, str, slice)) for it in index):
         warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; use "
                       "x[tuple(seq)] instead of x[seq]", UserWarning, stacklevel=3)
         return tuple(index)
     return (index,)
 
 
-def _plan(shape, items):
+def _plan(shape, items, check=True):
     """Walk `items` over a tensor of `shape`, on shapes alone (NOTE [check, then record]).
 
     Returns (steps, advanced, out_shape): the view ops to apply in order as (op, params),
     the index for the advanced items over the result of those views (None when there are
     none), and that result's shape. Full slices are no views (torch skips them too).
+    check=False leaves the advanced index unchecked (_check_advanced): a write checks it
+    after the operands' memory, as torch's kernel does.
     """
     kinds = [_item(it) for it in items]
     ndim = len(shape)
@@ -202,12 +215,23 @@ def _plan(shape, items):
             real += n
     if not any(isinstance(a, np.ndarray) for a in adv):
         return steps, None, tuple(cur)
-    _check_advanced(cur, adv)
+    if check:
+        _check_advanced(cur, adv)
     return steps, tuple(adv), tuple(cur)
 
 
 def _check_advanced(shape, adv):
-    """Mask shapes and index bounds, with torch's messages (which count the advanced dims)."""
+    """Mask shapes and index bounds, with torch's messages (which count the advanced dims);
+    first, that the index tensors broadcast (a mask as one index of its count per dim)."""
+    shapes = []
+    for a in adv:
+        if isinstance(a, np.ndarray):
+            shapes += ([(int(np.count_nonzero(a)),)] * a.ndim if a.dtype.kind == "b" else [a.shape])
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(str(list(sh)) for sh in shapes)) from None
     dim = ordinal = 0
     for a in adv:
         if not isinstance(a, np.ndarray):
@@ -356,6 +380,62 @@ def _copy_to(target, value, vshape) -> None:
         call_inplace(COPY, target, (src,))
 
 
+def _np_apply(arr: np.ndarray, steps) -> np.ndarray:
+    """The numpy view that `_apply(x, steps)` gives (its memory), without recording."""
+    for OP, params in steps:
+        dim = params[0]
+        if OP is UNSQUEEZE:
+            arr = np.expand_dims(arr, dim)
+        elif OP is SELECT:
+            arr = arr[(slice(None),) * dim + (params[1],)]
+        else:  # SLICE
+            arr = arr[(slice(None),) * dim + (slice(*params[1:]),)]
+    return arr
+
+
+def _check_copy_overlap(target: np.ndarray, value, vshape, shape) -> None:
+    """copy_'s check of its source against the written-to view (NOTE [memory overlap] in
+    tape/views.py), on the source `_copy_to` makes; fill_ from a 0-d value does not check."""
+    if not _is_tensor(value) or vshape == () != shape or not isinstance(value._data, np.ndarray):
+        return
+    from ..views import assert_no_partial_overlap
+
+    src = value._data
+    if vshape != shape:
+        src = src.reshape(_strip_leading_ones(vshape))  # (a copy, if no view: no overlap then)
+        if src.shape != shape:
+            src = np.broadcast_to(src, shape)
+    assert_no_partial_overlap(target, src)
+
+
+def _warn_expanded(target: np.ndarray, name: str, example: str) -> None:
+    """torch's deprecation warning of index_put_ / masked_fill_ into a tensor that repeats an
+    element (expand()), which they write where other in-place ops refuse."""
+    from ..views import has_internal_overlap
+
+    if has_internal_overlap(target):
+        warnings.warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor "
+                      "before performing this operation. This also applies to advanced indexing "
+                      f"e.g. {example}", UserWarning, stacklevel=4)
+
+
+def _check_put_overlap(target: np.ndarray, value, index, accumulate) -> None:
+    """index_put_'s checks: its values and indices may share no memory with the target, unless
+    it writes one value through one mask (torch runs masked_fill_ then, which does not check)."""
+    from ..views import assert_no_overlap
+
+    _warn_expanded(target, "index_put_", "tensor[indices] = tensor")
+    arrays = [a for a in index if isinstance(a, np.ndarray)]
+    values = value._data if _is_tensor(value) else value
+    if (not accumulate and np.size(values) == 1 and len(arrays) == 1 and arrays[0].dtype.kind == "b"
+            and all(isinstance(a, np.ndarray) or a == slice(None) for a in index)):
+        _warn_expanded(target, "masked_fill_", "tensor[mask] = scalar")
+        return
+    assert_no_overlap(target, values)
+    for a in arrays:
+        assert_no_overlap(target, a)
+
+
 @function(methods="__setitem__", module=False)
 def setitem(self, index, value) -> None:
     """`self[index] = value`, in place and recorded as torch records it: copy_ / fill_ into a
@@ -369,15 +449,23 @@ def setitem(self, index, value) -> None:
     else:
         if self.ndim == 0 and (_is_int(index) or isinstance(index, slice)):
             raise IndexError(_ZERO_DIM)
-        steps, adv, shape = _plan(self.shape, _as_items(index))
+        steps, adv, shape = _plan(self.shape, _as_items(index), check=False)
     # torch's order: the value is expanded before copy_ checks the target, while index_put_
-    # checks the target before the value
+    # checks the target before the value; the kernels check memory overlap, then the index
     if adv is None:
         if vshape != shape and vshape != ():
             _check_expand(value.type_name(), _strip_leading_ones(vshape), shape)
         _check_writable(self, steps)
+        _check_copy_overlap(_np_apply(self._arr(), steps), value, vshape, shape)
     else:
         _check_writable(self, steps)
+        if _is_tensor(value) and isinstance(value._data, np.ndarray):
+            stripped = _strip_leading_ones(vshape)
+            put = value._data.reshape(stripped) if stripped != vshape else value
+        else:
+            put = value
+        _check_put_overlap(_np_apply(self._arr(), steps), put, adv, False)
+        _check_advanced(shape, adv)
         _check_put(self, value, shape, adv, stripped=True)
     target = _apply(self, steps)
     if adv is None:
@@ -416,10 +504,11 @@ def _index_put_bwd(F, ctx, g):
 
 
 INDEX_PUT = op("index_put", "IndexPutBackward0", _index_put_fwd, _index_put_bwd,
-               inputs=("self", "values"), param_names=("indices", "accumulate"))
+               inputs=("self", "values"), param_names=("indices", "accumulate"),
+               skip_overlap_check=True)  # (index_put_'s own rules: _check_put_overlap)
 
 
-def _put_indices(self, indices) -> tuple:
+def _put_indices(self, indices, check=True) -> tuple:
     """index_put's `indices` (tensors, or None for a whole dim) as a numpy index, checked."""
     if _is_tensor(indices) or not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not "
@@ -438,17 +527,22 @@ def _put_indices(self, indices) -> tuple:
     used = sum(a.ndim if isinstance(a, np.ndarray) and a.dtype.kind == "b" else 1 for a in index)
     if used > self.ndim:
         raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
-    _check_advanced(tuple(self.shape), index)
+    if check:
+        _check_advanced(tuple(self.shape), index)
     return tuple(index) if index else (slice(None),) * self.ndim
 
 
-def _put_args(name, input, indices, values):
+def _put_args(name, input, indices, values, accumulate=False):
     if not _is_tensor(values):
         raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not "
                         f"{_type_name(values)}")
     if name == "index_put_":
         _check_writable(input, ())  # torch checks the target before the indices
-    index = _put_indices(input, indices)
+        index = _put_indices(input, indices, check=False)
+        _check_put_overlap(input._arr(), values, index, accumulate)  # then memory, then the index
+        _check_advanced(tuple(input.shape), index)
+    else:
+        index = _put_indices(input, indices)
     _check_put(input, values, tuple(input.shape), index, stripped=False)
     return index
 
@@ -456,7 +550,7 @@ def _put_args(name, input, indices, values):
 @function("index_put_", methods="index_put_")
 def index_put_(input, indices, values, accumulate=False):
     """input[indices] = values in place (or += with accumulate); indices: tensors or None."""
-    index = _put_args("index_put_", input, indices, values)
+    index = _put_args("index_put_", input, indices, values, bool(accumulate))
     return call_inplace(INDEX_PUT, input, (values,), (index, bool(accumulate)))
 
 
@@ -606,7 +700,7 @@ MASKED_FILL = op("masked_fill", "MaskedFillBackward0", _masked_fill_fwd,
                  param_names=("mask",))
 # the value as a 0-d tensor: it gets the sum of the gradient where the mask holds
 MASKED_FILL_T = op("masked_fill", "MaskedFillBackward1", _masked_fill_t_fwd, _masked_fill_t_bwd,
-                   inputs=("self", "value"), param_names=("mask",))
+                   inputs=("self", "value"), param_names=("mask",), skip_overlap_check=True)
 
 
 def _masked_fill_args(name, input, mask, value):
@@ -641,4 +735,5 @@ def masked_fill_(self, mask, value):
     """In-place `masked_fill`."""
     _check_writable(self, ())  # torch checks the target before the mask
     OP, inputs, params = _masked_fill_args("masked_fill_", self, mask, value)
+    _warn_expanded(self._arr(), "masked_fill_", "tensor[mask] = scalar")
     return call_inplace(OP, self, inputs[1:], params)

@@ -60,6 +60,11 @@ class Op:
     derive: Callable[..., tuple] | None = None
     # input indices that may be None: an absent optional tensor (clamp's min or max)
     optional: tuple[int, ...] = ()
+    # in place, call_inplace does not check its tensor operands for memory shared with the
+    # target: torch reads them as numbers first (fill_'s and masked_fill_'s 0-d value), or
+    # the op's wrapper applies its own rules (index_put_). Other in-place ops refuse an
+    # operand overlapping the target in part (NOTE [memory overlap] in tape/views.py)
+    skip_overlap_check: bool = False
     # torch's other Node._saved_<name> values, each computed from (params, input shapes):
     # what a param means to torch when it is not the param itself (see `self_sizes`)
     saved_attrs: dict | None = None

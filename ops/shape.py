@@ -191,7 +191,10 @@ UNBIND = op("unbind", "UnbindBackward0", _unbind_fwd, _unbind_bwd, view=True,
 @function("unbind", methods="unbind")
 def unbind(input, dim=0):
     """The slices along `dim`, as a tuple of views."""
-    return call(UNBIND, (input,), (wrap_dim(dim, input.ndim),))
+    dim = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:  # (wrap_dim lets a 0-d tensor take dim 0 and -1)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return call(UNBIND, (input,), (dim,))
 
 
 def _stack_fwd(*arrays_and_params):

@@ -503,6 +503,11 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
     if not arrays[0].flags.writeable:  # an expand()ed view, or a read-only numpy array
         raise _read_only_error(arrays[0])
+    for a in () if op.skip_overlap_check else arrays[1:]:  # NOTE [memory overlap] in views.py
+        if type(a) is ndarray and np.may_share_memory(arrays[0], a):  # (shares some memory)
+            from .views import assert_no_partial_overlap
+
+            assert_no_partial_overlap(arrays[0], a)
     out, params = _forward(op, arrays, params)
     target = arrays[0]
     out_dtype = np.result_type(out)

@@ -177,3 +177,80 @@ def regenerate(view) -> None:
     rehome(view, *old)
     view._x.view_version = view._vc[0]
     TAPE.append(vrec)
+
+
+# NOTE [memory overlap]
+# torch refuses some in-place writes whose operands share memory with the written-to tensor
+# (ATen's MemoryOverlap.cpp), with the checks below on the operands' numpy arrays:
+# - internal overlap: the target repeats an element (a stride 0 over a size > 1, as expand()
+#   gives). Refused by most in-place ops; zero_, fill_ with a number, masked_fill_ and
+#   index_put_ write such a tensor.
+# - partial overlap: an operand and the target are both dense and share some memory, but not
+#   exactly the same elements in the same layout. Refused by every elementwise in-place op
+#   (copy_, add_, ...). The same memory in the same layout (`a.add_(a)`) is allowed.
+# - any overlap (partial or full): refused by index_put_ for its values and indices.
+# Where either operand is not dense (a strided view) torch does not decide ("too hard") and
+# allows the write.
+
+NO_OVERLAP, FULL_OVERLAP, PARTIAL_OVERLAP, TOO_HARD = range(4)
+
+_OVERLAP_MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to "
+                    "tensor refer to a single memory location. Please clone() the tensor before "
+                    "performing the operation.")
+
+
+def has_internal_overlap(arr) -> bool:
+    """Does `arr` repeat an element (torch's has_internal_overlap(...) == Yes)?"""
+    return isinstance(arr, np.ndarray) and any(
+        s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape))
+
+
+def internal_overlap_error() -> RuntimeError:
+    return RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _non_overlapping_and_dense(arr: np.ndarray) -> bool:
+    """torch's is_non_overlapping_and_dense: the elements fill a block, in some dim order."""
+    expected = arr.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(arr.strides, arr.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def overlap_status(a, b) -> int:
+    """torch's get_overlap_status of two arrays (NOTE [memory overlap])."""
+    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+        return NO_OVERLAP
+    if a is b:
+        return FULL_OVERLAP
+    if a.size == 0 or b.size == 0:
+        return NO_OVERLAP
+    if not _non_overlapping_and_dense(a) or not _non_overlapping_and_dense(b):
+        return TOO_HARD
+    a_begin = a.__array_interface__["data"][0]
+    b_begin = b.__array_interface__["data"][0]
+    a_end, b_end = a_begin + a.nbytes, b_begin + b.nbytes
+    if a_begin == b_begin and a_end == b_end:
+        # (the strides of size-1 dims are left out: numpy's and torch's differ there)
+        same = a.ndim == b.ndim and all(
+            sa == sb for sa, sb, n in zip(a.strides, b.strides, a.shape) if n != 1)
+        return FULL_OVERLAP if same else PARTIAL_OVERLAP
+    if a_begin < b_end and b_begin < a_end:
+        return PARTIAL_OVERLAP
+    return NO_OVERLAP
+
+
+def assert_no_partial_overlap(target, other) -> None:
+    """torch's error if `other` shares memory with the written-to `target` in part."""
+    if overlap_status(target, other) == PARTIAL_OVERLAP:
+        raise RuntimeError(_OVERLAP_MESSAGE)
+
+
+def assert_no_overlap(target, other) -> None:
+    """torch's error if `other` shares any memory with the written-to `target`."""
+    if overlap_status(target, other) in (PARTIAL_OVERLAP, FULL_OVERLAP):
+        raise RuntimeError(_OVERLAP_MESSAGE)

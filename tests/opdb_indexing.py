@@ -11,6 +11,7 @@ every value written there.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from opdb import OpInfo, S, mask
@@ -59,6 +60,12 @@ def _np_setitem(a, *v, index, value=None):
     y = a.copy()
     y[index] = v[0] if v else value
     return y
+
+
+def _quietly(f, *args):
+    with warnings.catch_warnings():  # the deprecation warning of a list read as a tuple
+        warnings.simplefilter("ignore")
+        return f(*args)
 
 
 def _method(name):
@@ -151,7 +158,9 @@ ENTRIES = (
                     S((3, 4), (1, 2, 4), index=_i(0, 2)), S((3, 4), index=_MASK34[:, 0], value=7.0),
                     S((2, 3, 4), (3, 2), index=(Ellipsis, _i(0, 3))),
                     S((3, 4), (2, 4), index=_i(1, 1), gradcheck=False),
-                    S((3, 4), (0, 4), index=np.zeros(0, np.int64)))),
+                    S((3, 4), (0, 4), index=np.zeros(0, np.int64)),
+                    S((3, 4), (2,), index=(range(2), _i(0, 2))), S((3, 4), index=range(1, 3), value=7.0),
+                    S((3, 4), (3, 2), index=(slice(None), range(2))))),
     # ---- reading x[index]: the forms torch reads specially ----
     OpInfo(name="getitem_forms", nodes=("SelectBackward0", "IndexBackward0", "UnsqueezeBackward0"),
            fn=lambda m, x, index: x[index], ref=lambda a, index: a[index],
@@ -159,7 +168,26 @@ ENTRIES = (
                     S((3, 4), index=(0, True)), S((3, 4), index=(1, False)),
                     S((3, 4), index=(Ellipsis, None)),
                     S((2, 3, 4), index=(_MASK34[:2, :3], 1)), S((3, 4), index=(slice(None), _i(-1, 0))),
-                    S((2, 3, 4), index=(_i(0, 1), slice(None), _i(2, 3))))),
+                    S((2, 3, 4), index=(_i(0, 1), slice(None), _i(2, 3))),
+                    # a range is a sequence of ints: an index tensor, alone or beside others
+                    S((2, 3), index=range(2)), S((2, 3), index=(range(2), _i(0, 2))),
+                    S((2, 3, 4), index=(range(2), slice(None), range(2))),
+                    S((2, 3), index=(slice(None), range(1, 3))), S((2, 3), index=range(0)),
+                    S((2, 3), index=(Ellipsis, range(-1, 1))), S((2, 3), index=(range(2), None)))),
+    # a short list holding a sequence (a range, an array), a slice, a tensor, None or `...` is
+    # read as a tuple (torch warns); the items of an index list become int64 (floats truncated)
+    OpInfo(name="getitem_list_index", nodes=("IndexBackward0", "SelectBackward0"),
+           fn=lambda m, x, index, np_index: _quietly(x.__getitem__, index),
+           ref=lambda a, index, np_index: a[np_index],
+           samples=(S((2, 3), index=[range(2)], np_index=_i(0, 1)),
+                    S((2, 3), index=[range(2), [0, 2]], np_index=(_i(0, 1), _i(0, 2))),
+                    S((2, 3), index=[0, range(2)], np_index=(0, _i(0, 1))),
+                    S((2, 3), index=[range(2), 1], np_index=(_i(0, 1), 1)),
+                    S((2, 3), index=[np.array([1, 0]), 2], np_index=(_i(1, 0), 2)),
+                    S((2, 3), index=[range(2), slice(1, None)], np_index=(_i(0, 1), slice(1, None))),
+                    S((2, 3), index=[0.7, 1.2], np_index=_i(0, 1)),
+                    S((2, 3), index=(slice(None), np.array([2.5, -1.5])),
+                      np_index=(slice(None), _i(2, -1))))),
     OpInfo(name="getitem_tensor_scalar", nodes=("SelectBackward0", "IndexBackward0", "UnsqueezeBackward0"),
            fn=lambda m, x, i, pos=0: x[(slice(None),) * pos + (m.tensor(i),)],
            ref=lambda a, i, pos=0: a[(slice(None),) * pos + (i,)],  # numpy reads bools as torch does
