@@ -201,8 +201,8 @@ _OVERLAP_MESSAGE = ("unsupported operation: some elements of the input tensor an
 
 def has_internal_overlap(arr) -> bool:
     """Does `arr` repeat an element (torch's has_internal_overlap(...) == Yes)?"""
-    return isinstance(arr, np.ndarray) and any(
-        s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape))
+    return isinstance(arr, np.ndarray) and arr.size > 0 and any(
+        s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape))  # (empty: no element at all)
 
 
 def internal_overlap_error() -> RuntimeError:
