@@ -76,9 +76,10 @@ def cpu(self, memory_format=None):
 
 # an overwritten target's gradient is zeros, not g * 0 (an inf or NaN upstream gradient
 # gives 0, and a recorded gradient has no graph): torch's zeros_like(grad)
-ZERO = op("zero", "ZeroBackward0", lambda a: np.zeros_like(a), lambda F, ctx, g: (F.zeros_like(g),))
+ZERO = op("zero", "ZeroBackward0", lambda a: np.zeros_like(a), lambda F, ctx, g: (F.zeros_like(g),),
+          writes_repeated=True)
 FILL = op("fill", "FillBackward2", lambda a, value: _full_like(a, value),
-          lambda F, ctx, g: (F.zeros_like(g),))
+          lambda F, ctx, g: (F.zeros_like(g),), writes_repeated=True)
 FILL_T = op("fill", "FillBackward3", lambda a, value: _full_like(a, value),
             lambda F, ctx, g: (F.zeros_like(g), F.sum(g) if ctx.needs[1] else None),
             inputs=("self", "value"), skip_overlap_check=True)  # (torch reads the value as a number)

@@ -505,7 +505,7 @@ def _index_put_bwd(F, ctx, g):
 
 INDEX_PUT = op("index_put", "IndexPutBackward0", _index_put_fwd, _index_put_bwd,
                inputs=("self", "values"), param_names=("indices", "accumulate"),
-               skip_overlap_check=True)  # (index_put_'s own rules: _check_put_overlap)
+               skip_overlap_check=True, writes_repeated=True)  # (its own rules: _check_put_overlap)
 
 
 def _put_indices(self, indices, check=True) -> tuple:
@@ -697,10 +697,11 @@ def _masked_fill_t_bwd(F, ctx, g):
 
 MASKED_FILL = op("masked_fill", "MaskedFillBackward0", _masked_fill_fwd,
                  lambda F, ctx, g: (F.masked_fill(g, ctx.params[0], 0.0),),
-                 param_names=("mask",))
+                 param_names=("mask",), writes_repeated=True)
 # the value as a 0-d tensor: it gets the sum of the gradient where the mask holds
 MASKED_FILL_T = op("masked_fill", "MaskedFillBackward1", _masked_fill_t_fwd, _masked_fill_t_bwd,
-                   inputs=("self", "value"), param_names=("mask",), skip_overlap_check=True)
+                   inputs=("self", "value"), param_names=("mask",), skip_overlap_check=True,
+                   writes_repeated=True)
 
 
 def _masked_fill_args(name, input, mask, value):

@@ -65,6 +65,9 @@ class Op:
     # the op's wrapper applies its own rules (index_put_). Other in-place ops refuse an
     # operand overlapping the target in part (NOTE [memory overlap] in tape/views.py)
     skip_overlap_check: bool = False
+    # in place, it may write a tensor that repeats an element (an expand()ed one): zero_,
+    # fill_ with a number, masked_fill_, index_put_, as torch; other in-place ops refuse one
+    writes_repeated: bool = False
     # torch's other Node._saved_<name> values, each computed from (params, input shapes):
     # what a param means to torch when it is not the param itself (see `self_sizes`)
     saved_attrs: dict | None = None

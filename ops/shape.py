@@ -229,7 +229,16 @@ def stack(tensors, dim=0):
     return call(STACK, tensors, (dtype, wrap_dim(dim, len(first) + 1)))
 
 
-EXPAND = op("expand", "ExpandBackward0", lambda a, shape: np.broadcast_to(a, shape),
+def _expand_fwd(a, shape):
+    """A view repeating `a`'s elements, writeable when `a` is: torch's in-place ops that may
+    write it do (zero_, fill_...: Op.writes_repeated), the others refuse it (call_inplace)."""
+    view = np.broadcast_to(a, shape)
+    if type(a) is np.ndarray and a.flags.writeable:
+        view.flags.writeable = True
+    return view
+
+
+EXPAND = op("expand", "ExpandBackward0", _expand_fwd,
             lambda F, ctx, g: (F.sum_to(g, ctx.shapes[0]),), view=True, saved_attrs=_SIZES)
 
 

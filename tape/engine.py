@@ -31,6 +31,7 @@ from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
 from .tensor import INFERENCE_GRAD as _INFERENCE_GRAD
 from .tensor import Tensor, _wrap
+from .views import has_internal_overlap, internal_overlap_error
 
 _new = object.__new__
 _NEEDS1, _NEEDS2 = (True,), (True, True)
@@ -501,8 +502,11 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             _check_operand(op, inputs, x, inplace=True)
     enabled = check_inplace(self)
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
-    if not arrays[0].flags.writeable:  # an expand()ed view, or a read-only numpy array
+    if not arrays[0].flags.writeable:  # a read-only numpy array (or a number's expand())
         raise _read_only_error(arrays[0])
+    repeated = 0 in arrays[0].strides and has_internal_overlap(arrays[0])  # an expand()ed tensor
+    if repeated and not op.writes_repeated:  # (which few in-place ops write)
+        raise internal_overlap_error()
     for a in () if op.skip_overlap_check else arrays[1:]:  # NOTE [memory overlap] in views.py
         if type(a) is ndarray and np.may_share_memory(arrays[0], a):  # (shares some memory)
             from .views import assert_no_partial_overlap
@@ -542,7 +546,11 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
         rec.needs = (self._rg,) + rec.needs[1:]
         rec.shapes = (target.shape if self._rg else None,) + rec.shapes[1:]
         rec.dtypes = (target.dtype if self._rg else None,) + rec.dtypes[1:]
-    np.copyto(target, out, casting="unsafe")
+    if repeated:  # only what the op changes: torch's kernel writes those elements alone, and
+        # a whole copy would leave each shared element the value of its last repetition
+        np.copyto(target, out, casting="unsafe", where=np.asarray(out != target))
+    else:
+        np.copyto(target, out, casting="unsafe")
     self._vc[0] += 1
     if rec is not None:
         pin_output(self)  # its old record's output, up to now (NOTE [outputs found when asked])
@@ -578,10 +586,8 @@ def check_inplace(self: Tensor) -> bool:
 
 
 def _read_only_error(target: np.ndarray) -> RuntimeError:
-    if any(s == 0 and n > 1 for s, n in zip(target.strides, target.shape)):
-        return RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the operation.")
+    if has_internal_overlap(target):  # (an expand() of a read-only array)
+        return internal_overlap_error()
     return RuntimeError("the tensor's memory is read-only (from a read-only numpy array): "
                         "clone() it before writing into it")
 

@@ -409,12 +409,27 @@ def test_overlapping_source_like_torch(body):
 
 
 # ---- writes into an expanded tensor (elements sharing memory) ----------------------------
-# most in-place ops refuse an expanded tensor, changing nothing, with torch's error. (torch
-# also lets zero_, fill_ with a number, masked_fill_ and index_put_ write one, and writes
-# through a view with no repeated element (e[0]): tape's expand() is a read-only view, so
-# those raise here; not covered below.)
+# torch allows zero_, fill_ with a number, masked_fill_ and index_put_ (with a warning) and
+# writes through views with no repeated element (e[0]); the rest raise, changing nothing.
+
+
+def _allowed(label, body):
+    return pytest.param(body, id=label)
+
 
 EXPANDED = [
+    _allowed("zero_", lambda m, e: e.zero_()),
+    _allowed("fill_ number", lambda m, e: e.fill_(1.5)),
+    _allowed("detach().zero_()", lambda m, e: e.detach().zero_()),
+    _allowed("masked_fill_", lambda m, e: e.masked_fill_(m.tensor([True, False, True]), 2.0)),
+    _allowed("index_put_", lambda m, e: e.index_put_((m.tensor([0]),), m.tensor(3.0))),
+    _allowed("setitem, one element", lambda m, e: _set(e, (0, 0), 1)),
+    _allowed("setitem, a row", lambda m, e: _set(e, 0, m.tensor([1.0, 2.0, 3.0]))),
+    _allowed("setitem, advanced", lambda m, e: _set(e, [0], 5.0)),
+    _allowed("setitem, mask", lambda m, e: _set(e, m.tensor([True, False]), 5.0)),
+    _allowed("+= into a row", lambda m, e: _iadd(e, 0, 1.0)),
+    _allowed("add_ into a row", lambda m, e: e[0].add_(1.0)),
+    _allowed("zero_ a column", lambda m, e: e[:, 0].zero_()),
     pytest.param(lambda m, e: e.fill_(m.tensor(2.0)), id="fill_ 0-d tensor"),
     pytest.param(lambda m, e: e.add_(1.0), id="add_"),
     pytest.param(lambda m, e: e.copy_(m.ones(2, 3)), id="copy_"),
