@@ -424,9 +424,18 @@ POW_ST = op("pow", "PowBackward2", lambda e, base: _pow_tensor_fwd(base, e),
             inputs=("exponent",), saves=(("exponent", (0,)), ("result", (0,))), param_names=("self",))
 
 
+_MISSING, _GIVEN_AS_SELF = object(), object()  # (pow's arguments not given)
+
+
 @function("pow", methods=("pow", "__pow__"))
-def pow(input, exponent):
-    """input ** exponent"""
+def pow(input=_GIVEN_AS_SELF, exponent=_MISSING, *, self=_MISSING):
+    """input ** exponent (`self=` is the name torch's overload for a number base gives it)"""
+    if input is _GIVEN_AS_SELF:
+        input = self
+    elif self is not _MISSING:
+        raise TypeError("pow() got multiple values for argument 'self'")
+    if input is _MISSING or exponent is _MISSING:
+        raise TypeError(f"pow() missing required argument '{'input' if input is _MISSING else 'exponent'}'")
     input, exponent = py_number(input), py_number(exponent)
     if type(input) in _PY:
         return call(POW_ST, (exponent,), (input,))

@@ -17,15 +17,11 @@ def convert(x, np_dtype):
     return call(TO_COPY, (x,), (np_dtype,))
 
 
-def _np(dtype):
-    return dtype.np if hasattr(dtype, "np") else dtype
-
-
 @function(methods="to", module=False)
 def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
     """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
     for a in args:
-        if hasattr(a, "np"):
+        if hasattr(a, "np") or any(a is t for t in (float, int, bool)):  # (to(float): float64)
             dtype = a
         elif hasattr(a, "_data"):
             dtype = a.dtype
@@ -35,7 +31,9 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, mem
         _device_check(device)
     if dtype is None:
         return self.clone() if copy else self
-    out = convert(self, _np(dtype))
+    from .._dtypes import to_np
+
+    out = convert(self, to_np(dtype))
     return out.clone() if copy and out is self else out
 
 
@@ -120,5 +118,5 @@ COPY = op("copy_", "CopyBackwards", _copy_fwd,
 
 
 @function(methods="copy_", module=False)
-def copy_(self, src, non_blocking=False):
-    return call_inplace(COPY, self, (src,))
+def copy_(self, other, non_blocking=False):  # (torch's binding names it `other`)
+    return call_inplace(COPY, self, (other,))

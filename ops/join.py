@@ -11,7 +11,7 @@ import numpy as np
 
 from .dims import wrap_dim
 from .dtypes import result_type
-from .registry import call, function, op, self_sizes
+from .registry import call, check_out, function, op, self_sizes, write_out
 
 # ---- cat --------------------------------------------------------------------------------
 
@@ -72,7 +72,15 @@ def cat(tensors, dim=0, *, out=None):
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list.")
     dtype = result_type(*(t._data for t in tensors))
     sizes = tuple(None if _is_legacy_empty(t.shape) else t.shape[dim] for t in tensors)
-    return call(CAT, tensors, (dim, dtype, sizes))
+    if out is not None:
+        check_out("cat", out, tensors)
+        if not np.can_cast(dtype, out._data.dtype, "same_kind"):
+            from .._dtypes import from_np
+
+            raise TypeError("tape.cat(): input types can't be cast to the desired output type "
+                            f"{from_np(out._data.dtype).torch_name}")
+    result = call(CAT, tensors, (dim, dtype, sizes))
+    return result if out is None else write_out("cat", out, result)
 
 
 @function("concatenate")
@@ -154,9 +162,13 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 
 @function("split", methods="split")
-def split(tensor, split_size_or_sections, dim=0):
-    """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes."""
-    s = split_size_or_sections
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
+    """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes.
+    (torch's method names its size `split_size`, its function `split_size_or_sections`.)"""
+    s = split_size_or_sections if split_size is None else split_size
+    if s is None or (split_size is not None and split_size_or_sections is not None):
+        raise TypeError("split() missing required argument 'split_size_or_sections'" if s is None else
+                        "split() got multiple values for argument 'split_size'")
     if hasattr(s, "_data") and s.numel() == 1:
         s = int(s.item())
     if isinstance(s, (int, np.integer)):

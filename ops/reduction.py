@@ -162,6 +162,10 @@ def sum(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
 def mean(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
     """Arithmetic mean of all elements, or over `dim` (int or tuple; None or () for all)."""
     dims = _dims_or_all("mean", input, dim, keepdim)
+    if dtype is not None and not hasattr(dtype, "np"):  # (Python's float: float64, as torch)
+        from .._dtypes import from_np, to_np
+
+        dtype = from_np(to_np(dtype))
     dt = input.dtype if dtype is None else dtype
     if not dt.is_floating_point:
         raise RuntimeError(

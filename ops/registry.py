@@ -227,6 +227,31 @@ def call(op: Op, inputs: tuple, params: tuple = ()):
     return _engine.call(op, inputs, params)
 
 
+def check_out(name: str, out, inputs=()) -> None:
+    """torch's refusals of `out=` (before anything is computed or recorded): not a tensor, or
+    a call whose gradient would be needed (out= is never differentiated)."""
+    if not hasattr(out, "_data"):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _engine.STATE.grad_enabled and (out._rg or any(getattr(t, "_rg", False) for t in inputs)):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
+def write_out(name: str, out, result):
+    """torch's `out=`: `result` written into the tensor `out` (resized to it, in out's dtype
+    where torch casts), which is what the call returns, one version later."""
+    check_out(name, out)
+    value = np.asarray(result._data)
+    if not np.can_cast(value.dtype, out._data.dtype, "same_kind"):
+        from .._dtypes import from_np
+
+        raise RuntimeError(f"result type {from_np(value.dtype).torch_name} can't be cast to the desired "
+                           f"output type {from_np(out._data.dtype).torch_name}")
+    out._data = value.astype(out._data.dtype, copy=True)
+    out._vc[0] += 1
+    return out
+
+
 def call_inplace(op: Op, self, others: tuple, params: tuple = ()):
     """Apply `op` and write the result into `self` (bumping its version)."""
     return _engine.call_inplace(op, self, others, params)

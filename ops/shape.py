@@ -48,10 +48,29 @@ CLONE = op("clone", "CloneBackward0", lambda a, order="K": np.array(a, copy=True
            lambda F, ctx, g: (g,))
 
 
+def _keyword_shape(name: str, shape: tuple, keyword: str, value) -> tuple:
+    """The shape given positionally, or by torch's keyword (`view(size=...)`,
+    `reshape(shape=...)`), not both."""
+    if value is None:
+        return shape
+    if shape:
+        raise TypeError(f"{name}() got multiple values for argument '{keyword}'")
+    return (value,)
+
+
+def _only(kw: dict, name: str, keyword: str):
+    """The one keyword a *args function takes besides its positional arguments."""
+    unknown = sorted(set(kw) - {keyword})
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    return kw.get(keyword)
+
+
 @function(methods="view", module=False)
-def view(self, *shape, dtype=None):
+def view(self, *shape, dtype=None, size=None):
     """The same storage seen with another shape (one -1 is inferred), or read as another
     dtype (`view(tape.int32)`: Tensor._dtype_view, outside the graph as in torch)."""
+    shape = _keyword_shape("view", shape, "size", size)
     if dtype is None and len(shape) == 1 and hasattr(shape[0], "np"):
         dtype, shape = shape[0], ()
     if (dtype is not None and shape) or any(hasattr(s, "np") for s in shape):  # torch's error
@@ -65,9 +84,10 @@ def view(self, *shape, dtype=None):
 
 
 @function("reshape", methods="reshape")
-def reshape(input, *shape):
+def reshape(input, *shape, **kw):
     """A view when the storage allows one, a copy otherwise (torch's node names: a view of
     a contiguous tensor, an alias of a non-contiguous one, or a clone then a view)."""
+    shape = _keyword_shape("reshape", shape, "shape", _only(kw, "reshape", "shape"))
     shape = _infer(shape_arg(shape, "reshape"), input.numel())
     if input.is_contiguous():
         return call(VIEW, (input,), (shape,))
@@ -243,9 +263,9 @@ EXPAND = op("expand", "ExpandBackward0", _expand_fwd,
 
 
 @function(methods="expand", module=False)
-def expand(self, *sizes):
+def expand(self, *sizes, size=None, implicit=False):
     """Broadcast to `sizes` without copying (-1 keeps a dim)."""
-    sizes = shape_arg(sizes, "expand")
+    sizes = shape_arg(_keyword_shape("expand", sizes, "size", size), "expand")
     lead = len(sizes) - self.ndim
     if lead < 0:
         raise expand_rank_error(self.type_name(), self.shape, sizes)
@@ -311,10 +331,21 @@ SQUEEZE_DIMS_LIST = op("squeeze", "SqueezeBackward2", _squeeze_dims_fwd, _squeez
 SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd, view=True)
 
 
+_ALL = object()  # squeeze() with no dim
+
+
 @function("squeeze", methods="squeeze")
-def squeeze(input, dim=None):
-    """Remove size-1 dims (all of them, or those in `dim`) (a view)."""
-    if dim is None:
+def squeeze(input, *dims, dim=_ALL):
+    """Remove size-1 dims (all of them, or those in `dim`: an int, a tuple, or several ints,
+    `x.squeeze(0, 2)`, as torch's method takes them) (a view)."""
+    if dims:
+        if dim is not _ALL:
+            raise TypeError("squeeze() got multiple values for argument 'dim'")
+        dim = dims[0] if len(dims) == 1 else dims
+    if dim is None:  # (torch has no overload for None: squeeze() alone takes them all)
+        raise TypeError("squeeze() received an invalid combination of arguments - got (NoneType), "
+                        "but expected one of:\n * ()\n * (int dim)\n * (tuple of ints dim)\n")
+    if dim is _ALL:
         return call(SQUEEZE, (input,))
     node = SQUEEZE_DIMS_LIST if isinstance(dim, (tuple, list)) else SQUEEZE_DIM
     return call(node, (input,), (wrap_dims(dim, input.ndim),))

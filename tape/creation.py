@@ -11,7 +11,7 @@ from . import _dtypes
 from .grad_mode import STATE, TRACES
 from .ops.dims import shape_arg
 from .ops.dtypes import py_number
-from .ops.registry import operand_error
+from .ops.registry import operand_error, write_out
 from .tensor import Tensor, _wrap
 
 
@@ -277,8 +277,11 @@ def _np_dtype(dtype, default=None) -> np.dtype:
     return _dtypes.to_np(dtype)
 
 
-def _filled(name, fill, size, dtype, requires_grad, device):
+def _filled(name, fill, size, dtype, requires_grad, device, out=None):
     _check_device(device)
+    if out is not None:  # torch's out=: in out's dtype unless one is given
+        default = out._data.dtype if hasattr(out, "_data") else None
+        return write_out(name, out, _wrap(np.full(_shape(size, name), fill, dtype=_np_dtype(dtype, default))))
     return _finish(np.full(_shape(size, name), fill, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -286,7 +289,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -
     size = _size_kw(size, kw, "zeros")
     if any(isinstance(s, (int, np.integer)) and s < 0 for s in size):  # (torch's own wording)
         raise RuntimeError("zeros: Dimension size must be non-negative.")
-    return _filled("zeros", 0, size, dtype, requires_grad, device)
+    return _filled("zeros", 0, size, dtype, requires_grad, device, out)
 
 
 def _size_kw(size: tuple, kw: dict, name: str) -> tuple:
@@ -302,11 +305,11 @@ def _size_kw(size: tuple, kw: dict, name: str) -> tuple:
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
-    return _filled("ones", 1, _size_kw(size, kw, "ones"), dtype, requires_grad, device)
+    return _filled("ones", 1, _size_kw(size, kw, "ones"), dtype, requires_grad, device, out)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
-    return _filled("empty", 0, _size_kw(size, kw, "empty"), dtype, requires_grad, device)
+    return _filled("empty", 0, _size_kw(size, kw, "empty"), dtype, requires_grad, device, out)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -398,14 +401,16 @@ def _float_only(kernel: str, npd: np.dtype) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.from_np(npd).torch_name}\'')
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
+    size = _size_kw(size, kw, "rand")
     _check_device(device)
     npd = _np_dtype(dtype)
     _float_only("check_uniform_bounds", npd)
     return _finish(_rng[0].random(_shape(size, "rand")).astype(npd), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
+    size = _size_kw(size, kw, "randn")
     _check_device(device)
     npd = _np_dtype(dtype)
     _float_only("normal_kernel_cpu", npd)

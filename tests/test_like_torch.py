@@ -178,7 +178,38 @@ def _half_by_number(fn):
     return body
 
 
+def _out(make):
+    """`make(m, out)` with an out= tensor: the result, whether it is `out`, and out's version."""
+    def body(m):
+        out = m.empty(0)
+        got = make(m, out)
+        return got, got is out, out._version
+    return body
+
+
 VALUES = [
+    # keywords under the names torch's binding gives them, and out= written into
+    *[(f"keyword {name}", fn) for name, fn in (
+        ("view(size=)", lambda m: m.arange(6.0).view(size=(3, 2))),
+        ("reshape(shape=)", lambda m: m.arange(6.0).reshape(shape=(3, 2))),
+        ("reshape(input=, shape=)", lambda m: m.reshape(input=m.arange(6.0), shape=(2, 3))),
+        ("expand(size=)", lambda m: m.ones(1, 3).expand(size=(2, 3))),
+        ("expand(implicit=)", lambda m: m.ones(1, 3).expand(2, 3, implicit=True)),
+        ("split(split_size=)", lambda m: m.arange(4.0).split(split_size=3)),
+        ("split(split_size_or_sections=)", lambda m: m.split(m.arange(4.0), split_size_or_sections=3)),
+        ("rand(size=)", lambda m: m.rand(size=(2, 3)).shape),
+        ("randn(size=)", lambda m: m.randn(size=(4,)).shape),
+        ("pow(self=, exponent=)", lambda m: m.pow(self=2, exponent=m.arange(3.0))),
+        ("pow(input=, exponent=)", lambda m: m.pow(input=m.arange(3.0), exponent=2)),
+        ("copy_(other=)", lambda m: m.zeros(2).copy_(other=m.ones(2))),
+        ("to(float)", lambda m: m.ones(2).to(float)),
+        ("to(int)", lambda m: m.ones(2).to(int)),
+        ("mean(dtype=float)", lambda m: m.arange(3.0).mean(dtype=float)),
+        ("squeeze(0, 2)", lambda m: m.zeros(1, 2, 1).squeeze(0, 2)))],
+    ("cat(out=)", _out(lambda m, o: m.cat([m.ones(2), m.zeros(1)], out=o))),
+    ("zeros(out=)", _out(lambda m, o: m.zeros(3, out=o))),
+    ("ones(out=)", _out(lambda m, o: m.ones(2, 2, out=o))),
+    ("zeros(out=) of an int64 out", lambda m: m.zeros(3, out=m.empty(0, dtype=m.int64))),
     # a Python int operand of an integer tensor is cast as C++ casts it (modulo 2**bits)
     *[(f"int operand {name}", fn) for name, fn in (
         ("int32 + 2**40", lambda m: m.tensor([1, 2], dtype=m.int32) + 2 ** 40),
@@ -491,6 +522,14 @@ def test_value_like_torch(body):
 
 
 ERRORS = [
+    ("squeeze(dim=None)", lambda m: m.zeros(1, 2).squeeze(dim=None),
+     "squeeze() received an invalid combination"),
+    ("copy_(src=)", lambda m: m.zeros(2).copy_(src=m.ones(2)), "copy_()"),
+    ("cat(out=) of inputs that require grad",
+     lambda m: m.cat([m.ones(2, requires_grad=True)], out=m.empty(0)),
+     "cat(): functions with out=... arguments don't support automatic differentiation"),
+    ("cat(out=) into a narrower dtype", lambda m: m.cat([m.ones(2)], out=m.empty(0, dtype=m.int64)),
+     "cat(): input types can't be cast to the desired output type Long"),
     ("abs of bools", lambda m: m.abs(m.tensor([True])), "\"abs_cpu\" not implemented for 'Bool'"),
     # matrix products: no bool kernel (NotImplementedError), each under torch's kernel name
     ("mm of bools", lambda m: m.tensor([[True]]) @ m.tensor([[True]]),
