@@ -11,7 +11,7 @@ import numpy as np
 
 from .dims import wrap_dim
 from .dtypes import result_type
-from .registry import call, check_out, function, op, self_sizes, write_out
+from .registry import call, check_out, function, op, self_sizes, tensor_list, write_out
 
 # ---- cat --------------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim (1-d empty tensors are skipped, as torch does)."""
     if hasattr(tensors, "_data"):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
-    tensors = tuple(tensors)
+    tensors = tensor_list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):

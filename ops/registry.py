@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -146,17 +148,19 @@ def rule_form(op: Op, form) -> None:
 _NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
 
 
-def _with_numpy_names(fn, name: str):
-    """`fn` taking `axis=` for its `dim` and `keepdims=` for its `keepdim`, as torch's
-    bindings do, if it has those parameters (a wrapper only then: none on the hot path of
-    the arithmetic ops)."""
+def _takes_dims(fn) -> bool:
+    """Has `fn` a `dim` or `keepdim` parameter (so it takes numpy's names for them too)?"""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        return fn
-    if "dim" not in params and "keepdim" not in params:
-        return fn
+        return False
+    return "dim" in params or "keepdim" in params
 
+
+def _with_numpy_names(fn, name: str, method: bool = False):
+    """`fn` taking `axis=` for its `dim` and `keepdims=` for its `keepdim`, as torch's
+    bindings do, and with _with_argument_errors' TypeError (this wrapper takes *args and
+    **kwargs, to rename them, so it checks arguments in the same frame)."""
     @functools.wraps(fn)
     def with_numpy_names(*args, **kw):
         if kw and ("axis" in kw or "keepdims" in kw):
@@ -165,7 +169,15 @@ def _with_numpy_names(fn, name: str):
                     if torch_name in kw:  # (torch's words)
                         raise TypeError(f"{name}() got an unexpected keyword argument '{numpy_name}'")
                     kw[torch_name] = kw.pop(numpy_name)
-        return fn(*args, **kw)
+        try:
+            return fn(*args, **kw)
+        except AttributeError as exc:
+            try:
+                given = inspect.signature(fn).bind_partial(*args, **kw).arguments
+            except TypeError:
+                raise exc from None
+            _argument_error(exc, fn, name, method, given)
+            raise
 
     return with_numpy_names
 
@@ -179,16 +191,85 @@ def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = Tr
     table = NAMESPACES.setdefault(namespace, {}) if namespace else FUNCTIONS
 
     def register(fn):
-        public = fn
-        if not namespace:  # torch's own bindings, not nn.functional's Python functions
-            public = _with_numpy_names(fn, (names or methods)[0])
+        name = (names or methods)[0]
+        # torch's own bindings (not nn.functional's Python functions) take numpy's names too
+        wrap = _with_numpy_names if not namespace and _takes_dims(fn) else _with_argument_errors
         for n in names if module else ():
-            table[n] = public
-        for m in methods:
-            METHODS[m] = public
-        return fn  # ops' own calls to each other skip the numpy-names wrapper
+            table[n] = wrap(fn, name)
+        if methods:
+            as_method = wrap(fn, name, method=True)
+            for m in methods:
+                METHODS[m] = as_method
+        return fn  # ops' own calls to each other skip the public wrappers
 
     return register
+
+
+def _with_argument_errors(fn, name: str, method: bool = False):
+    """`fn` behind a wrapper of the same signature that turns the AttributeError a
+    non-tensor argument raises inside (a list where a tensor belongs: 'list' object has no
+    attribute 'ndim') into torch's TypeError naming that argument (operand_error; a method
+    counts positions after self). Generated with fn's own parameters, so a call costs one
+    plain frame (a *args, **kwargs wrapper cost W1 ~5%); the try costs nothing until it
+    catches."""
+    if not isinstance(fn, types.FunctionType):  # (a property, say: nothing to check)
+        return fn
+    params = list(inspect.signature(fn).parameters.values())
+    defs, call_args, ns = [], [], {"_public": fn, "_fn": fn, "_name": name, "_method": method,
+                                   "_raise": _argument_error}
+    star = False
+    for i, p in enumerate(params):
+        if p.kind is p.VAR_POSITIONAL:
+            defs.append(f"*{p.name}")
+            call_args.append(f"*{p.name}")
+            star = True
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            defs.append(f"**{p.name}")
+            call_args.append(f"**{p.name}")
+            continue
+        if p.kind is p.KEYWORD_ONLY and not star:
+            defs.append("*")
+            star = True
+        default = ""
+        if p.default is not p.empty:
+            ns[f"_d{i}"] = p.default
+            default = f"=_d{i}"
+        defs.append(f"{p.name}{default}")
+        call_args.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
+    src = (f"def checked({', '.join(defs)}):\n"
+           f"    try:\n        return _public({', '.join(call_args)})\n"
+           f"    except AttributeError as exc:\n        _raise(exc, _fn, _name, _method, locals())\n"
+           f"        raise\n")
+    # (a file name inside ops/: anomaly mode's stacks and tracebacks treat the frame as tape's)
+    where = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"<argument check of {name}>")
+    exec(compile(src, where, "exec"), ns)  # noqa: S102 - our own source
+    return functools.wraps(fn)(ns["checked"])
+
+
+def _argument_error(exc, fn, name, method, given) -> None:
+    """Raise torch's TypeError if the AttributeError `exc` was about a non-tensor argument
+    (one of `given`, fn's parameters by name); return otherwise (the caller re-raises)."""
+    obj = getattr(exc, "obj", exc)
+    if hasattr(obj, "_data"):
+        return
+    position = 0
+    for p in inspect.signature(fn).parameters.values():
+        values = given.get(p.name, ())
+        if p.kind is p.VAR_POSITIONAL:
+            for v in values:
+                position += 1
+                if v is obj:
+                    raise operand_error(name, "input", position - method, v) from None
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            for k, v in dict(values).items():
+                if v is obj:
+                    raise operand_error(name, k, position + 1 - method, v) from None
+            continue
+        position += 1
+        if p.name in given and given[p.name] is obj:
+            raise operand_error(name, p.name, position - method, obj) from None
 
 
 def self_sizes(params, shapes) -> tuple:
@@ -208,6 +289,16 @@ def operand_error(fn: str, arg: str, position: int, x) -> TypeError:
     if type(x).__module__ == "numpy":  # torch names a numpy scalar's type in full
         kind = f"numpy.{kind}"
     return TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not {kind}")
+
+
+def tensor_list(tensors) -> tuple:
+    """A list of tensors argument (cat's, stack's) as a tuple, with torch's error for an
+    element that is not a tensor."""
+    tensors = tuple(tensors)
+    for i, t in enumerate(tensors):
+        if not hasattr(t, "_data"):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return tensors
 
 
 def check_operands(fn: str, numbers: bool, **named) -> None:

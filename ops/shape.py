@@ -12,7 +12,7 @@ import numpy as np
 
 from .dims import infer_shape, shape_arg, wrap_dim, wrap_dims
 from .dtypes import result_type
-from .registry import call, function, op, self_sizes
+from .registry import call, function, op, self_sizes, tensor_list
 
 
 def _infer(shape: tuple, numel: int) -> tuple[int, ...]:
@@ -234,7 +234,7 @@ STACK = op("stack", "StackBackward0", _stack_fwd, _stack_bwd, inputs=("tensors",
 @function("stack", methods=())
 def stack(tensors, dim=0):
     """Join same-shaped tensors along a new dim."""
-    tensors = tuple(tensors)
+    tensors = tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     first = tensors[0].shape

@@ -522,6 +522,33 @@ def test_value_like_torch(body):
 
 
 ERRORS = [
+    # a list where a tensor belongs: torch's TypeError, not an AttributeError from inside
+    *[(f"a list as {name}", fn, phrase) for name, fn, phrase in (
+        ("dot's input", lambda m: m.dot([1.0], m.ones(1)),
+         "dot(): argument 'input' (position 1) must be Tensor, not list"),
+        ("outer's vec2", lambda m: m.outer(m.ones(2), [1.0]), "must be Tensor, not list"),
+        ("mean's input", lambda m: m.mean([1.0]),
+         "mean(): argument 'input' (position 1) must be Tensor, not list"),
+        ("amax's input", lambda m: m.amax([1.0]), "must be Tensor, not list"),
+        ("argmax's input", lambda m: m.argmax([1.0]), "must be Tensor, not list"),
+        ("softmax's input", lambda m: m.softmax([1.0], 0),
+         "softmax(): argument 'input' (position 1) must be Tensor"),
+        ("unbind's input", lambda m: m.unbind([1.0]), "must be Tensor, not list"),
+        ("t's input", lambda m: m.t([1.0]), "t(): argument 'input' (position 1) must be Tensor, not list"),
+        ("flatten's input", lambda m: m.flatten([1.0]), "must be Tensor, not list"),
+        ("view_as's other", lambda m: m.ones(2).view_as([1.0, 2.0]),
+         "view_as(): argument 'other' (position 1) must be Tensor, not list"),
+        ("expand_as's other", lambda m: m.ones(1).expand_as([1.0, 2.0]), "must be Tensor, not list"),
+        ("gelu's input", lambda m: m.nn.functional.gelu([1.0]),
+         "gelu(): argument 'input' (position 1) must be Tensor"),
+        ("linear's weight", lambda m: m.nn.functional.linear(m.ones(2), [[1.0, 2.0]]),
+         "must be Tensor, not list"),
+        ("cross_entropy's target", lambda m: m.nn.functional.cross_entropy(m.ones(2, 3), [0, 1]),
+         "argument 'target' (position 2) must be Tensor, not list"),
+        ("an element of cat's list", lambda m: m.cat([m.ones(2), [1.0]]),
+         "expected Tensor as element 1 in argument 0, but got list"),
+        ("an element of stack's list", lambda m: m.stack([m.ones(2), None]),
+         "expected Tensor as element 1 in argument 0, but got NoneType"))],
     ("squeeze(dim=None)", lambda m: m.zeros(1, 2).squeeze(dim=None),
      "squeeze() received an invalid combination"),
     ("copy_(src=)", lambda m: m.zeros(2).copy_(src=m.ones(2)), "copy_()"),
