@@ -198,8 +198,8 @@ def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = Tr
             table[n] = wrap(fn, name)
         if methods:
             as_method = wrap(fn, name, method=True)
-            for m in methods:
-                METHODS[m] = as_method
+            for m in methods:  # (operators give way instead: NOTE [operators give way])
+                METHODS[m] = fn if m.startswith("__") and wrap is _with_argument_errors else as_method
         return fn  # ops' own calls to each other skip the public wrappers
 
     return register
@@ -212,8 +212,8 @@ def _with_argument_errors(fn, name: str, method: bool = False):
     counts positions after self). Generated with fn's own parameters, so a call costs one
     plain frame (a *args, **kwargs wrapper cost W1 ~5%); the try costs nothing until it
     catches."""
-    if not isinstance(fn, types.FunctionType):  # (a property, say: nothing to check)
-        return fn
+    if not isinstance(fn, types.FunctionType) or _thin(fn):  # (a property, say; or a thin
+        return fn  # call of one op, whose operands the engine checks: W1's sin and tanh)
     params = list(inspect.signature(fn).parameters.values())
     defs, call_args, ns = [], [], {"_public": fn, "_fn": fn, "_name": name, "_method": method,
                                    "_raise": _argument_error}
@@ -245,6 +245,13 @@ def _with_argument_errors(fn, name: str, method: bool = False):
     where = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"<argument check of {name}>")
     exec(compile(src, where, "exec"), ns)  # noqa: S102 - our own source
     return functools.wraps(fn)(ns["checked"])
+
+
+def _thin(fn) -> bool:
+    """Does `fn` only hand its arguments to `call(OP, ...)` (its names: call and ops, no
+    attribute read)? Then the engine checks them, with torch's TypeError (operand_error)."""
+    g = fn.__globals__
+    return all(n == "call" or isinstance(g.get(n), Op) for n in fn.__code__.co_names)
 
 
 def _argument_error(exc, fn, name, method, given) -> None:
