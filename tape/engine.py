@@ -31,7 +31,7 @@ from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
 from .tensor import INFERENCE_GRAD as _INFERENCE_GRAD
 from .tensor import Tensor, _wrap
-from .views import has_internal_overlap, internal_overlap_error
+from .views import assert_no_partial_overlap, has_internal_overlap, internal_overlap_error
 
 _new = object.__new__
 _NEEDS1, _NEEDS2 = (True,), (True, True)
@@ -509,8 +509,6 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
         raise internal_overlap_error()
     for a in () if op.skip_overlap_check else arrays[1:]:  # NOTE [memory overlap] in views.py
         if type(a) is ndarray and np.may_share_memory(arrays[0], a):  # (shares some memory)
-            from .views import assert_no_partial_overlap
-
             assert_no_partial_overlap(arrays[0], a)
     out, params = _forward(op, arrays, params)
     target = arrays[0]
