@@ -12,7 +12,7 @@ from .grad_mode import STATE, TRACES
 from .ops.dims import shape_arg
 from .ops.dtypes import py_number
 from .ops.registry import operand_error, write_out
-from .tensor import Tensor, _wrap
+from .tensor import Size, Tensor, _wrap
 
 
 class device:  # noqa: N801 - torch's name
@@ -278,6 +278,8 @@ def _np_dtype(dtype, default=None) -> np.dtype:
 
 
 def _filled(name, fill, size, dtype, requires_grad, device, out=None):
+    if not size:  # (zeros(()) is 0-d; zeros() names no size at all)
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     _check_device(device)
     if out is not None:  # torch's out=: in out's dtype unless one is given
         default = out._data.dtype if hasattr(out, "_data") else None
@@ -357,6 +359,8 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_gr
     elif end is None:
         start, end = 0, start
     vals = [getattr(v, "item", lambda v=v: v)() for v in (start, end, step)]
+    if dtype is not None and _dtypes.to_np(dtype).kind in "iu":
+        vals = [int(v) for v in vals]  # (torch casts the bounds to an integer dtype first)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) * vals[2] < 0:
@@ -439,6 +443,8 @@ def _legacy_data(args, kwargs) -> np.ndarray:
         data = args[0]
         if isinstance(data, Tensor):
             return data._data
+        if isinstance(data, Size):  # a shape, as torch reads one (uninitialized: zeros here)
+            return np.zeros(_shape(tuple(data)), dtype=default)
         if not isinstance(data, (list, tuple, range, np.ndarray)):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
         return _nested_array(data, default)

@@ -93,7 +93,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value) -> None:
-        value = bool(value)
+        if type(value) is not bool:
+            raise RuntimeError("requires_grad must be a bool")
         if TRACES and STATE.trace is not None and value != self._rg:  # (an argument's: the caller's)
             STATE.trace.argument_changed(self, "requires_grad")
         if self._rec is not None:
@@ -117,6 +118,9 @@ class Tensor:
                                f"{self.dtype!r}: convert it with .float() first)")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if type(requires_grad) is not bool:
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be bool, "
+                            f"not {type(requires_grad).__name__}")
         if self._rec is not None and requires_grad:
             return self  # torch: a non-leaf already requires grad; only turning it off is refused
         if requires_grad:

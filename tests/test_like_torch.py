@@ -188,6 +188,10 @@ def _out(make):
 
 
 VALUES = [
+    ("the legacy constructor of a Size", lambda m: m.Tensor(m.Size([2])).shape),
+    ("arange with an int dtype casts its bounds first", lambda m: (
+        m.arange(0.5, dtype=m.int64), m.arange(2.7, dtype=m.int64), m.arange(0.5, 3.7, dtype=m.int64),
+        m.arange(-2.5, 0, dtype=m.int64))),
     # keywords under the names torch's binding gives them, and out= written into
     *[(f"keyword {name}", fn) for name, fn in (
         ("view(size=)", lambda m: m.arange(6.0).view(size=(3, 2))),
@@ -522,6 +526,12 @@ def test_value_like_torch(body):
 
 
 ERRORS = [
+    ("requires_grad_(None)", lambda m: m.ones(1).requires_grad_(None),
+     "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not NoneType"),
+    ("requires_grad_(1)", lambda m: m.ones(1).requires_grad_(1), "must be bool, not int"),
+    ("requires_grad = 1", lambda m: setattr(m.ones(1), "requires_grad", 1), "requires_grad must be a bool"),
+    ("zeros() with no size", lambda m: m.zeros(), "zeros() missing 1 required positional arguments"),
+    ("ones() with no size", lambda m: m.ones(), "ones() missing 1 required positional arguments"),
     # a list where a tensor belongs: torch's TypeError, not an AttributeError from inside
     *[(f"a list as {name}", fn, phrase) for name, fn, phrase in (
         ("dot's input", lambda m: m.dot([1.0], m.ones(1)),
