@@ -19,14 +19,24 @@ def convert(x, np_dtype):
 
 @function(methods="to", module=False)
 def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
-    """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
-    for a in args:
-        if hasattr(a, "np") or any(a is t for t in (float, int, bool)):  # (to(float): float64)
-            dtype = a
-        elif hasattr(a, "_data"):
-            dtype = a.dtype
-        else:
-            device = a
+    """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`, each then taking
+    non_blocking and copy positionally, as torch's overloads do."""
+    rest = list(args)
+    if rest and hasattr(rest[0], "_data"):
+        dtype = rest.pop(0).dtype
+    elif rest and _is_dtype(rest[0]):
+        dtype = rest.pop(0)
+    elif rest and type(rest[0]) is not bool:
+        device = rest.pop(0)
+        if rest and _is_dtype(rest[0]):
+            dtype = rest.pop(0)
+    if rest:
+        rest.pop(0)  # non_blocking: nothing is asynchronous here
+    if rest:
+        copy = rest.pop(0)
+    if rest:
+        raise TypeError(f"to() received an invalid combination of arguments - got {len(args)} "
+                        "positional arguments")
     if device is not None:
         _device_check(device)
     if dtype is None:
@@ -35,6 +45,11 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, mem
 
     out = convert(self, to_np(dtype))
     return out.clone() if copy and out is self else out
+
+
+def _is_dtype(a) -> bool:
+    """A dtype argument: tape's, or Python's float, int or bool (to(float) is float64)."""
+    return hasattr(a, "np") or any(a is t for t in (float, int, bool))
 
 
 def _device_check(device):

@@ -87,7 +87,7 @@ def set_default_dtype(d) -> None:
     _promotion.DEFAULT_FLOAT[0] = npd
 
 
-def is_floating_point(t) -> bool:
-    if not hasattr(t, "_data"):
-        raise operand_error("is_floating_point", "input", 1, t)
-    return t.dtype.is_floating_point
+def is_floating_point(input) -> bool:  # noqa: A002 - torch's keyword
+    if not hasattr(input, "_data"):
+        raise operand_error("is_floating_point", "input", 1, input)
+    return input.dtype.is_floating_point

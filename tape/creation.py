@@ -20,7 +20,8 @@ class device:  # noqa: N801 - torch's name
 
     __slots__ = ("type", "index")
 
-    def __init__(self, spec="cpu", index=None):
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - torch's keyword: device(type="cpu")
+        spec = type
         if isinstance(spec, device):
             spec = spec.type
         name, _, number = str(spec).partition(":")

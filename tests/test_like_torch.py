@@ -188,6 +188,11 @@ def _out(make):
 
 
 VALUES = [
+    ("to() with non_blocking and copy given positionally", lambda m: (
+        m.ones(2).to(m.float64, False, False).dtype, m.ones(2).to("cpu", m.float64, False, True).dtype,
+        m.ones(2).to(m.ones(1, dtype=m.float64), False, True).dtype)),
+    ("is_floating_point(input=) and device(type=)", lambda m: (
+        m.is_floating_point(input=m.ones(1)), str(m.device(type="cpu")))),
     ("the legacy constructor of a Size", lambda m: m.Tensor(m.Size([2])).shape),
     ("arange with an int dtype casts its bounds first", lambda m: (
         m.arange(0.5, dtype=m.int64), m.arange(2.7, dtype=m.int64), m.arange(0.5, 3.7, dtype=m.int64),
