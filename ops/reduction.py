@@ -146,6 +146,8 @@ def _dims_or_all(name: str, input, dim, keepdim):
                             "(keepdim=bool), but expected (Tensor input, tuple of ints dim, bool "
                             "keepdim, *, dtype) or (Tensor input, *, dtype)")
         return None
+    if keepdim is not _NO_DIM and type(keepdim) is not bool:  # (keepdim=1 would read as False)
+        raise TypeError(f"{name}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
     return () if dim is None else wrap_dims(dim, input.ndim)
 
 

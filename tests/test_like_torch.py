@@ -531,6 +531,10 @@ def test_value_like_torch(body):
 
 
 ERRORS = [
+    ("sum's keepdim as an int", lambda m: m.ones(2, 2).sum(0, keepdim=1),
+     "sum(): argument 'keepdim' must be bool, not int"),
+    ("mean's keepdim as an int", lambda m: m.ones(2, 2).mean(1, keepdim=0),
+     "argument 'keepdim' must be bool, not int"),
     ("requires_grad_(None)", lambda m: m.ones(1).requires_grad_(None),
      "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not NoneType"),
     ("requires_grad_(1)", lambda m: m.ones(1).requires_grad_(1), "must be bool, not int"),
