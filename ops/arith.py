@@ -71,7 +71,7 @@ def _pointwise(ufunc, floating=False, scaled=False, opmath=False):
             dt = binary_dtype(a, b)
             if floating:
                 dt = float_dtype(dt if dt is not None else _dtype_of(a, b))
-            if opmath and (dt if dt is not None else getattr(a, "dtype", None)) == _HALF and (
+            if opmath and (dt if dt is not None else getattr(a, "dtype", None)) is _HALF and (
                     type(b) in _PY or (np.ndim(b) == 0 and b.dtype != _HALF)):
                 return _half_by_scalar(ufunc, a, b)
             if dt is None:
@@ -248,7 +248,7 @@ DIV_HALF = Op(name="div", node="DivBackward0", forward=_over, backward=lambda F,
 
 def _by_number(op, half_op, input, other):
     """`half_op` for a float16 tensor by a Python number, else `op`."""
-    if type(other) in _PY and getattr(getattr(input, "_data", None), "dtype", None) == _HALF:
+    if type(other) in _PY and getattr(getattr(input, "_data", None), "dtype", None) is _HALF:
         return half_op
     return op
 

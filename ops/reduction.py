@@ -33,14 +33,14 @@ _F32 = np.dtype(np.float32)
 
 def _sum_all(a, dtype):
     dt = _np_dtype(dtype) or _sum_dtype(a)
-    if a.dtype is _HALF or dt == _HALF:  # NOTE [accumulation]
+    if a.dtype is _HALF or dt is _HALF:  # NOTE [accumulation] (dtypes are canonical: `is`)
         return _half_sum(a, None, False)
     return _add_reduce(a, axis=None, dtype=dt)
 
 
 def _sum_dims(a, dims, keepdim, dtype):
     dt = _np_dtype(dtype) or _sum_dtype(a)
-    if a.dtype is _HALF or dt == _HALF:
+    if a.dtype is _HALF or dt is _HALF:
         return _half_sum(a, _axes(dims), keepdim)
     return _add_reduce(a, axis=_axes(dims), keepdims=keepdim, dtype=dt)
 
@@ -80,7 +80,7 @@ SUM_DIM = op("sum", "SumBackward1", _sum_dims,
 def _mean_all(a, dtype):
     if not a.size:
         return _mean_of_none(a, None, False, dtype)
-    if a.dtype is _HALF or _np_dtype(dtype) == _HALF:  # torch: sum in float32, divide, round
+    if a.dtype is _HALF or _np_dtype(dtype) is _HALF:  # torch: sum in float32, divide, round
         return np.mean(a, dtype=np.float32).astype(_HALF)
     return np.mean(a, dtype=_np_dtype(dtype))  # a numpy scalar, as the ufuncs give (see sum)
 
@@ -89,7 +89,7 @@ def _mean_dims(a, dims, keepdim, dtype):
     dims = _axes(dims)
     if not a.size and not _numel(a.shape, dims):
         return _mean_of_none(a, dims, keepdim, dtype)
-    if a.dtype is _HALF or _np_dtype(dtype) == _HALF:
+    if a.dtype is _HALF or _np_dtype(dtype) is _HALF:
         return np.mean(a, axis=dims, keepdims=keepdim, dtype=np.float32).astype(_HALF)
     return np.mean(a, axis=dims, keepdims=keepdim, dtype=_np_dtype(dtype))
 

@@ -215,7 +215,7 @@ def _with_argument_errors(fn, name: str, method: bool = False):
     if not isinstance(fn, types.FunctionType) or _thin(fn):  # (a property, say; or a thin
         return fn  # call of one op, whose operands the engine checks: W1's sin and tanh)
     params = list(inspect.signature(fn).parameters.values())
-    defs, call_args, ns = [], [], {"_public": fn, "_fn": fn, "_name": name, "_method": method,
+    defs, call_args, ns = [], [], {"_fn": fn, "_name": name, "_method": method,
                                    "_raise": _argument_error}
     star = False
     for i, p in enumerate(params):
@@ -238,7 +238,7 @@ def _with_argument_errors(fn, name: str, method: bool = False):
         defs.append(f"{p.name}{default}")
         call_args.append(f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name)
     src = (f"def checked({', '.join(defs)}):\n"
-           f"    try:\n        return _public({', '.join(call_args)})\n"
+           f"    try:\n        return _fn({', '.join(call_args)})\n"
            f"    except AttributeError as exc:\n        _raise(exc, _fn, _name, _method, locals())\n"
            f"        raise\n")
     # (a file name inside ops/: anomaly mode's stacks and tracebacks treat the frame as tape's)

@@ -506,9 +506,14 @@ class _Plan:
                 if o == s or (type(v) is np.ndarray and type(d) is np.ndarray and np.shares_memory(v, d)):
                     self.watched.append((s, i))
         # results that are views of one base (h[0], h[1]) share its version counter, as in eager
-        bases = [_owner(trace.keep[o]._data) for o in self.out_slots]
-        self.shared_vc = {i: next(j for j in range(i) if bases[j] is b)
-                          for i, b in enumerate(bases) if b is not None and any(c is b for c in bases[:i])}
+        first_of: dict = {}  # id(base) -> the first result viewing it
+        self.shared_vc = {}  # result index -> the earlier result whose counter it shares
+        for i, o in enumerate(self.out_slots):
+            base = _owner(trace.keep[o]._data)
+            if base is not None:
+                j = first_of.setdefault(id(base), i)
+                if j != i:
+                    self.shared_vc[i] = j
         self.buffers = None  # the BufferPool, when some value gets a buffer (NOTE [plan buffers])
         self.backwards: dict = {}  # pattern of outputs with a gradient -> generated function
         self._generating = threading.Lock()  # a backward being generated (by one thread)
