@@ -114,7 +114,7 @@ SUB = op("sub", "SubBackward0", _pointwise(np.subtract, scaled=True), inputs=("s
 # scalar - tensor: torch's rsub with the number as `other`
 RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
           backward=lambda F, ctx, g: (-g if ctx.params[1] == 1 else -g * ctx.params[1],),
-          inputs=("self",))
+          inputs=("self",), param_names=(None, "alpha"))
 
 
 # the params of an unscaled add or sub, shared: a record keeps its params, and one tuple
@@ -175,7 +175,7 @@ def sub(input, other, *, alpha=1):
 # tensor - tensor, reflected: other - alpha * self, keeping self as the first edge
 RSUB_T = op("rsub", "RsubBackward0", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
             backward=lambda F, ctx, g: (-g if ctx.params[0] == 1 else g * -ctx.params[0], g),
-            inputs=("self", "other"))
+            inputs=("self", "other"), param_names=("alpha",))
 
 
 @function("rsub", methods="__rsub__")

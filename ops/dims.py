@@ -4,11 +4,41 @@ from __future__ import annotations
 
 import numpy as np
 
+# NOTE [arguments as given]
+# torch's nodes keep an op's int arguments as the caller gave them and normalise them in
+# the backward formula: `x.sum(-1).grad_fn._saved_dim` is (-1,) (shown unsigned: NOTE
+# [unsigned saved ints] in ops/registry.py), `x.sum((2, 0))` keeps (2, 0), `x[-2:]` keeps
+# start -2 and end INT64_MAX. tape's ops want them normalised (non-negative, sorted), so a
+# normalised value that differs from what was given remembers it: an int or tuple that
+# is the normalised value everywhere (numpy, arithmetic, hashing) and carries `given` for
+# the node's `_saved_*` attributes. Made only then, so the usual positive dims cost nothing.
+
+
+class GivenInt(int):
+    """A normalised int argument that remembers the caller's (NOTE [arguments as given])."""
+
+    given: int
+
+
+class GivenTuple(tuple):
+    """A normalised tuple argument that remembers the caller's (NOTE [arguments as given])."""
+
+    given: tuple | None
+
+
+def as_given(value, given):
+    """`value` (an int or a tuple), shown to a node's `_saved_*` attributes as `given`."""
+    out = GivenTuple(value) if isinstance(value, tuple) else GivenInt(value)
+    out.given = given
+    return out
+
 
 def wrap_dim(dim: int, ndim: int) -> int:
     """A non-negative dim, or torch's IndexError (0-d tensors accept -1 and 0). Any integer
     (a numpy one too) is a dim; anything else is a TypeError, as torch's parser gives it."""
     if type(dim) is not int:
+        if type(dim) is GivenInt:  # wrapped before: from what was given, to keep it
+            return wrap_dim(dim.given, ndim)
         if not hasattr(dim, "__index__") or isinstance(dim, (list, tuple)):
             raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
         dim = dim.__index__()
@@ -17,7 +47,7 @@ def wrap_dim(dim: int, ndim: int) -> int:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
-    return dim + n if dim < 0 else dim
+    return as_given(dim + n, dim) if dim < 0 else dim
 
 
 def broadcast_error(sa: tuple, sb: tuple) -> RuntimeError | None:
@@ -47,10 +77,13 @@ def wrap_dims(dim, ndim: int) -> tuple[int, ...]:
         dims = tuple(dim)
     else:
         raise TypeError(f"argument 'dim' must be tuple of ints, not {type(dim).__name__}")
-    out = tuple(sorted(wrap_dim(d, ndim) for d in dims))
+    out = tuple(sorted(int(wrap_dim(d, ndim)) for d in dims))
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
-    return out if ndim else ()
+    if not ndim:
+        out = ()
+    given = tuple(d if type(d) is int else d.__index__() for d in dims)
+    return out if given == out else as_given(out, given)
 
 
 def shape_arg(shape: tuple, fn: str = "view") -> tuple:

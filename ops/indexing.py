@@ -20,9 +20,9 @@ import numpy as np
 
 from . import registry
 from .convert import COPY, FILL_T
-from .dims import check_broadcast, wrap_dim
+from .dims import as_given, check_broadcast, wrap_dim
 from .dtypes import C_NAMES
-from .registry import call, call_inplace, function, op
+from .registry import call, call_inplace, function, op, self_sizes
 from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW, expand_rank_error
 
 
@@ -31,8 +31,18 @@ def _index_bwd(F, ctx, g):
     return (F.index_put_zeros(ctx.shapes[0], index, g, g, True, node="IndexPutImplBackward0"),)
 
 
+def torch_indices(ctx) -> tuple:
+    """`_saved_indices` as torch keeps them: one entry per dim up to the last indexed one,
+    None for a dim taken whole, the index arrays (copies: the record's own stay unchanged)."""
+    items = list(ctx.params[0])
+    while items and not isinstance(items[-1], np.ndarray):
+        items.pop()
+    return tuple(np.array(it) if isinstance(it, np.ndarray) else None for it in items)
+
+
 # gathers (a copy); repeated indices accumulate their gradients (scatter-add)
-INDEX = op("index", "IndexBackward0", lambda a, index: a[index], _index_bwd)
+INDEX = op("index", "IndexBackward0", lambda a, index: a[index], _index_bwd,
+           saved_attrs={"indices": torch_indices, "self_sym_sizes": self_sizes})
 
 
 def _put_fwd(g, shape, index, accumulate):
@@ -194,7 +204,7 @@ def _plan(shape, items, check=True):
             size = cur[dim]
             if not -size <= val < size:
                 raise IndexError(f"index {val} is out of bounds for dimension {real} with size {size}")
-            steps.append((SELECT, (dim, val % size)))
+            steps.append((SELECT, (dim, val if val >= 0 else as_given(val % size, val))))
             del cur[dim]
             real += 1
         elif kind == "slice":
@@ -203,7 +213,7 @@ def _plan(shape, items, check=True):
             if step < 0:
                 raise ValueError("step must be greater than zero")
             if (start, stop, step) != (0, size, 1):
-                steps.append((SLICE, (dim, start, stop, step)))
+                steps.append((SLICE, _slice_params(dim, val, start, stop, step)))
                 cur[dim] = len(range(start, stop, step))
             adv.append(slice(None))
             dim += 1
@@ -218,6 +228,18 @@ def _plan(shape, items, check=True):
     if check:
         _check_advanced(cur, adv)
     return steps, tuple(adv), tuple(cur)
+
+
+_INT64_MAX = 2 ** 63 - 1
+
+
+def _slice_params(dim, item: slice, start, stop, step) -> tuple:
+    """SLICE's params for `item` over a dim: the bounds normalised, remembering torch's
+    (NOTE [arguments as given]): its node keeps them as written, None as 0 and INT64_MAX."""
+    first = 0 if item.start is None else operator.index(item.start)
+    end = _INT64_MAX if item.stop is None else operator.index(item.stop)
+    return (dim, start if first == start else as_given(start, first),
+            stop if end == stop else as_given(stop, end), step)
 
 
 def _check_advanced(shape, adv):
@@ -278,7 +300,7 @@ def getitem(self, index):
         start, stop, step = index.indices(size)
         if step < 0:
             raise ValueError("step must be greater than zero")
-        return call(SLICE, (self,), (0, start, stop, step))
+        return call(SLICE, (self,), _slice_params(0, index, start, stop, step))
     if self.ndim == 0 and _is_int(index):
         raise IndexError(_ZERO_DIM)
     steps, adv, _ = _plan(self.shape, _as_items(index))
@@ -505,6 +527,7 @@ def _index_put_bwd(F, ctx, g):
 
 INDEX_PUT = op("index_put", "IndexPutBackward0", _index_put_fwd, _index_put_bwd,
                inputs=("self", "values"), param_names=("indices", "accumulate"),
+               saved_attrs={"indices": torch_indices},
                skip_overlap_check=True, writes_repeated=True)  # (its own rules: _check_put_overlap)
 
 
@@ -658,7 +681,7 @@ def _index_select_bwd(F, ctx, g):
 
 
 INDEX_SELECT = op("index_select", "IndexSelectBackward0", _index_select_fwd, _index_select_bwd,
-                  param_names=("dim", "index"))
+                  param_names=("dim", "index"), saved_attrs={"self_sym_sizes": self_sizes})
 
 
 @function("index_select", methods="index_select")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dims import wrap_dim
+from .dims import as_given, wrap_dim
 from .dtypes import result_type
 from .registry import call, check_out, function, op, self_sizes, tensor_list, write_out
 
@@ -118,12 +118,12 @@ def _split_bwd(F, ctx, grads):
 
 # as many outputs as there are pieces; each is a view of the input
 SPLIT = op("split", "SplitBackward0", _split_fwd, _split_bwd, view=True, outputs=-1,
-           saved_attrs={"dim": lambda params, shapes: params[0], "self_sym_sizes": self_sizes,
-                        "split_size": lambda params, shapes: params[1][0]})
+           saved_attrs={"dim": lambda ctx: ctx.params[0], "self_sym_sizes": self_sizes,
+                        "split_size": lambda ctx: getattr(ctx.params[1], "given", ctx.params[1][0])})
 SPLIT_WITH_SIZES = op("split_with_sizes", "SplitWithSizesBackward0", _split_fwd, _split_bwd,
                       view=True, outputs=-1,
-                      saved_attrs={"dim": lambda params, shapes: params[0], "self_sym_sizes": self_sizes,
-                                   "split_sizes": lambda params, shapes: params[1]})
+                      saved_attrs={"dim": lambda ctx: ctx.params[0], "self_sym_sizes": self_sizes,
+                                   "split_sizes": lambda ctx: ctx.params[1]})
 
 
 def _split_size(input, split_size: int, dim: int):
@@ -138,6 +138,8 @@ def _split_size(input, split_size: int, dim: int):
             f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
     count = 1 if split_size == 0 else max((size + split_size - 1) // split_size, 1)
     sizes = tuple(split_size if i < count - 1 else size - split_size * (count - 1) for i in range(count))
+    if sizes[0] != split_size:  # one piece, smaller than asked: torch's node keeps what was asked
+        sizes = as_given(sizes, split_size)
     return call(SPLIT, (input,), (dim, sizes))
 
 

@@ -42,8 +42,45 @@ DOT = op("dot", "DotBackward0", np.dot, _dot_bwd,
          inputs=("self", "tensor"), saves=(("self", (1,)), ("tensor", (0,))))
 MV = op("mv", "MvBackward0", np.matmul, _mv_bwd,
         inputs=("self", "vec"), saves=(("self", (1,)), ("vec", (0,))))
+def _layout(name: str, strides: bool):
+    """A saved_attrs entry: input `name`'s sizes, or its strides as torch keeps them (in
+    elements, only when that input needs a gradient, else ()). The strides are read off the
+    saved value when the record still holds it; otherwise (not saved, or freed by a
+    backward) they are a contiguous tensor's, which numpy's arrays are unless viewed."""
+    def attr(ctx):
+        op = ctx.op
+        i = op.inputs.index(name)
+        shape = tuple(ctx.shapes[i])
+        if not strides:
+            return shape
+        if not ctx.needs[i]:
+            return ()
+        entries = ctx.saved_entries()  # (not a tuple once a backward freed them)
+        entry = (entries[op.saved_names.index(name)]
+                 if type(entries) is tuple and name in op.saved_names else None)
+        a = None if entry is None else getattr(entry[0], "_data", entry[0])
+        if isinstance(a, np.ndarray) and not a.flags.c_contiguous:
+            return tuple(st // a.itemsize for st in a.strides)
+        out, step = [], 1
+        for n in reversed(shape):  # torch's contiguous strides (a size 0 or 1 counts as 1)
+            out.append(step)
+            step *= max(n, 1)
+        return tuple(reversed(out))
+    return attr
+
+
+def matrix_layouts(*names) -> dict:
+    """torch's `_saved_<name>_sym_sizes` and `_sym_strides` for these matrix inputs."""
+    out = {}
+    for name in names:
+        out[f"{name}_sym_sizes"] = _layout(name, False)
+        out[f"{name}_sym_strides"] = _layout(name, True)
+    return out
+
+
 MM = op("mm", "MmBackward0", np.matmul, _mm_bwd,
-        inputs=("self", "mat2"), saves=(("self", (1,)), ("mat2", (0,))))
+        inputs=("self", "mat2"), saves=(("self", (1,)), ("mat2", (0,))),
+        saved_attrs=matrix_layouts("self", "mat2"))
 BMM = op("bmm", "BmmBackward0", np.matmul, _mm_bwd,
          inputs=("self", "mat2"), saves=(("self", (1,)), ("mat2", (0,))))
 

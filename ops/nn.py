@@ -21,6 +21,7 @@ from .convert import convert
 from .dims import broadcast_error, check_broadcast, wrap_dim
 from .dtypes import result_type
 from .indexing import MASKED_FILL  # masked_fill_(mask, number): torch's label-smoothing term uses it
+from .linalg import matrix_layouts
 from .prims import erf as _erf
 from .prims import log_sigmoid as _log_sigmoid
 from .prims import sigmoid as _sigmoid
@@ -881,7 +882,8 @@ def _addmm_bwd(F, ctx, g, mat1, mat2):
 
 
 ADDMM = op("addmm", "AddmmBackward0", _addmm_fwd, _addmm_bwd, inputs=("self", "mat1", "mat2"),
-           saves=(("mat1", (2,)), ("mat2", (1,))), param_names=("beta", "alpha"))
+           saves=(("mat1", (2,)), ("mat2", (1,))), param_names=("beta", "alpha"),
+           saved_attrs=matrix_layouts("mat1", "mat2"))
 
 
 @function("addmm", methods="addmm")

@@ -112,10 +112,10 @@ def clamp_(self, min=None, max=None):
 
 CLAMP_MIN = op("clamp_min", "ClampMinBackward0", lambda a, lo: _clamp_fwd(a, lo, None),
                lambda F, ctx, g, self: (_routed(F, g, F.value(self) >= ctx.params[0]),),
-               saves=(("self", (0,)),))
+               saves=(("self", (0,)),), param_names=("min",))
 CLAMP_MAX = op("clamp_max", "ClampMaxBackward0", lambda a, hi: _clamp_fwd(a, None, hi),
                lambda F, ctx, g, self: (_routed(F, g, F.value(self) <= ctx.params[0]),),
-               saves=(("self", (0,)),))
+               saves=(("self", (0,)),), param_names=("max",))
 
 
 def _clamp_min_t_bwd(F, ctx, g, self, min):

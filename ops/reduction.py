@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import prims
-from .dims import wrap_dim, wrap_dims
+from .dims import as_given, wrap_dim, wrap_dims
 from .dtypes import float_dtype
 from .pointwise import maximum, minimum
 from .registry import call, call_inplace, function, op, self_sizes
@@ -126,7 +126,7 @@ def _mean_bwd(F, ctx, g, dims=None, keepdim=False):
     return (_expand_back(F, ctx, g, dims, keepdim) / count,)  # (count 0: an empty gradient)
 
 
-_SIZES_NUMEL = {"self_sym_sizes": self_sizes, "self_sym_numel": lambda p, s: _numel(s[0])}
+_SIZES_NUMEL = {"self_sym_sizes": self_sizes, "self_sym_numel": lambda ctx: _numel(ctx.shapes[0])}
 MEAN = op("mean", "MeanBackward0", _mean_all, _mean_bwd, saved_attrs=_SIZES_NUMEL)
 MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
               lambda F, ctx, g: _mean_bwd(F, ctx, g, ctx.params[0], ctx.params[1]),
@@ -148,7 +148,7 @@ def _dims_or_all(name: str, input, dim, keepdim):
         return None
     if keepdim is not _NO_DIM and type(keepdim) is not bool:  # (keepdim=1 would read as False)
         raise TypeError(f"{name}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
-    return () if dim is None else wrap_dims(dim, input.ndim)
+    return as_given((), None) if dim is None else wrap_dims(dim, input.ndim)  # (torch keeps None)
 
 
 @function("sum", methods="sum")
@@ -483,7 +483,7 @@ def _amax_bwd(F, ctx, g, self, result):
 
 
 # (torch keeps the dims as given: () for every dim, where the forward takes None)
-_AMAX_DIM = {"dim": lambda params, shapes: () if params[0] is None else params[0]}
+_AMAX_DIM = {"dim": lambda ctx: () if ctx.params[0] is None else ctx.params[0]}
 AMAX = op("amax", "AmaxBackward0", _amax_fwd(np.amax), _amax_bwd,
           saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"), saved_attrs=_AMAX_DIM)
 AMIN = op("amin", "AminBackward0", _amax_fwd(np.amin), _amax_bwd,
@@ -574,7 +574,7 @@ def _std_bwd(F, ctx, g, self, result):
 
 
 # (torch keeps the correction: 1 when none was given with a dim, None for var() itself)
-_CORRECTION = {"correction": lambda params, shapes: params[1] if params[1] is not None or params[0] is None
+_CORRECTION = {"correction": lambda ctx: ctx.params[1] if ctx.params[1] is not None or ctx.params[0] is None
                else 1}
 VAR = op("var", "VarBackward0", _var_fwd, _var_bwd, saves=(("self", (0,)),),
          param_names=("dim", "correction", "keepdim"), saved_attrs=_CORRECTION)

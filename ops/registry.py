@@ -23,6 +23,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from .dims import GivenInt, GivenTuple
+
 
 @attrs.frozen(kw_only=True, eq=False)  # eq=False: hashed by identity, cheap dict keys
 class Op:
@@ -70,8 +72,9 @@ class Op:
     # in place, it may write a tensor that repeats an element (an expand()ed one): zero_,
     # fill_ with a number, masked_fill_, index_put_, as torch; other in-place ops refuse one
     writes_repeated: bool = False
-    # torch's other Node._saved_<name> values, each computed from (params, input shapes):
-    # what a param means to torch when it is not the param itself (see `self_sizes`)
+    # torch's other Node._saved_<name> values, each computed from the record (as a backward
+    # rule's ctx: params, input shapes, needs, saved values): what a param means to torch
+    # when it is not the param itself (see `self_sizes`)
     saved_attrs: dict | None = None
     # rule_form(inputs, params) -> result, or None: how this op is recorded from one of ops'
     # own backward rules being recorded, where torch's C++ formula calls another overload
@@ -121,6 +124,34 @@ class Op:
     @property
     def saved_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.saves)
+
+    @staticmethod
+    def shown(name: str, value):
+        """A param or saved attribute as torch's node shows it under `_saved_<name>`: as the
+        caller gave it (NOTE [arguments as given] in ops/dims.py), an int64 one unsigned."""
+        if type(value) is GivenInt or type(value) is GivenTuple:
+            value = value.given
+        if name in INT64_ATTRS:
+            value = _unsigned(value)
+        return value
+
+
+# NOTE [unsigned saved ints]
+# torch's Python getters of a node's int64 attributes (dims, indices, sizes, slice bounds,
+# ignore_index) convert through an unsigned 64-bit integer, so a negative value reads as
+# 2**64 + value: `x.sum(-1).grad_fn._saved_dim` is (18446744073709551615,), and
+# `_saved_ignore_index` of nll_loss's default -100 is 18446744073709551516. tape shows
+# them alike. Scalar attributes (alpha, min, max, exponent) read as the numbers they are.
+INT64_ATTRS = frozenset({"dim", "dims", "dim0", "dim1", "index", "ignore_index", "start",
+                         "end", "step", "split_size", "split_sizes"})
+
+
+def _unsigned(value):
+    if type(value) is int:
+        return value + 2 ** 64 if value < 0 else value
+    if type(value) is tuple:
+        return tuple(_unsigned(v) for v in value)
+    return value
 
 
 OPS: dict[str, Op] = {}  # node name -> Op
@@ -279,9 +310,9 @@ def _argument_error(exc, fn, name, method, given) -> None:
             raise operand_error(name, p.name, position - method, obj) from None
 
 
-def self_sizes(params, shapes) -> tuple:
+def self_sizes(ctx) -> tuple:
     """Node._saved_self_sym_sizes: the input's shape (Op.saved_attrs)."""
-    return tuple(shapes[0])
+    return tuple(ctx.shapes[0])
 
 
 # what a torch function takes where it takes a Tensor or a Number (numpy's scalars count as

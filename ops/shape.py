@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .dims import infer_shape, shape_arg, wrap_dim, wrap_dims
+from .dims import as_given, infer_shape, shape_arg, wrap_dim, wrap_dims
 from .dtypes import result_type
 from .registry import call, function, op, self_sizes, tensor_list
 
@@ -39,10 +39,10 @@ VIEW = op("view", "ViewBackward0", _view_fwd,
           lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True, saved_attrs=_SIZES)
 # reshape of a non-contiguous tensor that can still be viewed (torch's _reshape_alias)
 RESHAPE_ALIAS = op("_reshape_alias", "ReshapeAliasBackward0", _view_fwd,
-                   lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True)
+                   lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), view=True, saved_attrs=_SIZES)
 # reshape of a tensor that cannot be viewed: a copy, then a view of the copy
 UNSAFE_VIEW = op("_unsafe_view", "UnsafeViewBackward0", lambda a, shape: np.reshape(a, shape),
-                 lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),))
+                 lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), saved_attrs=_SIZES)
 # order "K" keeps the layout (torch's preserve_format), "C" is contiguous()'s
 CLONE = op("clone", "CloneBackward0", lambda a, order="K": np.array(a, copy=True, order=order),
            lambda F, ctx, g: (g,))
@@ -182,10 +182,10 @@ def permute(input, *args, dims=None):
             f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not "
             f"equal to len(dims) = {len(dims)}"
         )
-    dims = tuple(wrap_dim(d, input.ndim) for d in dims)
-    if len(set(dims)) < len(dims):
+    out = tuple(int(wrap_dim(d, input.ndim)) for d in dims)
+    if len(set(out)) < len(out):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return call(PERMUTE, (input,), (dims,))
+    return call(PERMUTE, (input,), (out if out == dims else as_given(out, dims),))
 
 
 def _unbind_fwd(a, dim):
@@ -228,7 +228,7 @@ def _stack_bwd(F, ctx, g):
 
 
 STACK = op("stack", "StackBackward0", _stack_fwd, _stack_bwd, inputs=("tensors",),
-           saved_attrs={"dim": lambda params, shapes: params[1]})
+           saved_attrs={"dim": lambda ctx: ctx.params[1]})
 
 
 @function("stack", methods=())
@@ -315,7 +315,13 @@ def _squeeze_bwd(F, ctx, g):
 
 
 SQUEEZE = op("squeeze", "SqueezeBackward0", lambda a: np.reshape(a, tuple(s for s in a.shape if s != 1)),
-             _squeeze_bwd, view=True)
+             _squeeze_bwd, view=True, saved_attrs=_SIZES)
+
+
+def _first_dim(dims):
+    """The one dim of squeeze(dim: int), as the caller gave it (NOTE [arguments as given])."""
+    given = getattr(dims, "given", None)
+    return dims[0] if given is None else as_given(dims[0], given[0])
 
 
 def _squeeze_dims_fwd(a, dims):
@@ -325,10 +331,11 @@ def _squeeze_dims_fwd(a, dims):
 # torch names each overload's node: squeeze(dim: int) 1, squeeze(dims: tuple) 2, and the
 # in-place squeeze_(dim) 4 (which matmul uses on its result)
 SQUEEZE_DIM = op("squeeze", "SqueezeBackward1", _squeeze_dims_fwd, _squeeze_bwd, view=True,
-                 saved_attrs={"dim": lambda params, shapes: params[0][0], "self_sym_sizes": self_sizes})
+                 saved_attrs={"dim": lambda ctx: _first_dim(ctx.params[0]), "self_sym_sizes": self_sizes})
 SQUEEZE_DIMS_LIST = op("squeeze", "SqueezeBackward2", _squeeze_dims_fwd, _squeeze_bwd, view=True,
-                       saved_attrs={"dim": lambda params, shapes: params[0], "self_sym_sizes": self_sizes})
-SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd, view=True)
+                       saved_attrs={"dim": lambda ctx: ctx.params[0], "self_sym_sizes": self_sizes})
+SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd, view=True,
+                  saved_attrs={"dim": lambda ctx: _first_dim(ctx.params[0]), "self_sym_sizes": self_sizes})
 
 
 _ALL = object()  # squeeze() with no dim
@@ -374,7 +381,7 @@ def select(input, dim, index):
     size = input.shape[dim]
     if not -size <= index < size:
         raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
-    return call(SELECT, (input,), (dim, index % size))
+    return call(SELECT, (input,), (dim, index if index >= 0 else as_given(index % size, index)))
 
 
 def _slice_fwd(a, dim, start, stop, step):
@@ -385,7 +392,7 @@ SLICE = op("slice", "SliceBackward0", _slice_fwd,
            lambda F, ctx, g: (F.index_put_zeros(
                ctx.shapes[0], (slice(None),) * ctx.params[0] + (slice(*ctx.params[1:]), Ellipsis),
                g, g, False, node="SliceBackwardBackward0"),),
-           view=True)
+           view=True, param_names=("dim", "start", "end", "step"), saved_attrs=_SIZES)
 
 
 @function("narrow", methods="narrow")
@@ -453,7 +460,7 @@ def _matrix_T(self):  # noqa: N802 - torch's name
     if n < 2:
         raise RuntimeError(
             f"tensor.mT is only supported on matrices or batches of matrices. Got {n}-D tensor.")
-    return call(TRANSPOSE, (self,), (n - 2, n - 1))
+    return call(TRANSPOSE, (self,), (as_given(n - 2, -2), as_given(n - 1, -1)))  # torch's dims
 
 
 function(methods="T", module=False)(property(_numpy_T))

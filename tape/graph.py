@@ -111,9 +111,15 @@ def _saved_value(rec: Record, name: str):
     """A saved value by torch's name, or a non-tensor argument the op was called with."""
     from .engine import second_time_error, unpack_saved
 
-    attrs = rec.op.saved_attrs
+    op = rec.op
+    attrs = op.saved_attrs
     if attrs and name in attrs:
-        return attrs[name](rec.params, rec.shapes)
+        value = op.shown(name, attrs[name](rec))
+        if type(value) is tuple and any(isinstance(v, np.ndarray) for v in value):
+            from .tensor import _wrap  # index arrays among them (`_saved_indices`): tensors
+
+            value = tuple(_wrap(v) if isinstance(v, np.ndarray) else v for v in value)
+        return value
     names = rec.op.saved_names
     if name in names:
         if rec.saved is FREED:
@@ -130,7 +136,8 @@ def _saved_value(rec: Record, name: str):
         from .tensor import _wrap
 
         value = rec.params[rec.op.param_names.index(name)]
-        return _wrap(np.asarray(value)) if isinstance(value, (np.ndarray, np.generic)) else value
+        return _wrap(np.asarray(value)) if isinstance(value, (np.ndarray, np.generic)) else \
+            op.shown(name, value)
     raise AttributeError(f"'{rec.op.node}' object has no attribute '_saved_{name}'")
 
 
