@@ -138,6 +138,15 @@ MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
 _NO_DIM = object()
 
 
+def check_keepdim(name: str, keepdim, where: str = "") -> None:
+    """torch's parser takes a bool and nothing else (keepdim=1 would read as True, and 0 or
+    None as False, giving another shape silently). `where`: " (position n)" if torch says."""
+    if type(keepdim) is not bool:
+        kind = type(keepdim)
+        kind = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
+        raise TypeError(f"{name}(): argument 'keepdim'{where} must be bool, not {kind}")
+
+
 def _dims_or_all(name: str, input, dim, keepdim):
     """The dims of the dim overload (None given means all of them), or None for the plain one."""
     if dim is _NO_DIM:
@@ -146,8 +155,8 @@ def _dims_or_all(name: str, input, dim, keepdim):
                             "(keepdim=bool), but expected (Tensor input, tuple of ints dim, bool "
                             "keepdim, *, dtype) or (Tensor input, *, dtype)")
         return None
-    if keepdim is not _NO_DIM and type(keepdim) is not bool:  # (keepdim=1 would read as False)
-        raise TypeError(f"{name}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
+    if keepdim is not _NO_DIM:
+        check_keepdim(name, keepdim)
     return as_given((), None) if dim is None else wrap_dims(dim, input.ndim)  # (torch keeps None)
 
 
@@ -301,6 +310,7 @@ def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
         return call(PROD, (input,), (dtype,))
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    check_keepdim("prod", keepdim)
     return call(PROD_DIM, (input,), (wrap_dim(dim, input.ndim), keepdim, dtype))
 
 
@@ -403,6 +413,7 @@ ARGMIN = op("argmin", "ArgminBackward0", _arg_fwd(np.argmin))
 
 
 def _arg(name, OP, input, dim, keepdim):
+    check_keepdim(name, keepdim)
     if input._data.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
@@ -440,6 +451,7 @@ def _max_min(name, input, dim, keepdim, other):
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
                         f"{type(dim).__name__}): dim must be an int, other a Tensor")
+    check_keepdim(name, keepdim)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
         _check_nonempty(name, input, (d,))
@@ -491,6 +503,7 @@ AMIN = op("amin", "AminBackward0", _amax_fwd(np.amin), _amax_bwd,
 
 
 def _amax(name, OP, input, dim, keepdim):
+    check_keepdim(name, keepdim)
     dims = _reduce_dims(dim, input.ndim)
     raw = None if dims is None else ((dim,) if isinstance(dim, int) else tuple(dim))
     if dims is None:
@@ -583,6 +596,7 @@ STD = op("std", "StdBackward0", _std_fwd, _std_bwd, saves=(("self", (0,)), ("res
 
 
 def _var_args(name, input, dim, unbiased, keepdim, correction):
+    check_keepdim(name, keepdim)
     if isinstance(dim, bool):  # var(x, unbiased)
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
@@ -677,6 +691,7 @@ _NARROW = {np.dtype(np.float64): 2, np.dtype(np.float32): 1, np.dtype(np.float16
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over `dim` (all by default): p = 2 ('fro'), 1, inf, -inf, 0 (count of
     nonzeros) or any number; the gradient at 0 is torch's (0 for p = 2)."""
+    check_keepdim("linalg_vector_norm", keepdim, " (position 4)")  # (torch's norm calls it so)
     if isinstance(p, str):
         if p == "nuc" or p != "fro" or (dim is not None and not isinstance(dim, int) and len(dim) > 2):
             if p == "fro":
@@ -741,6 +756,7 @@ LOGSUMEXP = op("logsumexp", "LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bwd
 @function("logsumexp", methods="logsumexp")
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input))) over `dim`, computed stably (shifted by the max)."""
+    check_keepdim("logsumexp", keepdim)
     if isinstance(dim, (tuple, list)) and len(dim) == 0 and input.ndim:
         if not keepdim:  # (torch's own quirk: all dims, but kept ones only with keepdim)
             raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input.ndim}")

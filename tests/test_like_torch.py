@@ -535,6 +535,23 @@ ERRORS = [
      "sum(): argument 'keepdim' must be bool, not int"),
     ("mean's keepdim as an int", lambda m: m.ones(2, 2).mean(1, keepdim=0),
      "argument 'keepdim' must be bool, not int"),
+    # every reduction's keepdim is a bool, as torch's parser wants (an int picked a shape)
+    *[(f"{name}'s keepdim as {what}", (lambda f, v: lambda m: f(m.ones(2, 3), v))(fn, value), phrase)
+      for name, fn, phrase in (
+          ("amax", lambda x, k: x.amax(1, keepdim=k), "amax(): argument 'keepdim' must be bool"),
+          ("amin", lambda x, k: x.amin(1, keepdim=k), "amin(): argument 'keepdim' must be bool"),
+          ("max(dim)", lambda x, k: x.max(1, keepdim=k), "max(): argument 'keepdim' must be bool"),
+          ("min(dim)", lambda x, k: x.min(1, keepdim=k), "min(): argument 'keepdim' must be bool"),
+          ("argmax", lambda x, k: x.argmax(1, keepdim=k), "argmax(): argument 'keepdim' must be bool"),
+          ("argmin", lambda x, k: x.argmin(keepdim=k), "argmin(): argument 'keepdim' must be bool"),
+          ("prod", lambda x, k: x.prod(1, keepdim=k), "prod(): argument 'keepdim' must be bool"),
+          ("logsumexp", lambda x, k: x.logsumexp(1, keepdim=k),
+           "logsumexp(): argument 'keepdim' must be bool"),
+          ("norm", lambda x, k: x.norm(dim=1, keepdim=k),
+           "linalg_vector_norm(): argument 'keepdim' (position 4) must be bool"),
+          ("var", lambda x, k: x.var(1, keepdim=k), "keepdim"),
+          ("std", lambda x, k: x.std(1, keepdim=k), "keepdim"))
+      for what, value in (("an int", 1), ("None", None))],
     ("requires_grad_(None)", lambda m: m.ones(1).requires_grad_(None),
      "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not NoneType"),
     ("requires_grad_(1)", lambda m: m.ones(1).requires_grad_(1), "must be bool, not int"),
