@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .dtypes import type_label
 from .registry import call, call_inplace, check_inplace, function, op
 
 TO_COPY = op("_to_copy", "ToCopyBackward0", lambda a, dt: a.astype(dt),
@@ -27,6 +28,10 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, mem
     elif rest and _is_dtype(rest[0]):
         dtype = rest.pop(0)
     elif rest and type(rest[0]) is not bool:
+        if not isinstance(rest[0], (str, int, type(None))) and type(rest[0]).__name__ != "device":
+            # (a numpy dtype or type is neither a dtype nor a device to torch's parser)
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({type_label(rest[0])}), but expected a dtype, a device or a tensor")
         device = rest.pop(0)
         if rest and _is_dtype(rest[0]):
             dtype = rest.pop(0)
@@ -43,7 +48,7 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, mem
         return self.clone() if copy else self
     from .._dtypes import to_np
 
-    out = convert(self, to_np(dtype))
+    out = convert(self, to_np(dtype, "to"))
     return out.clone() if copy and out is self else out
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 DEFAULT_FLOAT = [np.dtype(np.float32)]  # set by tape.set_default_dtype
+DTYPE_CLASS: list = []  # tape's dtype class, set by tape/_dtypes.py (ops does not import tape)
+_PY_DTYPES = (float, int, bool, complex)  # Python's types torch takes as dtypes
 # element types as torch's C++ messages name them ("a mask with dtype long int")
 C_NAMES = {np.dtype(t): name for t, name in (
     (np.float16, "c10::Half"), (np.float32, "float"), (np.float64, "double"), (np.int8, "signed char"),
@@ -20,6 +22,34 @@ C_NAMES = {np.dtype(t): name for t, name in (
     (np.bool_, "bool"))}
 _BOOL, _INT, _FLOAT = 0, 1, 2
 _PY = (bool, int, float)
+
+
+def dtype_arg_error(fn: str, dt) -> TypeError | None:
+    """torch's TypeError for a `dtype=` that is not a torch dtype or Python's float, int,
+    bool or complex (a numpy dtype or type, a string: a program passing one would not run
+    on torch), or None when `dt` is fine."""
+    if dt is None or type(dt) is DTYPE_CLASS[0] or any(dt is t for t in _PY_DTYPES):
+        return None
+    if fn in _OVERLOADED:
+        return TypeError(f"{fn}() received an invalid combination of arguments - got "
+                         f"(dtype={type_label(dt)}): dtype must be a torch.dtype")
+    return TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {type_label(dt)}")
+
+
+# functions of several overloads: torch's parser says no overload took the arguments
+_OVERLOADED = frozenset({"sum", "mean", "prod", "arange", "eye", "linspace", "rand", "randn", "to"})
+
+
+def type_label(x) -> str:
+    """The type of `x` as torch's argument parser names it (numpy.dtypes.Float64DType, str)."""
+    kind = type(x)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def check_dtype_arg(fn: str, dt) -> None:
+    error = dtype_arg_error(fn, dt)
+    if error is not None:
+        raise error
 
 
 def py_number(x):

@@ -19,7 +19,7 @@ from . import arith, prims, shape, unary
 from . import reduction as red_ops
 from .convert import convert
 from .dims import broadcast_error, check_broadcast, wrap_dim
-from .dtypes import result_type
+from .dtypes import check_dtype_arg, result_type
 from .indexing import MASKED_FILL  # masked_fill_(mask, number): torch's label-smoothing term uses it
 from .linalg import matrix_layouts
 from .prims import erf as _erf
@@ -264,6 +264,7 @@ LOG_SOFTMAX_BACKWARD = op("log_softmax_backward", "LogSoftmaxBackwardDataBackwar
 
 def _softmax_like(OP, name, input, dim, dtype):
     if dtype is not None:
+        check_dtype_arg(name, dtype)
         input = convert(input, _np_dtype(dtype))
     ndim = input._data.ndim
     dim = wrap_dim(dim, ndim)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import prims
 from .dims import as_given, wrap_dim, wrap_dims
-from .dtypes import float_dtype
+from .dtypes import check_dtype_arg, float_dtype
 from .pointwise import maximum, minimum
 from .registry import call, call_inplace, function, op, self_sizes
 
@@ -164,6 +164,8 @@ def _dims_or_all(name: str, input, dim, keepdim):
 def sum(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
     """Sum of all elements, or over `dim` (int or tuple; None or () for all, keepdim kept)."""
     dims = _dims_or_all("sum", input, dim, keepdim)
+    if dtype is not None:
+        check_dtype_arg("sum", dtype)
     if dims is None:
         return call(SUM, (input,), _NO_DTYPE if dtype is None else (dtype,))
     return call(SUM_DIM, (input,), (dims, keepdim is True, dtype))
@@ -176,7 +178,7 @@ def mean(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
     if dtype is not None and not hasattr(dtype, "np"):  # (Python's float: float64, as torch)
         from .._dtypes import from_np, to_np
 
-        dtype = from_np(to_np(dtype))
+        dtype = from_np(to_np(dtype, "mean"))
     dt = input.dtype if dtype is None else dtype
     if not dt.is_floating_point:
         raise RuntimeError(
@@ -302,6 +304,8 @@ PROD_DIM = op("prod", "ProdBackward1", _prod_dim, _prod_dim_bwd,
 @function("prod", methods="prod")
 def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
     """Product of all elements, or along one `dim`; exact gradients where entries are 0."""
+    if dtype is not None:
+        check_dtype_arg("prod", dtype)
     if dim is _NO_DIM:
         if keepdim is not False:
             raise TypeError("prod() received an invalid combination of arguments - got "
@@ -692,6 +696,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over `dim` (all by default): p = 2 ('fro'), 1, inf, -inf, 0 (count of
     nonzeros) or any number; the gradient at 0 is torch's (0 for p = 2)."""
     check_keepdim("linalg_vector_norm", keepdim, " (position 4)")  # (torch's norm calls it so)
+    if dtype is not None:
+        check_dtype_arg("linalg_vector_norm", dtype)
     if isinstance(p, str):
         if p == "nuc" or p != "fro" or (dim is not None and not isinstance(dim, int) and len(dim) > 2):
             if p == "fro":
@@ -804,6 +810,8 @@ CUMSUM = op("cumsum", "CumsumBackward0", _cumsum_fwd, _cumsum_bwd, param_names=(
 
 
 def _cumsum(input, dim, dtype, position):
+    if dtype is not None:
+        check_dtype_arg("cumsum", dtype)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"cumsum(): argument 'dim' (position {position}) must be int, not "
                         f"{type(dim).__name__}")
@@ -826,6 +834,8 @@ def cumsum_(self, dim, dtype=None):
     """In-place `cumsum`."""
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"cumsum_(): argument 'dim' (position 1) must be int, not {type(dim).__name__}")
+    if dtype is not None:
+        check_dtype_arg("cumsum_", dtype)
     if dtype is not None and np.dtype(_np_dtype(dtype)) != self._data.dtype:
         raise RuntimeError(f"Bad in-place call: input tensor dtype {_c_name(self._data.dtype)} and output "
                            f"tensor dtype {_c_name(np.dtype(_np_dtype(dtype)))} should match")

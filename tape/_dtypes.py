@@ -36,6 +36,8 @@ class dtype:  # noqa: N801 - named as torch names it
         return f"tape.{self.name}"
 
 
+_promotion.DTYPE_CLASS.append(dtype)
+
 float16 = dtype("float16", np.dtype(np.float16), "Half", "HalfTensor")
 float32 = dtype("float32", np.dtype(np.float32), "Float", "FloatTensor")
 float64 = dtype("float64", np.dtype(np.float64), "Double", "DoubleTensor")
@@ -58,8 +60,9 @@ def from_np(dt: np.dtype) -> dtype:
         raise TypeError(f"tape does not support the numpy dtype {dt}") from None
 
 
-def to_np(dt) -> np.dtype:
-    """Accepts tape dtypes, numpy dtypes and Python's float/int/bool as torch does."""
+def to_np(dt, fn: str = "tensor") -> np.dtype:
+    """A `dtype=` argument as numpy's dtype: tape's dtypes and Python's float, int and bool,
+    as torch takes them; anything else is torch's TypeError naming `fn`."""
     if isinstance(dt, dtype):
         return dt.np
     if dt is float:
@@ -68,7 +71,8 @@ def to_np(dt) -> np.dtype:
         return np.dtype(np.int64)
     if dt is bool:
         return np.dtype(np.bool_)
-    return from_np(np.dtype(dt)).np
+    _promotion.check_dtype_arg(fn, dt)
+    return from_np(np.dtype(dt)).np  # (complex: tape's own TypeError)
 
 
 def get_default_dtype() -> dtype:

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dtypes
 from .grad_mode import STATE, TRACES
+from .ops import dtypes as _promotion
 from .ops.dims import shape_arg
 from .ops.dtypes import py_number
 from .ops.registry import operand_error, write_out
@@ -245,9 +246,10 @@ def _ragged(x, sizes, dim, npd):
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like `tensor`, but shares memory with a numpy array or tensor when it can."""
     _check_device(device)
+    _promotion.check_dtype_arg("as_tensor", dtype)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == dtype else data.to(dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == _dtypes.to_np(dtype)):
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == _dtypes.to_np(dtype, "as_tensor")):
         return _made(_wrap(data))
     return tensor(data, dtype=dtype)
 
@@ -272,10 +274,11 @@ def _shape(size, name: str = "size") -> tuple:
     return shape
 
 
-def _np_dtype(dtype, default=None) -> np.dtype:
+def _np_dtype(fn: str, dtype, default=None) -> np.dtype:
+    """`fn`'s dtype argument as numpy's: `default` (or the default float dtype) for None."""
     if dtype is None:
         return default if default is not None else _dtypes.get_default_dtype().np
-    return _dtypes.to_np(dtype)
+    return _dtypes.to_np(dtype, fn)
 
 
 def _filled(name, fill, size, dtype, requires_grad, device, out=None):
@@ -284,8 +287,9 @@ def _filled(name, fill, size, dtype, requires_grad, device, out=None):
     _check_device(device)
     if out is not None:  # torch's out=: in out's dtype unless one is given
         default = out._data.dtype if hasattr(out, "_data") else None
-        return write_out(name, out, _wrap(np.full(_shape(size, name), fill, dtype=_np_dtype(dtype, default))))
-    return _finish(np.full(_shape(size, name), fill, dtype=_np_dtype(dtype)), requires_grad)
+        npd = _np_dtype(name, dtype, default)
+        return write_out(name, out, _wrap(np.full(_shape(size, name), fill, dtype=npd)))
+    return _finish(np.full(_shape(size, name), fill, dtype=_np_dtype(name, dtype)), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
@@ -319,17 +323,16 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     fill_value = py_number(fill_value)  # (a numpy scalar is read as a Python number)
     if isinstance(size, (int, np.integer)):
         raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
-    if dtype is None:
-        dtype = _infer_dtype(fill_value)
     _check_device(device)
-    return _finish(np.full(_shape((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad)
+    npd = _np_dtype("full", dtype, _infer_dtype(fill_value))
+    return _finish(np.full(_shape((size,)), fill_value, dtype=npd), requires_grad)
 
 
 def _like(name, fill, t, dtype, requires_grad, device):
     if not isinstance(t, Tensor):
         raise operand_error(name, "input", 1, t)
     _check_device(device)
-    npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype)
+    npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype, name)
     return _finish(np.full(t._data.shape, fill, dtype=npd), requires_grad)
 
 
@@ -360,13 +363,13 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_gr
     elif end is None:
         start, end = 0, start
     vals = [getattr(v, "item", lambda v=v: v)() for v in (start, end, step)]
-    if dtype is not None and _dtypes.to_np(dtype).kind in "iu":
+    if dtype is not None and _dtypes.to_np(dtype, "arange").kind in "iu":
         vals = [int(v) for v in vals]  # (torch casts the bounds to an integer dtype first)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) * vals[2] < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    npd = _np_dtype(dtype, _infer_dtype(vals))
+    npd = _np_dtype("arange", dtype, _infer_dtype(vals))
     return _finish(np.arange(*vals).astype(npd), requires_grad)
 
 
@@ -374,7 +377,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _finish(np.linspace(start, end, int(steps)).astype(_np_dtype(dtype)), requires_grad)
+    return _finish(np.linspace(start, end, int(steps)).astype(_np_dtype("linspace", dtype)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -382,7 +385,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     for name, k in (("n", n), ("m", m)):
         if k is not None and k < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {k}")
-    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+    return _finish(np.eye(n, m, dtype=_np_dtype("eye", dtype)), requires_grad)
 
 
 # Random numbers: tape's own generator (numpy's PCG64), seeded by manual_seed. The values
@@ -409,7 +412,7 @@ def _float_only(kernel: str, npd: np.dtype) -> None:
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
     size = _size_kw(size, kw, "rand")
     _check_device(device)
-    npd = _np_dtype(dtype)
+    npd = _np_dtype("rand", dtype)
     _float_only("check_uniform_bounds", npd)
     return _finish(_rng[0].random(_shape(size, "rand")).astype(npd), requires_grad)
 
@@ -417,7 +420,7 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
     size = _size_kw(size, kw, "randn")
     _check_device(device)
-    npd = _np_dtype(dtype)
+    npd = _np_dtype("randn", dtype)
     _float_only("normal_kernel_cpu", npd)
     return _finish(_rng[0].standard_normal(_shape(size, "randn")).astype(npd), requires_grad)
 
@@ -426,7 +429,7 @@ def randint(low, high=None, size=(), *, dtype=None, device=None, requires_grad=F
     _check_device(device)
     if high is None:
         low, high = 0, low
-    npd = _np_dtype(dtype, np.dtype(np.int64))
+    npd = _np_dtype("randint", dtype, np.dtype(np.int64))
     return _finish(_rng[0].integers(low, high, size=_shape((size,))).astype(npd), requires_grad)
 
 

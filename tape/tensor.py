@@ -398,10 +398,23 @@ class Tensor:
     def type_name(self) -> str:
         return "tape." + self.dtype.legacy
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """The legacy type name (`tape.FloatTensor`), or the tensor as `dtype`: a dtype, or a
+        legacy name as torch's ('torch.DoubleTensor', or 'tape.DoubleTensor')."""
         if dtype is None:
             return self.type_name()
-        return self.to(dtype)
+        if isinstance(dtype, str):
+            prefix, _, legacy = dtype.rpartition(".")
+            match = [d for d in _dtypes.ALL if d.legacy == legacy and prefix in ("torch", "tape")]
+            if not match:
+                raise ValueError(f"invalid type: '{dtype}'")
+            return self.to(match[0])
+        if isinstance(dtype, _dtypes.dtype):
+            return self.to(dtype)
+        if isinstance(dtype, type):  # Python's float, numpy's float32: not tensor types (torch)
+            where = "" if dtype.__module__ == "builtins" else dtype.__module__ + "."
+            raise ValueError(f"invalid type: '{where}{dtype.__name__}'")
+        raise TypeError("dtype must be a type, str, or dtype object")
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

@@ -188,6 +188,10 @@ def _out(make):
 
 
 VALUES = [
+    ("dtypes as torch takes them: its own, Python's types, legacy type names", lambda m: (
+        m.zeros(1, dtype=float).dtype, m.zeros(1, dtype=int).dtype, m.ones(1).to(bool).dtype,
+        m.ones(1).type("torch.DoubleTensor").dtype, m.ones(1).type(m.int32).dtype,
+        m.ones(1).to(None).dtype, m.ones(2).sum(dtype=m.float64).dtype)),
     ("to() with non_blocking and copy given positionally", lambda m: (
         m.ones(2).to(m.float64, False, False).dtype, m.ones(2).to("cpu", m.float64, False, True).dtype,
         m.ones(2).to(m.ones(1, dtype=m.float64), False, True).dtype)),
@@ -552,6 +556,40 @@ ERRORS = [
           ("var", lambda x, k: x.var(1, keepdim=k), "keepdim"),
           ("std", lambda x, k: x.std(1, keepdim=k), "keepdim"))
       for what, value in (("an int", 1), ("None", None))],
+    # a dtype is torch's (or Python's float, int, bool): numpy's dtypes, types and names
+    # are TypeErrors, as a program passing one would not run on torch
+    *[(f"{name} with dtype={label}", (lambda f, v: lambda m: f(m, v))(fn, value),
+       phrase.format(label=label))
+      for name, fn, phrase in (
+          ("zeros", lambda m, d: m.zeros(2, dtype=d), "zeros(): argument 'dtype' must be torch.dtype, not {label}"),
+          ("ones", lambda m, d: m.ones(2, dtype=d), "ones(): argument 'dtype' must be torch.dtype, not {label}"),
+          ("empty", lambda m, d: m.empty(2, dtype=d), "empty(): argument 'dtype' must be torch.dtype"),
+          ("full", lambda m, d: m.full((2,), 1.0, dtype=d), "full(): argument 'dtype' must be torch.dtype"),
+          ("tensor", lambda m, d: m.tensor([1.0], dtype=d), "tensor(): argument 'dtype' must be torch.dtype"),
+          ("as_tensor", lambda m, d: m.as_tensor([1.0], dtype=d),
+           "as_tensor(): argument 'dtype' must be torch.dtype"),
+          ("zeros_like", lambda m, d: m.zeros_like(m.ones(2), dtype=d),
+           "zeros_like(): argument 'dtype' must be torch.dtype"),
+          ("arange", lambda m, d: m.arange(3, dtype=d), "arange() received an invalid combination of arguments"),
+          ("linspace", lambda m, d: m.linspace(0, 1, 3, dtype=d),
+           "linspace() received an invalid combination of arguments"),
+          ("eye", lambda m, d: m.eye(2, dtype=d), "eye() received an invalid combination of arguments"),
+          ("rand", lambda m, d: m.rand(2, dtype=d), "rand() received an invalid combination of arguments"),
+          ("sum", lambda m, d: m.ones(2).sum(dtype=d), "sum() received an invalid combination of arguments"),
+          ("mean", lambda m, d: m.ones(2).mean(dtype=d), "mean() received an invalid combination of arguments"),
+          ("prod", lambda m, d: m.ones(2).prod(dtype=d), "prod() received an invalid combination of arguments"),
+          ("cumsum", lambda m, d: m.ones(2).cumsum(0, dtype=d), "cumsum(): argument 'dtype' must be torch.dtype"),
+          ("softmax", lambda m, d: m.ones(2).softmax(0, dtype=d), "softmax(): argument 'dtype' must be torch.dtype"),
+          ("to(dtype=)", lambda m, d: m.ones(2).to(dtype=d), "to() received an invalid combination of arguments"),
+          ("to()", lambda m, d: m.ones(2).to(d) if not isinstance(d, str) else m.ones(2).to(dtype=d),
+           "to() received an invalid combination of arguments"))
+      for label, value in (("str", "float32"), ("type", np.float32),
+                           ("numpy.dtypes.Float64DType", np.dtype(np.float64)))],
+    ("type(float)", lambda m: m.ones(2).type(float), "invalid type: 'float'"),
+    ("type(np.float32)", lambda m: m.ones(2).type(np.float32), "invalid type: 'numpy.float32'"),
+    ("type('float64')", lambda m: m.ones(2).type("float64"), "invalid type: 'float64'"),
+    ("type(np.dtype)", lambda m: m.ones(2).type(np.dtype(np.float64)),
+     "dtype must be a type, str, or dtype object"),
     ("requires_grad_(None)", lambda m: m.ones(1).requires_grad_(None),
      "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not NoneType"),
     ("requires_grad_(1)", lambda m: m.ones(1).requires_grad_(1), "must be bool, not int"),
