@@ -433,6 +433,85 @@ def randint(low, high=None, size=(), *, dtype=None, device=None, requires_grad=F
     return _finish(_rng[0].integers(low, high, size=_shape((size,))).astype(npd), requires_grad)
 
 
+def _like_input(name: str, input) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise operand_error(name, "input", 1, input)
+    return input
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Uniform [0, 1) numbers shaped as `input`, in its dtype unless one is given."""
+    input = _like_input("rand_like", input)
+    return rand(*input.shape, dtype=_own(input, dtype), device=device, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Standard normal numbers shaped as `input`, in its dtype unless one is given."""
+    input = _like_input("randn_like", input)
+    return randn(*input.shape, dtype=_own(input, dtype), device=device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+                 memory_format=None):
+    """Integers in [low, high) shaped as `input` (randint_like(x, high) starts at 0), in its
+    dtype unless one is given."""
+    input = _like_input("randint_like", input)
+    return randint(low, high, tuple(input.shape), dtype=_own(input, dtype), device=device,
+                   requires_grad=requires_grad)
+
+
+# ---- Tensor.new_*: made in the tensor's dtype unless one is given -------------------------
+
+
+def _own(t: Tensor, dtype):
+    return t.dtype if dtype is None else dtype
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    size = _size_kw(size, kw, "new_zeros")
+    return _filled("new_zeros", 0, size, _own(self, dtype), requires_grad, device)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    size = _size_kw(size, kw, "new_ones")
+    return _filled("new_ones", 1, size, _own(self, dtype), requires_grad, device)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    size = _size_kw(size, kw, "new_empty")
+    return _filled("new_empty", 0, size, _own(self, dtype), requires_grad, device)
+
+
+_MISSING = object()
+
+
+def _missing(name: str, *required) -> None:
+    for arg, value in required:  # (torch's words, not Python's)
+        if value is _MISSING:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "{arg}"')
+
+
+def new_full(self, size=_MISSING, fill_value=_MISSING, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    _missing("new_full", ("size", size), ("fill_value", fill_value))
+    if isinstance(size, (int, np.integer)):
+        raise TypeError("new_full(): argument 'size' (position 1) must be tuple of ints, not int")
+    _check_device(device)
+    npd = _np_dtype("new_full", _own(self, dtype))
+    return _finish(np.full(_shape((size,)), py_number(fill_value), dtype=npd), requires_grad)
+
+
+def new_tensor(self, data=_MISSING, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A copy of `data` in the tensor's dtype unless one is given (numbers and lists too)."""
+    _missing("new_tensor", ("data", data))
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+                      "rather than tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=3)
+        data = data._data
+    return tensor(data, dtype=_own(self, dtype), device=device, requires_grad=requires_grad)
+
+
 def _legacy_data(args, kwargs) -> np.ndarray:
     """`Tensor(data)` copies data as the default float dtype; `Tensor(2, 3)` makes a shape."""
     extra = set(kwargs) - {"device"}

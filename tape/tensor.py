@@ -416,6 +416,33 @@ class Tensor:
             raise ValueError(f"invalid type: '{where}{dtype.__name__}'")
         raise TypeError("dtype must be a type, str, or dtype object")
 
+    # x.new_zeros(2, 3) and the like: new leaves in x's dtype unless one is given (made by
+    # tape/creation.py, which imports this module)
+    def new_zeros(self, *size, **kw) -> Tensor:
+        from .creation import new_zeros
+
+        return new_zeros(self, *size, **kw)
+
+    def new_ones(self, *size, **kw) -> Tensor:
+        from .creation import new_ones
+
+        return new_ones(self, *size, **kw)
+
+    def new_empty(self, *size, **kw) -> Tensor:
+        from .creation import new_empty
+
+        return new_empty(self, *size, **kw)
+
+    def new_full(self, *args, **kw) -> Tensor:
+        from .creation import new_full
+
+        return new_full(self, *args, **kw)
+
+    def new_tensor(self, *args, **kw) -> Tensor:
+        from .creation import new_tensor
+
+        return new_tensor(self, *args, **kw)
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

@@ -188,6 +188,26 @@ def _out(make):
 
 
 VALUES = [
+    ("new_* in the tensor's dtype unless one is given", lambda m: [
+        (t.dtype, tuple(t.shape), t.requires_grad, t.tolist() if k != "empty" else None)
+        for k, t in (("zeros", m.ones(2, dtype=m.float64).new_zeros(2, 3)),
+                     ("zeros", m.ones(1).new_zeros((2,), dtype=m.int64)),
+                     ("zeros", m.ones(1, dtype=m.float16).new_zeros(size=(1, 2))),
+                     ("ones", m.ones(1, dtype=m.int32).new_ones(3)),
+                     ("ones", m.ones(1).new_ones(2, requires_grad=True)),
+                     ("empty", m.ones(1, dtype=m.float64).new_empty(2, 2)),
+                     ("full", m.ones(1, dtype=m.float64).new_full((2,), 3)),
+                     ("full", m.ones(1, dtype=m.int64).new_full([1, 2], 2.7)),
+                     ("tensor", m.ones(1, dtype=m.float64).new_tensor([1, 2])),
+                     ("tensor", m.ones(1).new_tensor(3.5, dtype=m.float64)),
+                     ("tensor", m.ones(1, dtype=m.int64).new_tensor([[True], [False]])))]),
+    ("rand_like, randn_like, randint_like: shaped as the input, in its dtype", lambda m: [
+        (t.dtype, tuple(t.shape), t.requires_grad)
+        for t in (m.rand_like(m.ones(2, 3, dtype=m.float64)), m.randn_like(m.ones(2), dtype=m.float16),
+                  m.randn_like(m.ones(()), requires_grad=True), m.randint_like(m.ones(4), 5),
+                  m.randint_like(m.ones(2, dtype=m.int32), 3, 9))] + [
+        bool(((m.randint_like(m.ones(50), 3, 9) >= 3) & (m.randint_like(m.ones(50), 3, 9) < 9)).all()),
+        bool(((m.rand_like(m.ones(50)) >= 0) & (m.rand_like(m.ones(50)) < 1)).all())]),
     ("dtypes as torch takes them: its own, Python's types, legacy type names", lambda m: (
         m.zeros(1, dtype=float).dtype, m.zeros(1, dtype=int).dtype, m.ones(1).to(bool).dtype,
         m.ones(1).type("torch.DoubleTensor").dtype, m.ones(1).type(m.int32).dtype,
@@ -557,34 +577,46 @@ ERRORS = [
           ("std", lambda x, k: x.std(1, keepdim=k), "keepdim"))
       for what, value in (("an int", 1), ("None", None))],
     # a dtype is torch's (or Python's float, int, bool): numpy's dtypes, types and names
-    # are TypeErrors, as a program passing one would not run on torch
+    # are TypeErrors, as a program passing one would not run on torch. A function of one
+    # overload names the argument; one of several says no overload took the arguments
     *[(f"{name} with dtype={label}", (lambda f, v: lambda m: f(m, v))(fn, value),
-       phrase.format(label=label))
-      for name, fn, phrase in (
-          ("zeros", lambda m, d: m.zeros(2, dtype=d), "zeros(): argument 'dtype' must be torch.dtype, not {label}"),
-          ("ones", lambda m, d: m.ones(2, dtype=d), "ones(): argument 'dtype' must be torch.dtype, not {label}"),
-          ("empty", lambda m, d: m.empty(2, dtype=d), "empty(): argument 'dtype' must be torch.dtype"),
-          ("full", lambda m, d: m.full((2,), 1.0, dtype=d), "full(): argument 'dtype' must be torch.dtype"),
-          ("tensor", lambda m, d: m.tensor([1.0], dtype=d), "tensor(): argument 'dtype' must be torch.dtype"),
-          ("as_tensor", lambda m, d: m.as_tensor([1.0], dtype=d),
-           "as_tensor(): argument 'dtype' must be torch.dtype"),
-          ("zeros_like", lambda m, d: m.zeros_like(m.ones(2), dtype=d),
-           "zeros_like(): argument 'dtype' must be torch.dtype"),
-          ("arange", lambda m, d: m.arange(3, dtype=d), "arange() received an invalid combination of arguments"),
-          ("linspace", lambda m, d: m.linspace(0, 1, 3, dtype=d),
-           "linspace() received an invalid combination of arguments"),
-          ("eye", lambda m, d: m.eye(2, dtype=d), "eye() received an invalid combination of arguments"),
-          ("rand", lambda m, d: m.rand(2, dtype=d), "rand() received an invalid combination of arguments"),
-          ("sum", lambda m, d: m.ones(2).sum(dtype=d), "sum() received an invalid combination of arguments"),
-          ("mean", lambda m, d: m.ones(2).mean(dtype=d), "mean() received an invalid combination of arguments"),
-          ("prod", lambda m, d: m.ones(2).prod(dtype=d), "prod() received an invalid combination of arguments"),
-          ("cumsum", lambda m, d: m.ones(2).cumsum(0, dtype=d), "cumsum(): argument 'dtype' must be torch.dtype"),
-          ("softmax", lambda m, d: m.ones(2).softmax(0, dtype=d), "softmax(): argument 'dtype' must be torch.dtype"),
-          ("to(dtype=)", lambda m, d: m.ones(2).to(dtype=d), "to() received an invalid combination of arguments"),
-          ("to()", lambda m, d: m.ones(2).to(d) if not isinstance(d, str) else m.ones(2).to(dtype=d),
-           "to() received an invalid combination of arguments"))
+       f"{name.split('(')[0]}(): argument 'dtype' must be torch.dtype, not {label}" if one else
+       f"{name.split('(')[0]}() received an invalid combination of arguments")
+      for name, fn, one in (
+          ("zeros", lambda m, d: m.zeros(2, dtype=d), True),
+          ("ones", lambda m, d: m.ones(2, dtype=d), True),
+          ("empty", lambda m, d: m.empty(2, dtype=d), True),
+          ("full", lambda m, d: m.full((2,), 1.0, dtype=d), True),
+          ("tensor", lambda m, d: m.tensor([1.0], dtype=d), True),
+          ("as_tensor", lambda m, d: m.as_tensor([1.0], dtype=d), True),
+          ("zeros_like", lambda m, d: m.zeros_like(m.ones(2), dtype=d), True),
+          ("cumsum", lambda m, d: m.ones(2).cumsum(0, dtype=d), True),
+          ("softmax", lambda m, d: m.ones(2).softmax(0, dtype=d), True),
+          ("arange", lambda m, d: m.arange(3, dtype=d), False),
+          ("linspace", lambda m, d: m.linspace(0, 1, 3, dtype=d), False),
+          ("eye", lambda m, d: m.eye(2, dtype=d), False),
+          ("rand", lambda m, d: m.rand(2, dtype=d), False),
+          ("sum", lambda m, d: m.ones(2).sum(dtype=d), False),
+          ("mean", lambda m, d: m.ones(2).mean(dtype=d), False),
+          ("prod", lambda m, d: m.ones(2).prod(dtype=d), False),
+          ("to(dtype=)", lambda m, d: m.ones(2).to(dtype=d), False),
+          ("to()", lambda m, d: m.ones(2).to(d) if not isinstance(d, str) else m.ones(2).to(dtype=d), False))
       for label, value in (("str", "float32"), ("type", np.float32),
                            ("numpy.dtypes.Float64DType", np.dtype(np.float64)))],
+    ("new_zeros() with no size", lambda m: m.ones(1).new_zeros(),
+     'new_zeros() missing 1 required positional arguments: "size"'),
+    ("new_full(int)", lambda m: m.ones(1).new_full(2, 1.0),
+     "new_full(): argument 'size' (position 1) must be tuple of ints, not int"),
+    ("new_full() with no value", lambda m: m.ones(1).new_full((2,)),
+     'new_full() missing 1 required positional arguments: "fill_value"'),
+    ("new_tensor() with no data", lambda m: m.ones(1).new_tensor(),
+     'new_tensor() missing 1 required positional arguments: "data"'),
+    ("new_zeros with a numpy dtype", lambda m: m.ones(1).new_zeros(2, dtype=np.float32),
+     "new_zeros(): argument 'dtype' must be torch.dtype, not type"),
+    ("rand_like of integers", lambda m: m.rand_like(m.ones(2, dtype=m.int64)),
+     "\"check_uniform_bounds\" not implemented for 'Long'"),
+    ("randn_like of a list", lambda m: m.randn_like([1.0]),
+     "randn_like(): argument 'input' (position 1) must be Tensor, not list"),
     ("type(float)", lambda m: m.ones(2).type(float), "invalid type: 'float'"),
     ("type(np.float32)", lambda m: m.ones(2).type(np.float32), "invalid type: 'numpy.float32'"),
     ("type('float64')", lambda m: m.ones(2).type("float64"), "invalid type: 'float64'"),
