@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .dtypes import type_label
@@ -57,9 +59,30 @@ def _is_dtype(a) -> bool:
     return hasattr(a, "np") or any(a is t for t in (float, int, bool))
 
 
+# torch's device types, in its message's order: any other name is not a device at all
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")
+
+
+def parse_device(spec: str) -> int | None:
+    """The CPU index of a device string ('cpu', 'cpu:0'), with torch's errors for a string
+    that is no device, and tape's for a device other than the CPU."""
+    match = _DEVICE_STRING.fullmatch(spec)
+    if match is None:
+        raise RuntimeError(f"Invalid device string: '{spec}'")
+    name, index = match.groups()
+    if name not in _DEVICE_TYPES:
+        raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of "
+                           f"device string: {name}")
+    if name != "cpu":
+        raise RuntimeError(f"tape runs on the CPU only (numpy); device {spec!r} is not available. "
+                           "Use device='cpu' or leave the device out.")
+    return None if index is None else int(index)
+
+
 def _device_check(device):
-    if str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"tape runs on the CPU only (numpy); device {device!r} is not available")
+    parse_device(str(device))
 
 
 def _as(np_name):

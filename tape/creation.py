@@ -10,6 +10,7 @@ import numpy as np
 from . import _dtypes
 from .grad_mode import STATE, TRACES
 from .ops import dtypes as _promotion
+from .ops.convert import parse_device
 from .ops.dims import shape_arg
 from .ops.dtypes import py_number
 from .ops.registry import operand_error, write_out
@@ -22,15 +23,12 @@ class device:  # noqa: N801 - torch's name
     __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):  # noqa: A002 - torch's keyword: device(type="cpu")
-        spec = type
-        if isinstance(spec, device):
-            spec = spec.type
-        name, _, number = str(spec).partition(":")
-        if name != "cpu":
-            raise RuntimeError(
-                f"tape runs on the CPU only (numpy); device {spec!r} is not available. "
-                "Use device='cpu' or leave the device out.")
-        self.type, self.index = "cpu", int(number) if number else index
+        if isinstance(type, device):
+            type, index = "cpu", type.index if index is None else index
+        number = parse_device(str(type))
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        self.type, self.index = "cpu", number if number is not None else index
 
     def __eq__(self, other):  # (a device is never equal to a string, as in torch)
         return isinstance(other, device) and other.index == self.index

@@ -617,6 +617,15 @@ ERRORS = [
      "\"check_uniform_bounds\" not implemented for 'Long'"),
     ("randn_like of a list", lambda m: m.randn_like([1.0]),
      "randn_like(): argument 'input' (position 1) must be Tensor, not list"),
+    # a string that is no device: torch's errors, in device() and in to() alike
+    *[(f"{how} of {spec!r}", fn, phrase) for spec, phrase in (
+        ("float32", "Invalid device string: 'float32'"), ("cpu:x", "Invalid device string: 'cpu:x'"),
+        ("cpu:-1", "Invalid device string: 'cpu:-1'"),
+        ("gpu", "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "
+                "xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device "
+                "string: gpu"))
+      for how, fn in (("device", (lambda s: lambda m: m.device(s))(spec)),
+                      ("to", (lambda s: lambda m: m.ones(1).to(s))(spec)))],
     ("type(float)", lambda m: m.ones(2).type(float), "invalid type: 'float'"),
     ("type(np.float32)", lambda m: m.ones(2).type(np.float32), "invalid type: 'numpy.float32'"),
     ("type('float64')", lambda m: m.ones(2).type("float64"), "invalid type: 'float64'"),

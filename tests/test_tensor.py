@@ -572,3 +572,13 @@ def test_add_of_bools_with_an_alpha_stays_bool(mod):
     out = mod.add(mod.tensor([True, False]), mod.tensor([True, False]), alpha=2)
     assert out.dtype == mod.bool and out.tolist() == [True, False]
     assert mod.add(mod.tensor([True]), mod.tensor([True]), alpha=0).tolist() == [True]
+
+
+@pytest.mark.parametrize("spec", ["cuda", "cuda:0", "mps", "meta"])
+@pytest.mark.parametrize("how", ["device", "to", "zeros", "tensor"])
+def test_a_device_other_than_the_cpu_is_refused_clearly(spec, how):
+    # API.md: device arguments are accepted for "cpu"; anything else is a clear error
+    make = {"device": lambda: tape.device(spec), "to": lambda: tape.ones(1).to(spec),
+            "zeros": lambda: tape.zeros(2, device=spec), "tensor": lambda: tape.tensor([1.0], device=spec)}
+    with pytest.raises(RuntimeError, match=re.escape(f"tape runs on the CPU only (numpy); device '{spec}'")):
+        make[how]()
