@@ -361,14 +361,23 @@ def test_torch_parity(entry, index, dtype):
             _close(_np(a), _np(b), tol, f"input {i} gradient")
 
 
-@pytest.mark.parametrize("entry, index", [c for c in CASES if c.values[0].differentiable])
-def test_saved_tensors_match_torch(entry, index):
-    """The output node keeps the tensors torch keeps, under torch's names (`_saved_self`...)."""
+def _output_nodes(entry, index):
+    """(tape's, torch's) grad_fn of the first output in float64, or (None, None) when either
+    has none or they are different nodes."""
     arrays = entry.make(index)
     _, t_outs = _run(tape, entry, index, opdb.F64, arrays)
     _, p_outs = _run(torch, entry, index, opdb.F64, arrays)
     node_t, node_p = t_outs[0].grad_fn, p_outs[0].grad_fn
     if node_p is None or node_t is None or type(node_t).__name__ != type(node_p).__name__:
+        return None, None
+    return node_t, node_p
+
+
+@pytest.mark.parametrize("entry, index", [c for c in CASES if c.values[0].differentiable])
+def test_saved_tensors_match_torch(entry, index):
+    """The output node keeps the tensors torch keeps, under torch's names (`_saved_self`...)."""
+    node_t, node_p = _output_nodes(entry, index)
+    if node_p is None:
         return  # no graph, or a different node: test_torch_parity reports that
     for name, want in _saved_tensors(node_p).items():
         try:
@@ -397,11 +406,8 @@ def test_saved_attributes_match_torch(entry, index):
     """Every other `_saved_*` attribute of the output node (dims, sizes, strides, indices,
     numbers) is torch's, in torch's form: the values the op was called with, negative ints
     shown as torch's getters show them (unsigned, NOTE [unsigned saved ints] in ops/registry.py)."""
-    arrays = entry.make(index)
-    _, t_outs = _run(tape, entry, index, opdb.F64, arrays)
-    _, p_outs = _run(torch, entry, index, opdb.F64, arrays)
-    node_t, node_p = t_outs[0].grad_fn, p_outs[0].grad_fn
-    if node_p is None or node_t is None or type(node_t).__name__ != type(node_p).__name__:
+    node_t, node_p = _output_nodes(entry, index)
+    if node_p is None:
         return  # no graph, or a different node: test_torch_parity reports that
     gaps = SAVED_ATTRIBUTE_GAPS.get((entry.name, entry.samples[index].desc), ((),))[0]
     for name in dir(node_p):
