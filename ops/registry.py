@@ -209,8 +209,12 @@ def _with_numpy_names(fn, name: str, method: bool = False):
                 raise exc from None
             _argument_error(exc, fn, name, method, given)
             raise
+        except TypeError as exc:
+            if exc.__traceback__.tb_next is None:  # binding fn's parameters: Python named fn
+                raise TypeError(str(exc).replace(f"{fn.__qualname__}()", f"{name}()", 1)) from None
+            raise
 
-    return with_numpy_names
+    return _named(with_numpy_names, name)
 
 
 def function(*names: str, methods: tuple[str, ...] | str = (), module: bool = True,
@@ -275,7 +279,14 @@ def _with_argument_errors(fn, name: str, method: bool = False):
     # (a file name inside ops/: anomaly mode's stacks and tracebacks treat the frame as tape's)
     where = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"<argument check of {name}>")
     exec(compile(src, where, "exec"), ns)  # noqa: S102 - our own source
-    return functools.wraps(fn)(ns["checked"])
+    return _named(functools.wraps(fn)(ns["checked"]), name)
+
+
+def _named(wrapper, name: str):
+    """The public wrapper under torch's name, which Python's own argument errors then say
+    ("reshape() takes 2 positional arguments"), whatever tape calls the function inside."""
+    wrapper.__name__ = wrapper.__qualname__ = name
+    return wrapper
 
 
 def _thin(fn) -> bool:

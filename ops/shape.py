@@ -83,7 +83,13 @@ def view(self, *shape, dtype=None, size=None):
     return call(VIEW, (self,), (_infer(shape_arg(shape), self.numel()),))
 
 
-@function("reshape", methods="reshape")
+@function("reshape")
+def reshape_function(input, shape):
+    """torch.reshape(input, shape): one sequence of sizes (the method takes several ints too)."""
+    return reshape(input, shape)
+
+
+@function(methods="reshape", module=False)
 def reshape(input, *shape, **kw):
     """A view when the storage allows one, a copy otherwise (torch's node names: a view of
     a contiguous tensor, an alias of a non-contiguous one, or a clone then a view)."""
@@ -166,7 +172,13 @@ def t(input):
     return call(T, (input,))
 
 
-@function("permute", methods="permute")
+@function("permute")
+def permute_function(input, dims):
+    """torch.permute(input, dims): one sequence of dims (the method takes several ints too)."""
+    return permute(input, dims=dims)
+
+
+@function(methods="permute", module=False)
 def permute(input, *args, dims=None):
     """Reorder the dims (a view); `dims` as a sequence, several ints or the keyword."""
     if dims is None:
@@ -341,7 +353,18 @@ SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd
 _ALL = object()  # squeeze() with no dim
 
 
-@function("squeeze", methods="squeeze")
+@function("squeeze")
+def squeeze_function(input, dim=_ALL, *more):
+    """torch.squeeze(input, dim): one int or tuple (the method takes several ints too)."""
+    if more:
+        got = ", ".join(type(v).__name__ for v in (input, dim, *more))
+        raise TypeError(f"squeeze() received an invalid combination of arguments - got ({got}), but "
+                        "expected one of:\n * (Tensor input)\n * (Tensor input, int dim)\n"
+                        " * (Tensor input, tuple of ints dim)\n")
+    return squeeze(input, dim=dim)
+
+
+@function(methods="squeeze", module=False)
 def squeeze(input, *dims, dim=_ALL):
     """Remove size-1 dims (all of them, or those in `dim`: an int, a tuple, or several ints,
     `x.squeeze(0, 2)`, as torch's method takes them) (a view)."""

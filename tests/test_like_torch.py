@@ -188,6 +188,12 @@ def _out(make):
 
 
 VALUES = [
+    ("reshape, permute, squeeze: one sequence to the function, several ints to the method", lambda m: (
+        tuple(m.reshape(m.ones(2, 3), (3, 2)).shape), tuple(m.reshape(m.ones(6), shape=[2, 3]).shape),
+        tuple(m.ones(2, 3).reshape(3, 2).shape), tuple(m.permute(m.ones(2, 3), (1, 0)).shape),
+        tuple(m.permute(m.ones(2, 3), dims=[1, 0]).shape), tuple(m.ones(2, 3).permute(1, 0).shape),
+        tuple(m.squeeze(m.ones(1, 2, 1), (0, 2)).shape), tuple(m.squeeze(m.ones(1, 2), dim=0).shape),
+        tuple(m.squeeze(m.ones(1, 2, 1)).shape), tuple(m.ones(1, 2, 1).squeeze(0, 2).shape))),
     ("new_* in the tensor's dtype unless one is given", lambda m: [
         (t.dtype, tuple(t.shape), t.requires_grad, t.tolist() if k != "empty" else None)
         for k, t in (("zeros", m.ones(2, dtype=m.float64).new_zeros(2, 3)),
@@ -626,6 +632,13 @@ ERRORS = [
                 "string: gpu"))
       for how, fn in (("device", (lambda s: lambda m: m.device(s))(spec)),
                       ("to", (lambda s: lambda m: m.ones(1).to(s))(spec)))],
+    # the function forms take one sequence, where the methods take several ints too
+    ("reshape(x, 3, 2)", lambda m: m.reshape(m.ones(2, 3), 3, 2),
+     "reshape() takes 2 positional arguments but 3 were given"),
+    ("permute(x, 1, 0)", lambda m: m.permute(m.ones(2, 3), 1, 0),
+     "permute() takes 2 positional arguments but 3 were given"),
+    ("squeeze(x, 0, 1)", lambda m: m.squeeze(m.ones(1, 1), 0, 1),
+     "squeeze() received an invalid combination of arguments - got (Tensor, int, int)"),
     ("type(float)", lambda m: m.ones(2).type(float), "invalid type: 'float'"),
     ("type(np.float32)", lambda m: m.ones(2).type(np.float32), "invalid type: 'numpy.float32'"),
     ("type('float64')", lambda m: m.ones(2).type("float64"), "invalid type: 'float64'"),
