@@ -534,8 +534,10 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             from .views import record_inplace_on_view
 
             return record_inplace_on_view(op, self, others, params, out)
-        # `self` is about to change: if its old value is saved, save a copy of it
-        snapshot = _wrap(np.array(target, copy=True))
+        # `self` is about to change: if its old value is saved, save a copy of it, with the
+        # old value's history (as torch's saved original self), so that a create_graph
+        # backward differentiates through it too
+        snapshot = _wrap(np.array(target, copy=True), self._rec, self._idx, self._rg)
         rec = _record(op, (snapshot,) + others, params, need_self=self._rg)
         node, idx = ((self._rec, self._idx) if self._rec is not None else
                      (accumulate_grad(self) if self._rg else None, 0))

@@ -79,7 +79,7 @@ def record_inplace_on_view(op, view, others, params, out):
     base = view._base
     base_arr, view_arr = base._arr(), view._arr()
     positions = _positions(base_arr, view_arr)
-    snapshot = _wrap(np.array(view_arr, copy=True))
+    snapshot = _wrap(np.array(view_arr, copy=True), view._rec, view._idx, view._rg)  # (as in call_inplace)
     inner = _record(op, (snapshot,) + others, params, need_self=view._rg)
     inner.shapes = (view_arr.shape,) + inner.shapes[1:]
     inner.dtypes = (view_arr.dtype,) + inner.dtypes[1:]

@@ -554,6 +554,43 @@ def test_inplace_on_a_view(entry, index):
             _close(_np(a), _np(b), tol, f"input {i} gradient")
 
 
+def _inplace_second_order(mod, entry, index, arrays, on_view: bool):
+    """Second-order gradients through the in-place form: x = leaf.clone() (or a view of
+    it), inplace(x, ...), first-order gradients recorded, then their weighted sum's."""
+    leaves = _tensors(mod, arrays, opdb.F64)
+    x = leaves[0].clone()
+    target = x[:] if on_view else x
+    entry.inplace(mod, target, *leaves[1:], **entry.samples[index].kwargs)
+    ups = _upstream(entry, index, [x])
+    first = _grads(mod, leaves, [x], ups, create_graph=True)
+    rng = np.random.default_rng(zlib.crc32(f"{entry.name}/{index}/second".encode()))
+    total = None
+    for g in first:
+        if g is not None and g.requires_grad:
+            term = (g * mod.tensor(rng.standard_normal(tuple(g.shape)))).sum()
+            total = term if total is None else total + term
+    diff = [t for t in leaves if t.requires_grad]
+    if total is None:
+        return [None] * len(diff)
+    return list(mod.autograd.grad(total, diff, allow_unused=True))
+
+
+@pytest.mark.parametrize("on_view", [False, True], ids=["tensor", "view"])
+@pytest.mark.parametrize("entry, index", [c for c in INPLACE_CASES if c in DIFF_CASES])
+def test_inplace_second_order_like_torch(entry, index, on_view):
+    """Differentiating twice through an in-place op: its saved original `self` keeps the
+    history it had (as torch's), so the second-order gradient flows through it too."""
+    arrays = entry.make(index)
+    if on_view and not arrays[0].ndim:
+        return  # (a 0-d tensor has no [:] view)
+    got = _inplace_second_order(tape, entry, index, arrays, on_view)
+    want = _inplace_second_order(torch, entry, index, arrays, on_view)
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert (a is None) == (b is None), f"input {i}: second-order gradient presence"
+        if a is not None:
+            _close(_np(a), _np(b), entry.tol[opdb.F64], f"input {i} second-order gradient")
+
+
 # ---------------------------------------------------------------------------------------
 # Integer inputs
 
