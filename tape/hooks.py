@@ -26,7 +26,7 @@ import itertools
 
 import numpy as np
 
-from .grad_mode import untraceable
+from .grad_mode import swap_grad_enabled, untraceable
 from .quiet import as_user
 from .tensor import Tensor, _wrap
 
@@ -248,7 +248,11 @@ def pack_saved(hooks, value, vc, version):
     a tensor sharing the result's storage and version counter."""
     pack, unpack = hooks
     t = value if isinstance(value, Tensor) else _wrap(value, vc=vc)
-    packed = as_user(pack, t)
+    prev = swap_grad_enabled(False)  # (as torch: what pack computes is no part of the graph,
+    try:  # and saves nothing, so a pack hook's own ops do not pack again)
+        packed = as_user(pack, t)
+    finally:
+        swap_grad_enabled(prev)
     if vc[0] != version:
         raise RuntimeError(
             "A saved tensor pack hook is modifying its input in place. Tensors provided as input to "

@@ -258,3 +258,23 @@ def test_a_node_lists_torchs_saved_names(name):
             return listed, [getattr(node, n) for n in listed if "sym" in n or n == "_saved_dim"]
 
     compare(body)
+
+
+def test_pack_runs_without_grad_mode():
+    """torch packs with grad mode off: what a pack hook computes is no part of the graph and
+    saves nothing, so a hook whose own op saves a value does not pack again (forever)."""
+    def body(m):
+        x = m.tensor([0.0, 1.0], requires_grad=True)
+        w = m.tensor([2.0, 3.0], requires_grad=True)
+        modes = []
+
+        def pack(t):
+            modes.append(m.is_grad_enabled())
+            return t * w  # (mul saves its operands: packed again, were grad mode on)
+
+        with m.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            y = x.exp()
+        y.sum().backward()
+        return modes, vals(y), vals(x.grad), w.grad
+
+    compare(body)
