@@ -1162,7 +1162,9 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
     if not executed:
         return
     old = leaf._grad
-    if create:
+    if not leaf._rg:  # requires_grad_(False) since the graph was made: torch runs the hooks
+        pass  # and the post-accumulate hooks, and accumulates nothing
+    elif create:
         # torch: a first .grad is a recorded copy (CopyBackwards), a later one old + new
         leaf._grad = _recorded_copy(g) if old is None else old + g
     elif old is None:

@@ -471,3 +471,19 @@ def test_inplace_error_message_names_the_tensor_as_torch():
 
     out = compare(body, phrase="which is output 0 of Exp, is at version 1; expected version 0 instead")
     assert "[tape.FloatTensor [2]]" in out[2]
+
+
+def test_a_leaf_that_stopped_requiring_grad_accumulates_nothing():
+    """requires_grad_(False) after the graph was made: torch's AccumulateGrad still runs the
+    leaf's hooks and post-accumulate hooks, and leaves .grad alone."""
+    def body(m):
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        a.register_hook(lambda g: seen.append(g.tolist()))
+        a.register_post_accumulate_grad_hook(lambda t: seen.append("post"))
+        b = a * 2
+        a.requires_grad_(False)
+        b.sum().backward()
+        return a.grad, seen
+
+    compare(body)
