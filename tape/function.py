@@ -44,6 +44,7 @@ class FunctionCtx:
         self._tensor_mask: tuple = ()  # which positional arguments were tensors
         self._dirty: tuple = ()
         self._non_diff: tuple = ()
+        self._output_meta: tuple = ()  # per output: (shape, dtype), None for a non-tensor
         self._rec = None
 
     def save_for_backward(self, *tensors) -> None:
@@ -160,6 +161,10 @@ class Function(metaclass=_FunctionMeta):
         # saved values live on the record, so the engine frees them (NOTE [Function saved tensors])
         rec.saved = _saved_entries(ctx, outputs, diff)
         rec.outs = tuple(weakref.ref(o) if isinstance(o, Tensor) else _dead for o in final)
+        # each tensor output's shape and dtype: a materialized zero gradient has them, also
+        # once the output itself is gone
+        ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
+                                 for o in final)
         ctx._rec = rec
         TAPE.append(rec)
         if (len(final) == 1 and diff[0] and final[0]._base is not None
@@ -230,8 +235,7 @@ def _function_backward(F, rec, g, *saved):
     for i, gi in enumerate(grads):
         # (a non-tensor output's gradient is None, materialized or not)
         if gi is None and ctx.materialize_grads and i < len(refs) and refs[i] is not _dead:
-            o = refs[i]()
-            shape, dt = (o._data.shape, o._data.dtype) if o is not None else ((), np.float32)
+            shape, dt = ctx._output_meta[i]
             gi = np.zeros(shape, dtype=dt)
         tensors.append(gi if gi is None or isinstance(gi, Tensor) else _wrap(gi))
     out = as_user(cls.backward, ctx, *tensors)

@@ -1,5 +1,7 @@
 """Custom autograd.Function: the same program on tape and torch gives the same results."""
 
+import gc
+
 import numpy as np
 import pytest
 import torch
@@ -351,3 +353,27 @@ def test_a_function_node_reads_its_ctx(mod):
     assert node.saved_tensors[0] is x
     with pytest.raises(AttributeError, match="'ScaleBackward' object has no attribute 'missing'"):
         _ = node.missing
+
+
+def test_materialized_gradient_of_an_output_that_is_gone():
+    """An output nobody holds any more gets a zero gradient of its own shape and dtype."""
+    def body(m):
+        class S(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2, a.double() * 3
+
+            @staticmethod
+            def backward(ctx, gy, gz):
+                seen.append((tuple(gz.shape), str(gz.dtype).split(".")[-1], gz.tolist()))
+                return gy * 2 + gz.reshape(2).float() * 3
+
+        seen = []
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y, z = S.apply(x)
+        del z
+        gc.collect()
+        y.sum().backward()
+        return x.grad, seen
+
+    compare(body)
