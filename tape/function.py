@@ -226,6 +226,15 @@ def _saved_entries(ctx, outputs, diff):
     return flat_saved(entries)
 
 
+def _backward_of(cls):
+    """The Function's backward rule: `backward`, or `vjp` (torch's other name for it)."""
+    own_backward, own_vjp = cls.backward is not Function.backward, cls.vjp is not Function.vjp
+    if own_backward and own_vjp:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                           "allowed. You should only implement one of them.")
+    return cls.vjp if own_vjp else cls.backward
+
+
 def _function_backward(F, rec, g, *saved):
     ctx, cls = rec.params
     grads = g if isinstance(g, tuple) else (g,)
@@ -238,7 +247,7 @@ def _function_backward(F, rec, g, *saved):
             shape, dt = ctx._output_meta[i]
             gi = np.zeros(shape, dtype=dt)
         tensors.append(gi if gi is None or isinstance(gi, Tensor) else _wrap(gi))
-    out = as_user(cls.backward, ctx, *tensors)
+    out = as_user(_backward_of(cls), ctx, *tensors)
     if not isinstance(out, tuple):
         out = (out,)
     name = f"{cls.__name__}Backward"

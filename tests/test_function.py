@@ -377,3 +377,24 @@ def test_materialized_gradient_of_an_output_that_is_gone():
         return x.grad, seen
 
     compare(body)
+
+
+@pytest.mark.parametrize("rules", ["vjp", "both"])
+def test_vjp_is_the_backward_rule_under_torch_other_name(rules):
+    def body(m):
+        class S(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 1
+
+            @staticmethod
+            def vjp(ctx, g):
+                return g * 5
+
+        if rules == "both":
+            S.backward = staticmethod(lambda ctx, g: g)
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        S.apply(x).sum().backward()
+        return x.grad
+
+    compare(body)
