@@ -741,10 +741,19 @@ _CYCLE_WARNED: list = []
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False, _within=None):
-    """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates)."""
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False,
+         *, _within=None):
+    """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates).
+    The arguments are torch's, in its order (only_inputs is deprecated there: ignored)."""
     if TRACES and STATE.trace is not None:
         STATE.trace.unsupported("autograd.grad() inside the function")
+    if not only_inputs:
+        _warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To "
+                       "accumulate gradient for other parts of the graph, please use "
+                       "torch.autograd.backward.", FutureWarning, stacklevel=2)
+    if is_grads_batched and grad_outputs is not None:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     single = isinstance(inputs, Tensor)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if single else tuple(inputs)
@@ -786,6 +795,50 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             result.append(None)
         else:
             result.append(g if isinstance(g, Tensor) else _wrap(np.array(g, copy=True)))
+    return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize):
+    """grad(..., is_grads_batched=True): each grad_output's first dim is a batch of them, and
+    each result has that batch dim first (torch maps over it with vmap; here, one playback per
+    batch entry, then a stack: the same numbers)."""
+    from .ops.shape import stack
+
+    single = isinstance(inputs, Tensor)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    sizes = []
+    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            continue
+        if g.ndim == 0 or tuple(g.shape[1:]) != tuple(o.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                "the batch dimension. The sizes of the remaining dimensions are expected to match the "
+                f"shape of corresponding output, but a mismatch was detected: grad_output[{i}] has a "
+                f"shape of {g.shape[1:] if g.ndim else g.shape} and output[{i}] has a shape of "
+                f"{o.shape}. If you only want some tensors in `grad_output` to be considered "
+                "batched, consider using vmap.")
+        sizes.append(g.shape[0])
+    if len(set(sizes)) > 1:
+        raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, "
+                         f"got sizes {sizes} for the mapped dimension")
+    batch = sizes[0] if sizes else 0
+    if retain_graph is None:
+        retain_graph = create_graph
+    per = [grad(outputs, inputs, [None if g is None else g[b] for g in grad_outputs],
+                retain_graph=retain_graph or b < batch - 1, create_graph=create_graph,
+                allow_unused=allow_unused or materialize)
+           for b in range(batch)]
+    inputs = (inputs,) if single else tuple(inputs)
+    result = []
+    for k, t in enumerate(inputs):
+        gs = [p[k] for p in per]
+        if any(g is None for g in gs):  # unused: None, or (torch's) zeros without the batch dim
+            result.append(_wrap(np.zeros_like(t._arr())) if materialize else None)
+        else:
+            result.append(stack(gs))
     return tuple(result)
 
 

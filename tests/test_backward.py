@@ -487,3 +487,33 @@ def test_a_leaf_that_stopped_requiring_grad_accumulates_nothing():
         return a.grad, seen
 
     compare(body)
+
+
+BATCHED = {
+    "rows of an identity": lambda m, y, x, w: m.autograd.grad(y, x, m.eye(2), is_grads_batched=True),
+    "a batch of three": lambda m, y, x, w: m.autograd.grad(y, x, m.ones(3, 2), is_grads_batched=True),
+    "two outputs": lambda m, y, x, w: m.autograd.grad([y, y.sum()], x, [m.eye(2), m.ones(2)],
+                                                      is_grads_batched=True),
+    "an unused input": lambda m, y, x, w: m.autograd.grad(y, [x, w], m.eye(2), is_grads_batched=True,
+                                                          allow_unused=True),
+    "materialized (no batch dim: torch's)": lambda m, y, x, w: m.autograd.grad(
+        y, [x, w], m.eye(2), is_grads_batched=True, materialize_grads=True),
+    "recorded, then differentiated": lambda m, y, x, w: m.autograd.grad(
+        m.autograd.grad(y, x, m.eye(2), is_grads_batched=True, create_graph=True)[0].sum(), x),
+    "no batch dim": lambda m, y, x, w: m.autograd.grad(y, x, m.ones(2), is_grads_batched=True),
+    "batches of two sizes": lambda m, y, x, w: m.autograd.grad([y, y.sum()], x, [m.eye(2), m.ones(3)],
+                                                               is_grads_batched=True),
+    "only_inputs=False (deprecated, ignored)": lambda m, y, x, w: m.autograd.grad(
+        y, x, m.ones(2), None, False, False),
+}
+
+
+@pytest.mark.parametrize("name", list(BATCHED))
+def test_grad_of_batched_grad_outputs(name):
+    """is_grads_batched: the first dim of each grad_output is a batch (torch's vmap)."""
+    def body(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        w = m.ones(2, requires_grad=True)
+        return BATCHED[name](m, x ** 2, x, w)
+
+    compare(body)
