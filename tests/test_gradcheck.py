@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import compare
 
 import tape
 
@@ -175,3 +176,21 @@ def test_gradcheck_over_a_custom_function_with_non_tensor_args(mod):
 
     assert mod.autograd.gradcheck(lambda x, y: Scale.apply(x, 2.5, y), (leaf(mod), leaf(mod, Y0)))
     assert mod.autograd.gradgradcheck(lambda x, y: Scale.apply(x, 2.5, y), (leaf(mod), leaf(mod, Y0)))
+
+
+GRADCHECK_OUTPUTS = {
+    "an integer output: nothing to check": lambda m, a: (a >= 2).long(),
+    "a float output with no graph: its numerical gradient must be zero": lambda m, a: (a >= 2).double(),
+    "None": lambda m, a: None,
+    "a number among the outputs": lambda m, a: (a * 2, 3),
+    "an integer output beside a float one": lambda m, a: (a * 2, (a >= 2).long()),
+}
+
+
+@pytest.mark.parametrize("name", list(GRADCHECK_OUTPUTS))
+def test_gradcheck_outputs_like_torch(name):
+    def body(m):
+        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        return m.autograd.gradcheck(lambda a: GRADCHECK_OUTPUTS[name](m, a), (x,))
+
+    compare(body)

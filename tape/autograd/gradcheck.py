@@ -10,9 +10,11 @@ the slow comparison to explain a failure. gradgradcheck runs gradcheck on the fu
 (inputs, grad_outputs) -> d<outputs, grad_outputs>/d inputs, with create_graph.
 
 Returns True, or raises GradcheckError (a RuntimeError) with torch's message; with
-raise_exception=False it returns False instead. Accepted and not performed (tape has no
-forward mode, no vmap and no undefined-gradient tensors): check_forward_ad,
-check_batched_grad, check_batched_forward_grad, check_undefined_grad.
+raise_exception=False it returns False instead. Only the floating outputs are checked (an
+integer one has no gradient), and an output that is no tensor is torch's AttributeError.
+Accepted and not performed (tape has no forward mode, no vmap and no undefined-gradient
+tensors): check_forward_ad, check_batched_grad, check_batched_forward_grad,
+check_undefined_grad.
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ def _check_inputs(inputs) -> None:
 
 
 def _outputs_np(func, inputs):
-    # not under no_grad: func may itself differentiate (gradgradcheck's function does)
-    return [np.array(o._data, dtype=np.float64 if o._data.dtype.kind not in "fc" else o._data.dtype)
-            for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+    """The floating outputs' values (as gradcheck's own list of outputs: integer ones have
+    no gradient). Not under no_grad: func may differentiate (gradgradcheck's does)."""
+    return [np.array(o._data) for o in _as_tuple(func(*inputs))
+            if isinstance(o, Tensor) and o._data.dtype.kind in "fc"]
 
 
 def _numerical(func, inputs, out_like, eps):
@@ -229,7 +232,11 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
         inputs = _as_tuple(inputs)
         _check_inputs(inputs)
         func_out = func(*inputs)
-        all_outs = [o for o in _as_tuple(func_out) if isinstance(o, Tensor)]
+        for o in _as_tuple(func_out):  # (torch asks each output whether it requires grad)
+            if not isinstance(o, Tensor):
+                raise AttributeError(f"'{type(o).__name__}' object has no attribute 'requires_grad'")
+        # the floating outputs: an integer one has no gradient to check, numerically either
+        all_outs = [o for o in _as_tuple(func_out) if o._data.dtype.kind in "fc"]
         # (index among all tensor outputs, output) for the differentiable ones
         outputs = [(k, o) for k, o in enumerate(all_outs) if o.requires_grad]
         if not check_backward_ad:
