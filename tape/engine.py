@@ -781,9 +781,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         targets.setdefault(edge_of(t), t)
     got = playback(roots, retain=retain_graph, create=create_graph, targets=targets,
                    accumulate=False, within=_within)
-    result = []
+    result, made = [], {}
     for i, t in enumerate(inputs):
-        g = got.get(edge_of(t))
+        edge = edge_of(t)
+        if edge in made:  # one input listed twice: one gradient tensor, as torch returns
+            result.append(made[edge])
+            continue
+        g = got.get(edge)
         if g is None:
             if materialize_grads:
                 result.append(_wrap(np.zeros_like(t._arr())))
@@ -794,7 +798,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "graph. Set allow_unused=True if this is the desired behavior.")
             result.append(None)
         else:
-            result.append(g if isinstance(g, Tensor) else _wrap(np.array(g, copy=True)))
+            made[edge] = g if isinstance(g, Tensor) else _wrap(np.array(g, copy=True))
+            result.append(made[edge])
     return tuple(result)
 
 
@@ -1232,6 +1237,8 @@ def _sink(acc: AccumulateGrad, g, targets, captured, accumulate, create):
             copied._vc[0] = 1
     else:  # in place, as torch adds into an existing .grad (one with a graph keeps it)
         arr = old._arr()
+        if 0 in arr.strides and has_internal_overlap(arr):  # a .grad the user expand()ed
+            raise internal_overlap_error()
         np.add(arr, g, out=arr, casting="unsafe")
         old._vc[0] += 1
     if (x is not None and x.post_acc_hooks) or acc.extra is not None:

@@ -42,6 +42,9 @@ def _copy_slices_bwd(F, ctx, g):
     inner, positions, base_shape, k = ctx.params  # k: which input of `inner` the view is
     from .engine import _run
 
+    if positions.size != np.unique(positions).size:  # written through an expand(): torch's
+        raise internal_overlap_error()  # backward refuses the overlapping view
+
     flat = F.reshape(g, (-1,))
     g_view = F.take(flat, positions)
     # the inner record keeps its saved values for as long as this record lives

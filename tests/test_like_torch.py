@@ -188,6 +188,9 @@ def _out(make):
 
 
 VALUES = [
+    ("grad() of one input listed twice: one tensor", lambda m: (
+        lambda a: (lambda g: (g[0] is g[1], g))(m.autograd.grad((a * a).sum(), [a, a])))(
+        m.ones(2, requires_grad=True))),
     ("reshape, permute, squeeze: one sequence to the function, several ints to the method", lambda m: (
         tuple(m.reshape(m.ones(2, 3), (3, 2)).shape), tuple(m.reshape(m.ones(6), shape=[2, 3]).shape),
         tuple(m.ones(2, 3).reshape(3, 2).shape), tuple(m.permute(m.ones(2, 3), (1, 0)).shape),
@@ -639,6 +642,15 @@ ERRORS = [
      "permute() takes 2 positional arguments but 3 were given"),
     ("squeeze(x, 0, 1)", lambda m: m.squeeze(m.ones(1, 1), 0, 1),
      "squeeze() received an invalid combination of arguments - got (Tensor, int, int)"),
+    # writing through an expand(): torch's backward refuses the overlapping memory
+    ("backward through fill_ on an expand()", lambda m: (
+        lambda a: (lambda b: (b.expand(2, 3).fill_(1.0), b.sum().backward()))(a * 1))(
+        m.ones(1, 3, requires_grad=True)),
+     "more than one element of the written-to tensor refers to a single memory location"),
+    ("accumulating into an expand()ed .grad", lambda m: (
+        lambda a: (setattr(a, "grad", m.zeros(1, 2).expand(2, 2)), (a * 2).sum().backward()))(
+        m.ones(2, 2, requires_grad=True)),
+     "more than one element of the written-to tensor refers to a single memory location"),
     ("type(float)", lambda m: m.ones(2).type(float), "invalid type: 'float'"),
     ("type(np.float32)", lambda m: m.ones(2).type(np.float32), "invalid type: 'numpy.float32'"),
     ("type('float64')", lambda m: m.ones(2).type("float64"), "invalid type: 'float64'"),
