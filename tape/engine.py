@@ -1113,10 +1113,17 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
                         unpack_saved(rec, e, k, False) if tv is _Packed else value)
     # a rule of a multi-output op always gets a tuple, even when it has one output now
     g = grads[0] if len(grads) == 1 and rec.op.outputs == 1 else tuple(grads)
-    if create and OPS.get(rec.op.node) is rec.op:
-        in_grads = _recorded_rule(rec.op, F, rec, g, vals)
-    else:
-        in_grads = rec.op.backward(F, rec, g, *vals)
+    try:
+        if create and OPS.get(rec.op.node) is rec.op:
+            in_grads = _recorded_rule(rec.op, F, rec, g, vals)
+        else:
+            in_grads = rec.op.backward(F, rec, g, *vals)
+    except Exception:
+        if STATE.anomaly:  # torch names the failing node's forward call, then re-raises
+            from .anomaly import report_failure
+
+            report_failure(rec)
+        raise
     if not retain and saved:
         rec.saved = FREED
     if STATE.anomaly:

@@ -238,3 +238,29 @@ def test_inplace_error_without_anomaly_mode_hints_at_it(mod):
     b.mul_(3)
     with pytest.raises(RuntimeError, match="enable anomaly detection"):
         y.sum().backward()
+
+
+def raising_custom_backward(m):
+    class Boom(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("boom in backward")
+
+    x = m.ones(2, requires_grad=True)
+    with m.autograd.detect_anomaly():
+        y = Boom.apply(x)  # the raising node's forward
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("mod", [tape, torch], ids=["tape", "torch"])
+def test_a_backward_that_raises_names_its_node(mod):
+    """Not only NaN: any error raised by a node's backward in anomaly mode comes with the
+    node's forward trace (torch's warning), then propagates unchanged."""
+    msg, warned = run_capturing(raising_custom_backward, mod)
+    assert msg == "boom in backward"
+    (trace,) = [w for w in warned if w.startswith("Error detected in BoomBackward")]
+    assert "y = Boom.apply(x)  # the raising node's forward" in trace
