@@ -57,8 +57,8 @@ class FunctionCtx:
     @property
     def saved_tensors(self) -> tuple:
         rec = self._rec
-        if rec is None:  # still in forward: what was given
-            return self._to_save
+        if rec is None:  # still in forward (or nothing recorded): nothing saved yet, as torch
+            return ()
         if rec.saved is FREED:
             raise second_time_error()
         return tuple(None if e is None else e[0].get(rec, k) for k, e in enumerate(rec.saved_entries()))

@@ -398,3 +398,26 @@ def test_vjp_is_the_backward_rule_under_torch_other_name(rules):
         return x.grad
 
     compare(body)
+
+
+def test_saved_tensors_read_inside_forward_is_empty():
+    def body(m):
+        seen = []
+
+        class S(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                seen.append(ctx.saved_tensors)  # torch: saved when forward has returned
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                (a,) = ctx.saved_tensors
+                return g * a
+
+        x = m.tensor([1.0, 3.0], requires_grad=True)
+        S.apply(x).sum().backward()
+        return seen, x.grad
+
+    compare(body)
