@@ -133,6 +133,10 @@ class Function(metaclass=_FunctionMeta):
                     "Some elements marked as dirty during the forward method were not returned as "
                     "output. The inputs that are modified inplace must all be outputs of the Function.")
             d._vc[0] += 1  # torch bumps the version of what mark_dirty names
+            if not any(d is t for t in tensors):
+                warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only input "
+                              "Tensors that have been mutated should be passed to ctx.mark_dirty().",
+                              UserWarning, stacklevel=2)
         recording = STATE.grad_enabled and not STATE.inference and any(t._rg for t in tensors)
         if not recording:
             return result

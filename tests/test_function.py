@@ -1,6 +1,7 @@
 """Custom autograd.Function: the same program on tape and torch gives the same results."""
 
 import gc
+import warnings
 
 import numpy as np
 import pytest
@@ -419,5 +420,27 @@ def test_saved_tensors_read_inside_forward_is_empty():
         x = m.tensor([1.0, 3.0], requires_grad=True)
         S.apply(x).sum().backward()
         return seen, x.grad
+
+    compare(body)
+
+
+def test_mark_dirty_of_a_tensor_that_is_no_input_warns():
+    def body(m):
+        class S(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                y = a * 2
+                ctx.mark_dirty(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y = S.apply(m.ones(2, requires_grad=True))
+        said = [str(w.message) for w in caught]
+        return y._version, type(y.grad_fn).__name__, [s[:95] for s in said if "mark_dirty" in s]
 
     compare(body)
