@@ -593,6 +593,13 @@ def _read_only_error(target: np.ndarray) -> RuntimeError:
 
 
 def _check_inplace_allowed(t: Tensor) -> None:
+    if t._x is not None and t._x.function_view and t._rec is not None:
+        raise RuntimeError(
+            f"Output {t._idx} of {t._rec.op.name} is a view and is being modified inplace. This view "
+            "was created inside a custom Function (or because an input was returned as-is) and the "
+            "autograd logic to handle view+inplace would override the custom backward associated "
+            "with the custom Function, leading to incorrect gradients. This behavior is forbidden. "
+            "You can fix this by cloning the output of the custom Function.")
     if t._x is not None and t._x.no_grad_view:
         raise RuntimeError(
             "A view was created in no_grad mode and is being modified inplace with grad mode "

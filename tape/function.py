@@ -158,6 +158,8 @@ class Function(metaclass=_FunctionMeta):
             if differentiable:
                 pin_output(o)  # (NOTE [outputs found when asked])
                 o._rec, o._idx, o._rg = rec, i, True
+                if o._base is not None and not any(o is d for d in ctx._dirty):
+                    o._extras().function_view = True
             else:
                 o._rg = False
             final.append(o)

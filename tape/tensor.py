@@ -51,6 +51,9 @@ class TensorExtras:
     # leaf with no gradient edge (its gradients go nowhere), and refuses in-place ops under
     # grad mode, as torch's views of creation mode NO_GRAD_MODE
     no_grad_view: bool = False
+    # a view a custom Function returned (made in its forward, or an input returned as is):
+    # in place, torch's view+inplace logic would bypass the Function's backward, so it refuses
+    function_view: bool = False
 
 
 class Tensor:

@@ -444,3 +444,25 @@ def test_mark_dirty_of_a_tensor_that_is_no_input_warns():
         return y._version, type(y.grad_fn).__name__, [s[:95] for s in said if "mark_dirty" in s]
 
     compare(body)
+
+
+@pytest.mark.parametrize("returns", ["a view made in forward", "its input as is"])
+def test_a_view_a_function_returned_refuses_in_place(returns):
+    """torch forbids it: view+inplace would bypass the Function's own backward."""
+    def body(m):
+        class S(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a[:1] if returns == "a view made in forward" else a
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        y = S.apply(m.ones(2, requires_grad=True) * 1)
+        with m.no_grad():
+            y.mul_(2)  # (allowed without grad mode)
+        y.mul_(2)
+
+    compare(body, phrase="Output 0 of S is a view and is being modified inplace. This view was "
+                         "created inside a custom Function (or because an input was returned as-is)")
