@@ -31,7 +31,7 @@ from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
 from .tensor import INFERENCE_GRAD as _INFERENCE_GRAD
 from .tensor import Tensor, _wrap
-from .views import assert_no_partial_overlap, has_internal_overlap, internal_overlap_error
+from .views import assert_no_partial_overlap, grow, has_internal_overlap, internal_overlap_error
 
 _new = object.__new__
 _NEEDS1, _NEEDS2 = (True,), (True, True)
@@ -104,6 +104,9 @@ def call(op, inputs: tuple, params: tuple = ()):
             except ValueError as exc:
                 raise _shape_error(op, [da, db], exc) from None
             requires = a._rg or b._rg
+            if not (a._rg and b._rg) and (a._base is not None or b._base is not None) and (
+                    _grow_all(inputs)):  # NOTE [views of a base that gained a history]
+                requires = True
     elif n == 1:
         a = inputs[0]
         fast = type(a) is Tensor and op.direct
@@ -118,7 +121,8 @@ def call(op, inputs: tuple, params: tuple = ()):
                     out = op.forward(da, *params)
             except ValueError as exc:
                 raise _shape_error(op, [da], exc) from None
-            requires = a._rg
+            # (grow: NOTE [views of a base that gained a history] in views.py)
+            requires = a._rg or (a._base is not None and grow(a))
     else:
         fast = False
     if not fast:
@@ -131,7 +135,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         for x in inputs:
             if type(x) is Tensor or isinstance(x, Tensor):
                 arrays.append(x._data)
-                if x._rg:
+                if x._rg or (x._base is not None and grow(x)):
                     requires = True
             elif isinstance(x, _OPERANDS):
                 if n == 1 and not isinstance(x, np.ndarray):  # exp(1.0): torch takes a tensor
@@ -266,6 +270,15 @@ def call(op, inputs: tuple, params: tuple = ()):
     if _SCOPES:
         _tape_append(rec)
     return t
+
+
+def _grow_all(inputs) -> bool:
+    """grow() each input that may need it; True when one now requires grad."""
+    grown = False
+    for x in inputs:
+        if not x._rg and x._base is not None and grow(x):
+            grown = True
+    return grown
 
 
 def param_array(t):
@@ -500,6 +513,9 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     for x in others:  # (an argument of the wrong type first: torch's binding rejects it)
         if not isinstance(x, (Tensor, *_OPERANDS)):
             _check_operand(op, inputs, x, inplace=True)
+    for x in inputs:  # NOTE [views of a base that gained a history]
+        if type(x) is Tensor and not x._rg and x._base is not None:
+            grow(x)
     enabled = check_inplace(self)
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
     if not arrays[0].flags.writeable:  # a read-only numpy array (or a number's expand())
@@ -695,6 +711,8 @@ def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeEr
 
 def edge_of(t: Tensor):
     """Where a gradient for `t` enters the graph: (record, output index) or (leaf sink, 0)."""
+    if not t._rg and t._base is not None:
+        grow(t)  # NOTE [views of a base that gained a history]
     if t._x is not None and t._x.view_version is not None and t._vc[0] != t._x.view_version:
         _stale_view(t)
     if t._rec is not None:
@@ -859,7 +877,7 @@ def _roots(tensors, grads, create):
         raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
     roots = []
     for i, t in enumerate(tensors):
-        if not t._rg:
+        if not t._rg and not (t._base is not None and grow(t)):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn")
         g = None if grads is None else grads[i]

@@ -92,6 +92,10 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if not self._rg and self._base is not None:
+            from .views import grow  # NOTE [views of a base that gained a history]
+
+            return grow(self)
         return self._rg
 
     @requires_grad.setter
@@ -133,6 +137,10 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        if not self._rg and self._base is not None:
+            from .views import grow  # NOTE [views of a base that gained a history]
+
+            grow(self)
         x = self._x
         if x is not None and x.no_grad_view and self._vc[0] != x.view_version:
             from .engine import _stale_view  # refused, as torch refuses it
@@ -142,6 +150,10 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if not self._rg and self._base is not None:
+            from .views import grow  # NOTE [views of a base that gained a history]
+
+            grow(self)
         x = self._x
         if x is not None and x.view_version is not None and self._vc[0] != x.view_version:
             from .engine import _stale_view  # made again, or refused (NOTE [stale views])

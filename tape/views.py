@@ -182,6 +182,27 @@ def regenerate(view) -> None:
     TAPE.append(vrec)
 
 
+# NOTE [views of a base that gained a history]
+# A view made while its base needed no gradient is a plain tensor (no record, no grad).
+# When the base is later written in place with a value that needs one (`base.copy_(x)`,
+# `base[1:] = x`, or through another view of it), the base gets a history, and torch gives
+# every older view of it one too, the next time the view is used: an AsStridedBackward0 of
+# the base's current history, requiring grad. `grow` does that where the view is used (an
+# op's input, requires_grad, grad_fn, is_leaf, a backward root); only a tensor that does
+# not require grad and has a base pays the check.
+
+
+def grow(view) -> bool:
+    """Give `view` its base's gained history (NOTE above); True when it now requires grad."""
+    base = view._base
+    if view._rg or view._rec is not None or base is None or base._rec is None:
+        return False
+    view._extras()  # (regenerate keeps the version it is made at)
+    regenerate(view)
+    view._rg = True
+    return True
+
+
 # NOTE [memory overlap]
 # torch refuses some in-place writes whose operands share memory with the written-to tensor
 # (ATen's MemoryOverlap.cpp), with the checks below on the operands' numpy arrays:

@@ -468,3 +468,48 @@ def test_a_view_of_a_leaf_that_later_requires_grad_refuses_in_place(mod):
                                            "used in an in-place operation"):
         v.mul_(2)
     assert a.tolist() == [1.0, 1.0, 1.0]
+
+
+def _grown_copy(m):
+    x = m.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a = m.zeros(4)
+    v = a[2:]  # made while `a` needs no gradient
+    a.copy_(x)  # now it has one
+    (a.sum() + (v * v).sum()).backward()
+    return v.requires_grad, type(v.grad_fn).__name__, v.is_leaf, x.grad
+
+
+def _grown_through_another_view(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    base = m.zeros(3)
+    v1, v2 = base[...], base.view(-1)
+    v2.copy_(x)
+    ((v1 * 10).sum() + v2.sum()).backward()
+    return x.grad
+
+
+def _grown_by_setitem(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = m.zeros(2, 2)
+    v = b.t()
+    v[0] = x[:2]
+    v.sum().backward()
+    return v.requires_grad, type(v.grad_fn).__name__, x.grad
+
+
+def _grown_as_a_root(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    a = m.zeros(3)
+    v = a[:2]
+    a[1:] = x
+    v.sum().backward()  # the older view as the root
+    return x.grad
+
+
+@pytest.mark.parametrize("body", [_grown_copy, _grown_through_another_view, _grown_by_setitem,
+                                  _grown_as_a_root], ids=lambda f: f.__name__)
+def test_a_view_of_a_base_that_gained_a_history(body):
+    """A view made before its base was written with a value that needs a gradient gets the
+    base's history (AsStridedBackward0) when used, as torch's (NOTE [views of a base that
+    gained a history] in tape/views.py): its gradients were lost."""
+    compare(body)
