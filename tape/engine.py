@@ -104,9 +104,6 @@ def call(op, inputs: tuple, params: tuple = ()):
             except ValueError as exc:
                 raise _shape_error(op, [da, db], exc) from None
             requires = a._rg or b._rg
-            if not (a._rg and b._rg) and (a._base is not None or b._base is not None) and (
-                    _grow_all(inputs)):  # NOTE [views of a base that gained a history]
-                requires = True
     elif n == 1:
         a = inputs[0]
         fast = type(a) is Tensor and op.direct
@@ -121,8 +118,7 @@ def call(op, inputs: tuple, params: tuple = ()):
                     out = op.forward(da, *params)
             except ValueError as exc:
                 raise _shape_error(op, [da], exc) from None
-            # (grow: NOTE [views of a base that gained a history] in views.py)
-            requires = a._rg or (a._base is not None and grow(a))
+            requires = a._rg
     else:
         fast = False
     if not fast:
@@ -135,7 +131,7 @@ def call(op, inputs: tuple, params: tuple = ()):
         for x in inputs:
             if type(x) is Tensor or isinstance(x, Tensor):
                 arrays.append(x._data)
-                if x._rg or (x._base is not None and grow(x)):
+                if x._rg:
                     requires = True
             elif isinstance(x, _OPERANDS):
                 if n == 1 and not isinstance(x, np.ndarray):  # exp(1.0): torch takes a tensor
@@ -148,6 +144,8 @@ def call(op, inputs: tuple, params: tuple = ()):
         if op.view:
             arrays[0] = inputs[0]._arr()
         out, params = _forward(op, arrays, params)
+    if not requires and _grow_all(inputs):  # NOTE [views of a base that gained a history]
+        requires = True
     if not requires or op.backward is None or (_INFERENCE_GRAD[0] and _inference_only(inputs)):
         return _plain_outputs(op, inputs, out)
     # an integer or bool result carries no gradient: no record, no grad_fn (torch: x.long()).
@@ -273,10 +271,11 @@ def call(op, inputs: tuple, params: tuple = ()):
 
 
 def _grow_all(inputs) -> bool:
-    """grow() each input that may need it; True when one now requires grad."""
+    """grow() each input that may need it; True when one now requires grad. (Where an op
+    has an input that needs no gradient: off the path of ops whose inputs all need one.)"""
     grown = False
     for x in inputs:
-        if not x._rg and x._base is not None and grow(x):
+        if isinstance(x, Tensor) and not x._rg and x._base is not None and grow(x):
             grown = True
     return grown
 
@@ -333,7 +332,8 @@ def _edges(inputs: tuple):
     its shape and dtype (None when it needs none), as tuples. Shared by _record and call."""
     nodes, idxs, needs, shapes, dtypes = [], [], [], [], []
     for x in inputs:
-        if (type(x) is Tensor or isinstance(x, Tensor)) and x._rg:
+        if (type(x) is Tensor or isinstance(x, Tensor)) and (
+                x._rg or (x._base is not None and grow(x))):  # (grow: NOTE [views of a base ...])
             xx = x._x
             if xx is not None and xx.view_version is not None and x._vc[0] != xx.view_version:
                 _stale_view(x)
