@@ -22,7 +22,7 @@ from . import registry
 from .convert import COPY, FILL_T
 from .dims import as_given, check_broadcast, wrap_dim
 from .dtypes import C_NAMES
-from .registry import call, call_inplace, function, op, self_sizes
+from .registry import call, call_inplace, function, op, self_sizes, watch_params
 from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW, expand_rank_error
 
 
@@ -306,7 +306,10 @@ def getitem(self, index):
     steps, adv, _ = _plan(self.shape, _as_items(index))
     out = _apply(self, steps)
     if adv is not None:
-        return call(INDEX, (out,), (adv,))
+        # (the index tensors are torch's saved `indices`: watched for in-place changes)
+        return watch_params(call(INDEX, (out,), (adv,)), *[
+            ("indices", it) for it in (index if isinstance(index, tuple) else (index,))
+            if _is_tensor(it) and it.ndim])
     if out is self:
         return call(ALIAS, (self,))  # x[...] is a new tensor: an alias
     return out
@@ -653,7 +656,8 @@ def gather(input, dim, index, *, sparse_grad=False):
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {list(idx.shape)} to be no "
                 f"larger than self {list(input.shape)} apart from dimension {dim}")
-    return call(GATHER, (input,), (dim, idx.astype(np.intp, copy=False), bool(sparse_grad)))
+    out = call(GATHER, (input,), (dim, idx.astype(np.intp, copy=False), bool(sparse_grad)))
+    return watch_params(out, ("index", index))
 
 
 def _index_select_fwd(a, dim, index):
@@ -697,7 +701,7 @@ def index_select(input, dim, index):
     if input.ndim == 0 and idx.size != 1:
         raise RuntimeError(
             f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
-    return call(INDEX_SELECT, (input,), (dim, idx))
+    return watch_params(call(INDEX_SELECT, (input,), (dim, idx)), ("index", index))
 
 
 # ---- masked_fill ------------------------------------------------------------------------
@@ -751,7 +755,7 @@ def _masked_fill_args(name, input, mask, value):
 def masked_fill(input, mask, value):
     """`value` where `mask` (bool, broadcast) holds, else input."""
     OP, inputs, params = _masked_fill_args("masked_fill", input, mask, value)
-    return call(OP, inputs, params)
+    return watch_params(call(OP, inputs, params), ("mask", mask))
 
 
 @function(methods="masked_fill_", module=False)
@@ -760,4 +764,4 @@ def masked_fill_(self, mask, value):
     _check_writable(self, ())  # torch checks the target before the mask
     OP, inputs, params = _masked_fill_args("masked_fill_", self, mask, value)
     _warn_expanded(self._arr(), "masked_fill_", "tensor[mask] = scalar")
-    return call_inplace(OP, self, inputs[1:], params)
+    return watch_params(call_inplace(OP, self, inputs[1:], params), ("mask", mask))

@@ -25,7 +25,7 @@ from .linalg import matrix_layouts
 from .prims import erf as _erf
 from .prims import log_sigmoid as _log_sigmoid
 from .prims import sigmoid as _sigmoid
-from .registry import call, call_inplace, function, op, param_array
+from .registry import call, call_inplace, function, op, param_array, watch_params
 
 NN = "nn.functional"
 
@@ -595,7 +595,8 @@ def _nll_call(OP, input, target, weight, red, ignore_index):
     if weight is not None and weight.dtype != input.dtype:
         raise RuntimeError(
             f"expected scalar type {input.dtype.torch_name} but found {weight.dtype.torch_name}")
-    return call(OP, (input,), (t, None if weight is None else param_array(weight), red, ignore_index))
+    out = call(OP, (input,), (t, None if weight is None else param_array(weight), red, ignore_index))
+    return watch_params(out, ("target", target), ("weight", weight))
 
 
 def _nll_loss(input, target, weight, red, ignore_index):
@@ -842,7 +843,8 @@ def binary_cross_entropy_with_logits_(input, target, weight=None, pos_weight=Non
     if weight is not None:
         _fits_into(out_shape, tuple(weight.shape))
         w = param_array(weight)
-    return call(BCE_LOGITS, (input, target), (w, pw, int(reduction)))
+    out = call(BCE_LOGITS, (input, target), (w, pw, int(reduction)))
+    return watch_params(out, ("weight", weight), ("pos_weight", pos_weight))
 
 
 @function("binary_cross_entropy_with_logits", namespace=NN)

@@ -403,6 +403,14 @@ def check_inplace(self) -> None:
     _engine.check_inplace(self)
 
 
+def watch_params(out, *named):
+    """`out`, whose record checks that the tensors its op took as params ((name, tensor)
+    pairs: an index, a mask, class weights) are unchanged when its rule runs, as torch's
+    saved tensors are (engine.watch_params)."""
+    _engine.watch_params(out, [(n, t) for n, t in named if hasattr(t, "_vc")])
+    return out
+
+
 def param_array(t):
     """`t._data` for a tensor an op takes as a parameter, not as an input edge (nll_loss's
     target and class weights): through this, tape.compile knows the array is that tensor's

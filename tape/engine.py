@@ -280,6 +280,28 @@ def _grow_all(inputs) -> bool:
     return grown
 
 
+def watch_params(out, named) -> None:
+    """The record that made `out` checks, before its rule runs, that the tensors it took
+    as params (`named`: (name, tensor) pairs) are at the versions they have now."""
+    rec = out._rec if type(out) is Tensor else None
+    if rec is not None and named:
+        extras(rec).watched = tuple((t._vc, t._vc[0], name, t._data) for name, t in named)
+
+
+def _check_watched(rec: Record) -> None:
+    for vc, then, name, data in rec.extra.watched:
+        if vc[0] != then:
+            from ._dtypes import from_np
+
+            kind = f"tape.{from_np(np.result_type(data)).legacy} {list(np.shape(data))}"
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{kind}] is at version {vc[0]}; expected version {then} "
+                f"instead. It is '{name}', saved by {rec.op.node} (tape position {rec.pos}). "
+                "Hint: enable anomaly detection to find the operation that failed to compute its "
+                "gradient, with tape.autograd.set_detect_anomaly(True).")
+
+
 def param_array(t):
     """A tensor's array given to an op as a parameter (ops.registry.param_array)."""
     if TRACES and STATE.trace is not None:
@@ -1121,6 +1143,8 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
     saved = rec.saved
     if saved is FREED:
         raise second_time_error()
+    if rec.extra is not None and rec.extra.watched:
+        _check_watched(rec)
     entries = rec.saved_entries()
     if create:
         vals = [None if e is None else unpack_saved(rec, e, k, True) for k, e in enumerate(entries)]

@@ -162,6 +162,8 @@ class Function(metaclass=_FunctionMeta):
                     o._extras().function_view = True
             else:
                 o._rg = False
+                if o._base is not None:
+                    o._extras().fixed_view = True
             final.append(o)
             diff.append(differentiable)
         # saved values live on the record, so the engine frees them (NOTE [Function saved tensors])

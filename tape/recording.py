@@ -175,6 +175,10 @@ class RecordExtras:
     post_hooks: dict = attrs.Factory(dict)  # Node.register_hook
     metadata: dict = attrs.Factory(dict)
     trace: Any = None  # forward stack, captured in anomaly mode
+    # (version counter, version, name, array) of each tensor the op took as a param (an
+    # index, a mask, class weights): torch saves those, so a change in place before the
+    # backward is its error, not a silently different gradient (engine.watch_params)
+    watched: tuple = ()
 
 
 def extras(rec: Record) -> RecordExtras:

@@ -54,6 +54,9 @@ class TensorExtras:
     # a view a custom Function returned (made in its forward, or an input returned as is):
     # in place, torch's view+inplace logic would bypass the Function's backward, so it refuses
     function_view: bool = False
+    # a view whose requires_grad never follows its base's (a custom Function's output marked
+    # non-differentiable): NOTE [views of a base that gained a history] leaves it alone
+    fixed_view: bool = False
 
 
 class Tensor:

@@ -195,7 +195,8 @@ def regenerate(view) -> None:
 def grow(view) -> bool:
     """Give `view` its base's gained history (NOTE above); True when it now requires grad."""
     base = view._base
-    if view._rg or view._rec is not None or base is None or base._rec is None:
+    if view._rg or view._rec is not None or base is None or base._rec is None or (
+            view._x is not None and view._x.fixed_view):
         return False
     view._extras()  # (regenerate keeps the version it is made at)
     regenerate(view)

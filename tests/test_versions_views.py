@@ -513,3 +513,47 @@ def test_a_view_of_a_base_that_gained_a_history(body):
     base's history (AsStridedBackward0) when used, as torch's (NOTE [views of a base that
     gained a history] in tape/views.py): its gradients were lost."""
     compare(body)
+
+
+def _changed_then_backward(make, change):
+    def body(m):
+        x = m.tensor([[0.5, -1.0]], requires_grad=True)
+        y, param = make(m, x)
+        change(param)
+        y.sum().backward()
+        return x.grad
+    return body
+
+
+WATCHED_PARAMS = {
+    "gather's index": (lambda m, x: (lambda i: (m.gather(x, 1, i), i))(m.tensor([[1, 1]])),
+                       lambda i: i.zero_()),
+    "index_select's index": (lambda m, x: (lambda i: (x.index_select(1, i), i))(m.tensor([1])),
+                             lambda i: i.zero_()),
+    "an index tensor": (lambda m, x: (lambda i: (x[:, i], i))(m.tensor([1])), lambda i: i.zero_()),
+    "a bool mask": (lambda m, x: (lambda k: (x[k], k))(m.tensor([[True, False]])),
+                    lambda k: k.fill_(False)),
+    "masked_fill's mask": (lambda m, x: (lambda k: (x.masked_fill(k, 0.0), k))(m.tensor([[True, False]])),
+                           lambda k: k.fill_(False)),
+    "masked_fill_'s mask": (lambda m, x: (lambda k: ((x * 1).masked_fill_(k, 0.0), k))(
+        m.tensor([[True, False]])), lambda k: k.fill_(False)),
+    "cross_entropy's target": (lambda m, x: (lambda t: (m.nn.functional.cross_entropy(x, t), t))(
+        m.tensor([1])), lambda t: t.zero_()),
+    "nll_loss's weight": (lambda m, x: (lambda w: (m.nn.functional.nll_loss(x, m.tensor([1]), w), w))(
+        m.tensor([1.0, 2.0])), lambda w: w.mul_(2)),
+    "binary_cross_entropy_with_logits' pos_weight": (
+        lambda m, x: (lambda w: (m.nn.functional.binary_cross_entropy_with_logits(
+            x, m.ones(1, 2), pos_weight=w), w))(m.tensor([1.0, 2.0])), lambda w: w.mul_(2)),
+}
+
+
+@pytest.mark.parametrize("name", list(WATCHED_PARAMS))
+def test_a_changed_index_mask_or_weight_raises_as_torch(name):
+    """Tensors an op keeps as params are torch's saved tensors: changed in place before the
+    backward, they are its error, not a gradient computed from the new values."""
+    compare(_changed_then_backward(*WATCHED_PARAMS[name]), phrase="modified by an inplace operation")
+
+
+@pytest.mark.parametrize("name", list(WATCHED_PARAMS))
+def test_an_unchanged_index_mask_or_weight_is_fine(name):
+    compare(_changed_then_backward(WATCHED_PARAMS[name][0], lambda p: None))
