@@ -10,6 +10,8 @@ fast path below returns early when all operands share one dtype.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 DEFAULT_FLOAT = [np.dtype(np.float32)]  # set by tape.set_default_dtype
@@ -50,6 +52,30 @@ def check_dtype_arg(fn: str, dt) -> None:
     error = dtype_arg_error(fn, dt)
     if error is not None:
         raise error
+
+
+# the C++ types torch names when a number does not fit a tensor's dtype
+_SCALAR_C_TYPES = {np.dtype(t): name for t, name in (
+    (np.float16, "c10::Half"), (np.float32, "float"), (np.float64, "double"), (np.int8, "int8_t"),
+    (np.uint8, "uint8_t"), (np.int16, "int16_t"), (np.int32, "int"), (np.int64, "int64_t"))}
+
+
+def check_scalar_fits(value, dt: np.dtype) -> None:
+    """torch's checked conversion of a Python number written into a tensor of dtype `dt`
+    (masked_fill's value): out of the dtype's range is its error, not a wrapped-around or
+    infinite value. inf and nan fit a floating dtype; an unsigned one takes down to -max."""
+    if dt.kind == "b" or isinstance(value, bool):
+        return
+    value = py_number(value)
+    if dt.kind == "f":
+        fits = not math.isfinite(value) or abs(value) <= np.finfo(dt).max
+    elif isinstance(value, float) and not math.isfinite(value):
+        fits = False
+    else:
+        info = np.iinfo(dt)
+        fits = (-info.max if dt.kind == "u" else info.min) <= int(value) <= info.max
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_SCALAR_C_TYPES[dt]} without overflow")
 
 
 def py_number(x):

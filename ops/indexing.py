@@ -21,7 +21,7 @@ import numpy as np
 from . import registry
 from .convert import COPY, FILL_T
 from .dims import as_given, check_broadcast, wrap_dim
-from .dtypes import C_NAMES
+from .dtypes import C_NAMES, check_scalar_fits
 from .registry import call, call_inplace, function, op, self_sizes, watch_params
 from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW, expand_rank_error
 
@@ -212,7 +212,9 @@ def _plan(shape, items, check=True):
             start, stop, step = val.indices(size)  # ValueError for a zero step, as Python's
             if step < 0:
                 raise ValueError("step must be greater than zero")
-            if (start, stop, step) != (0, size, 1):
+            # (a range that starts as written at 0 and covers the dim is skipped, as torch
+            # skips it: x[:, 0:100] is an alias, x[:, -2:] a slice even over a size-2 dim)
+            if (start, stop, step) != (0, size, 1) or val.start not in (None, 0):
                 steps.append((SLICE, _slice_params(dim, val, start, stop, step)))
                 cur[dim] = len(range(start, stop, step))
             adv.append(slice(None))
@@ -698,6 +700,8 @@ def index_select(input, dim, index):
     if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     idx = idx.astype(np.intp, copy=False)
+    if input.ndim and input.shape[dim] == 0 and idx.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if input.ndim == 0 and idx.size != 1:
         raise RuntimeError(
             f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
@@ -748,6 +752,7 @@ def _masked_fill_args(name, input, mask, value):
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                                f"with {value.ndim} dimension(s).")
         return MASKED_FILL_T, (input, value), (m,)
+    check_scalar_fits(value, input._data.dtype)
     return MASKED_FILL, (input,), (m, value)
 
 

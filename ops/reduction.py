@@ -18,7 +18,7 @@ from . import prims
 from .dims import as_given, wrap_dim, wrap_dims
 from .dtypes import check_dtype_arg, float_dtype
 from .pointwise import maximum, minimum
-from .registry import call, call_inplace, function, op, self_sizes
+from .registry import call, call_inplace, function, grad_enabled, op, self_sizes
 
 
 def _np_dtype(dtype):
@@ -33,14 +33,16 @@ _F32 = np.dtype(np.float32)
 
 def _sum_all(a, dtype):
     dt = _np_dtype(dtype) or _sum_dtype(a)
-    if a.dtype is _HALF or dt is _HALF:  # NOTE [accumulation] (dtypes are canonical: `is`)
+    # a float16 result (NOTE [accumulation]; dtypes are canonical: `is`); dtype=float32 of a
+    # float16 input sums in float32 and stays float32, as torch's
+    if dt is _HALF or (dt is None and a.dtype is _HALF):
         return _half_sum(a, None, False)
     return _add_reduce(a, axis=None, dtype=dt)
 
 
 def _sum_dims(a, dims, keepdim, dtype):
     dt = _np_dtype(dtype) or _sum_dtype(a)
-    if a.dtype is _HALF or dt is _HALF:
+    if dt is _HALF or (dt is None and a.dtype is _HALF):  # (as _sum_all)
         return _half_sum(a, _axes(dims), keepdim)
     return _add_reduce(a, axis=_axes(dims), keepdims=keepdim, dtype=dt)
 
@@ -80,7 +82,8 @@ SUM_DIM = op("sum", "SumBackward1", _sum_dims,
 def _mean_all(a, dtype):
     if not a.size:
         return _mean_of_none(a, None, False, dtype)
-    if a.dtype is _HALF or _np_dtype(dtype) is _HALF:  # torch: sum in float32, divide, round
+    dt = _np_dtype(dtype)
+    if dt is _HALF or (dt is None and a.dtype is _HALF):  # torch: sum in float32, divide, round
         return np.mean(a, dtype=np.float32).astype(_HALF)
     return np.mean(a, dtype=_np_dtype(dtype))  # a numpy scalar, as the ufuncs give (see sum)
 
@@ -89,7 +92,8 @@ def _mean_dims(a, dims, keepdim, dtype):
     dims = _axes(dims)
     if not a.size and not _numel(a.shape, dims):
         return _mean_of_none(a, dims, keepdim, dtype)
-    if a.dtype is _HALF or _np_dtype(dtype) is _HALF:
+    dt = _np_dtype(dtype)
+    if dt is _HALF or (dt is None and a.dtype is _HALF):  # (as _mean_all)
         return np.mean(a, axis=dims, keepdims=keepdim, dtype=np.float32).astype(_HALF)
     return np.mean(a, axis=dims, keepdims=keepdim, dtype=_np_dtype(dtype))
 
@@ -147,6 +151,18 @@ def check_keepdim(name: str, keepdim, where: str = "") -> None:
         raise TypeError(f"{name}(): argument 'keepdim'{where} must be bool, not {kind}")
 
 
+def check_grad_dtype(input, dtype) -> None:
+    """An integer or bool `dtype=` for a reduction of a tensor that requires grad (with grad
+    mode on) is torch's error: its result could carry no gradient."""
+    if dtype is None or not input._rg or not grad_enabled():
+        return
+    npd = np.dtype(getattr(dtype, "np", dtype))
+    if npd.kind not in "fc":
+        from .._dtypes import from_np
+
+        raise RuntimeError(f"Autograd not support dtype: {from_np(npd).torch_name}")
+
+
 def _dims_or_all(name: str, input, dim, keepdim):
     """The dims of the dim overload (None given means all of them), or None for the plain one."""
     if dim is _NO_DIM:
@@ -166,6 +182,7 @@ def sum(input, dim=_NO_DIM, keepdim=_NO_DIM, *, dtype=None):
     dims = _dims_or_all("sum", input, dim, keepdim)
     if dtype is not None:
         check_dtype_arg("sum", dtype)
+        check_grad_dtype(input, dtype)
     if dims is None:
         return call(SUM, (input,), _NO_DTYPE if dtype is None else (dtype,))
     return call(SUM_DIM, (input,), (dims, keepdim is True, dtype))
@@ -306,6 +323,7 @@ def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
     """Product of all elements, or along one `dim`; exact gradients where entries are 0."""
     if dtype is not None:
         check_dtype_arg("prod", dtype)
+        check_grad_dtype(input, dtype)
     if dim is _NO_DIM:
         if keepdim is not False:
             raise TypeError("prod() received an invalid combination of arguments - got "
@@ -812,6 +830,7 @@ CUMSUM = op("cumsum", "CumsumBackward0", _cumsum_fwd, _cumsum_bwd, param_names=(
 def _cumsum(input, dim, dtype, position):
     if dtype is not None:
         check_dtype_arg("cumsum", dtype)
+        check_grad_dtype(input, dtype)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"cumsum(): argument 'dim' (position {position}) must be int, not "
                         f"{type(dim).__name__}")

@@ -411,6 +411,11 @@ def watch_params(out, *named):
     return out
 
 
+def grad_enabled() -> bool:
+    """Is grad mode on in this thread (outside inference mode)?"""
+    return _engine.STATE.grad_enabled and not _engine.STATE.inference
+
+
 def param_array(t):
     """`t._data` for a tensor an op takes as a parameter, not as an input edge (nll_loss's
     target and class weights): through this, tape.compile knows the array is that tensor's

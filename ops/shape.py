@@ -71,6 +71,9 @@ def view(self, *shape, dtype=None, size=None):
     """The same storage seen with another shape (one -1 is inferred), or read as another
     dtype (`view(tape.int32)`: Tensor._dtype_view, outside the graph as in torch)."""
     shape = _keyword_shape("view", shape, "size", size)
+    if not shape and dtype is None:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected "
+                        "one of:\n * (torch.dtype dtype)\n * (tuple of ints size)\n")
     if dtype is None and len(shape) == 1 and hasattr(shape[0], "np"):
         dtype, shape = shape[0], ()
     if (dtype is not None and shape) or any(hasattr(s, "np") for s in shape):  # torch's error
@@ -94,6 +97,8 @@ def reshape(input, *shape, **kw):
     """A view when the storage allows one, a copy otherwise (torch's node names: a view of
     a contiguous tensor, an alias of a non-contiguous one, or a clone then a view)."""
     shape = _keyword_shape("reshape", shape, "shape", _only(kw, "reshape", "shape"))
+    if not shape:  # (no size at all: torch's parser has no such overload)
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = _infer(shape_arg(shape, "reshape"), input.numel())
     if input.is_contiguous():
         return call(VIEW, (input,), (shape,))
@@ -421,6 +426,8 @@ SLICE = op("slice", "SliceBackward0", _slice_fwd,
 @function("narrow", methods="narrow")
 def narrow(input, dim, start, length):
     """`length` entries of `dim` from `start` (a view)."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input.ndim)
     size = input.shape[dim]
     if start < 0:

@@ -188,6 +188,15 @@ def _out(make):
 
 
 VALUES = [
+    ("float16 sums and means in the dtype asked for", lambda m: (
+        lambda h: (m.sum(h, dtype=m.float32), m.mean(h, dtype=m.float64), h.sum(0, dtype=m.float32),
+                   h.sum(), h.mean(), m.sum(m.ones(3) * 0.1, dtype=m.float16)))(
+        m.tensor([1000.0, 1000.0, 0.5], dtype=m.float16))),
+    ("a whole-dim slice written as a slice: Slice or Alias as torch records it", lambda m: (
+        lambda x: [type(f(x).grad_fn).__name__ for f in (
+            lambda x: x[:, -2:], lambda x: x[:, 0:2], lambda x: x[:, 0:], lambda x: x[:, ::1],
+            lambda x: x[:, 0:100], lambda x: x[:, -5:], lambda x: x[0:3])])(
+        m.ones(3, 2, requires_grad=True))),
     ("grad() of one input listed twice: one tensor", lambda m: (
         lambda a: (lambda g: (g[0] is g[1], g))(m.autograd.grad((a * a).sum(), [a, a])))(
         m.ones(2, requires_grad=True))),
@@ -651,6 +660,26 @@ ERRORS = [
         lambda a: (setattr(a, "grad", m.zeros(1, 2).expand(2, 2)), (a * 2).sum().backward()))(
         m.ones(2, 2, requires_grad=True)),
      "more than one element of the written-to tensor refers to a single memory location"),
+    # found by a differential fuzzer (tape against torch on random programs)
+    *[(f"masked_fill of {value} into {dt}", (lambda d, v: lambda m: m.tensor([1, 2]).to(getattr(m, d))
+                                              .masked_fill(m.tensor([True, False]), v))(dt, value),
+       f"value cannot be converted to type {ctype} without overflow")
+      for dt, value, ctype in (("int8", 300, "int8_t"), ("int64", float("-inf"), "int64_t"),
+                               ("int64", float("nan"), "int64_t"), ("float16", -1e9, "c10::Half"),
+                               ("float32", 1e39, "float"), ("int64", 2 ** 63, "int64_t"))],
+    *[(f"{name} of a tensor that requires grad, dtype={dt}", fn, f"Autograd not support dtype: {torch_name}")
+      for name, dt, torch_name, fn in (
+          ("sum", "int64", "Long", lambda m: m.ones(3, requires_grad=True).sum(dtype=m.int64)),
+          ("sum(dim)", "int32", "Int", lambda m: m.ones(3, requires_grad=True).sum(0, dtype=m.int32)),
+          ("prod", "bool", "Bool", lambda m: m.ones(3, requires_grad=True).prod(dtype=m.bool)),
+          ("cumsum", "int64", "Long", lambda m: m.ones(3, requires_grad=True).cumsum(0, dtype=m.int64)))],
+    ("reshape()", lambda m: m.ones(2).reshape(),
+     'reshape() missing 1 required positional arguments: "shape"'),
+    ("view()", lambda m: m.ones(2).view(), "view() received an invalid combination of arguments - got ()"),
+    ("narrow of a 0-d tensor", lambda m: m.tensor(1.0).narrow(0, 0, 1),
+     "narrow() cannot be applied to a 0-dim tensor."),
+    ("index_select along an empty dim", lambda m: m.ones(0, 2).index_select(0, m.tensor([0])),
+     "index_select(): self indexing axis dim should be positive"),
     ("type(float)", lambda m: m.ones(2).type(float), "invalid type: 'float'"),
     ("type(np.float32)", lambda m: m.ones(2).type(np.float32), "invalid type: 'numpy.float32'"),
     ("type('float64')", lambda m: m.ones(2).type("float64"), "invalid type: 'float64'"),
