@@ -36,6 +36,7 @@ _FAST_OPMATH = {**_FAST, np.float16: {np.float16}}
 _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
              np.true_divide: operator.truediv}
 _HALF = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
 
 
 def _half_by_scalar(ufunc, a, b):
@@ -55,6 +56,13 @@ def _pointwise(ufunc, floating=False, scaled=False, opmath=False):
 
     def forward(a, b, alpha=1):
         if scaled and alpha != 1:
+            # torch: the result dtype is the operands' (alpha's type plays no part), and
+            # alpha * b is computed in that dtype's opmath (float32 for float16), rounded once
+            dt = binary_dtype(a, b) or np.result_type(a, b)
+            if dt.kind in "fc":
+                opm = _F32 if dt is _HALF else dt
+                out = ufunc(np.asarray(a, opm), np.multiply(np.asarray(b, opm), alpha, dtype=opm))
+                return out.astype(_HALF) if dt is _HALF else out
             b = b * alpha
         # two arrays of one dtype: numpy's result dtype is torch's (checked first: the
         # common case of a model's forward)

@@ -188,6 +188,12 @@ def _out(make):
 
 
 VALUES = [
+    ("add and sub with alpha: the operands' dtype, alpha * other in its opmath", lambda m: (
+        m.add(m.tensor([1.0, 2.0]), m.tensor([1, 2]), alpha=0.5),
+        m.sub(m.tensor(0.0, dtype=m.float64), m.tensor(0.14, dtype=m.float16), alpha=3).item(),
+        m.add(m.tensor([0.1], dtype=m.float64), m.tensor([0.1]), alpha=3).item(),
+        m.add(m.tensor([1.5], dtype=m.float16), m.tensor([0.1], dtype=m.float16), alpha=3),
+        m.sub(m.tensor([1.0, 2.0], dtype=m.float64), m.tensor(2.0), alpha=0.1))),
     ("float16 sums and means in the dtype asked for", lambda m: (
         lambda h: (m.sum(h, dtype=m.float32), m.mean(h, dtype=m.float64), h.sum(0, dtype=m.float32),
                    h.sum(), h.mean(), m.sum(m.ones(3) * 0.1, dtype=m.float16)))(
