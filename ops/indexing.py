@@ -22,7 +22,7 @@ from . import registry
 from .convert import COPY, FILL_T
 from .dims import as_given, check_broadcast, wrap_dim
 from .dtypes import C_NAMES, check_scalar_fits
-from .registry import call, call_inplace, function, op, self_sizes, watch_params
+from .registry import call, call_inplace, contiguous_result, function, op, self_sizes, watch_params
 from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW, expand_rank_error
 
 
@@ -41,7 +41,7 @@ def torch_indices(ctx) -> tuple:
 
 
 # gathers (a copy); repeated indices accumulate their gradients (scatter-add)
-INDEX = op("index", "IndexBackward0", lambda a, index: a[index], _index_bwd,
+INDEX = op("index", "IndexBackward0", contiguous_result(lambda a, index: a[index]), _index_bwd,
            saved_attrs={"indices": torch_indices, "self_sym_sizes": self_sizes})
 
 

@@ -25,7 +25,7 @@ from .linalg import matrix_layouts
 from .prims import erf as _erf
 from .prims import log_sigmoid as _log_sigmoid
 from .prims import sigmoid as _sigmoid
-from .registry import call, call_inplace, function, op, param_array, watch_params
+from .registry import call, call_inplace, contiguous_result, function, op, param_array, watch_params
 
 NN = "nn.functional"
 
@@ -225,10 +225,10 @@ def _softmax_dims(ctx):
     return (ctx.params[0],) if ctx.shapes[0] else None
 
 
-SOFTMAX = op("softmax", "SoftmaxBackward0", _opmath(_softmax_fwd),
+SOFTMAX = op("softmax", "SoftmaxBackward0", contiguous_result(_opmath(_softmax_fwd)),
              lambda F, ctx, g, result: (F.softmax_backward(g, result, _softmax_dims(ctx)),),
              saves=(("result", (0,)),), param_names=("dim",))
-LOG_SOFTMAX = op("log_softmax", "LogSoftmaxBackward0", _opmath(_log_softmax_fwd),
+LOG_SOFTMAX = op("log_softmax", "LogSoftmaxBackward0", contiguous_result(_opmath(_log_softmax_fwd)),
                  lambda F, ctx, g, result: (F.log_softmax_backward(g, result, _softmax_dims(ctx)),),
                  saves=(("result", (0,)),), param_names=("dim",))
 

@@ -18,7 +18,7 @@ from . import prims
 from .dims import as_given, wrap_dim, wrap_dims
 from .dtypes import check_dtype_arg, float_dtype
 from .pointwise import maximum, minimum
-from .registry import call, call_inplace, function, grad_enabled, op, self_sizes
+from .registry import call, call_inplace, contiguous_result, function, grad_enabled, op, self_sizes
 
 
 def _np_dtype(dtype):
@@ -74,7 +74,7 @@ _NO_DTYPE = (None,)  # shared params of a plain sum (as arith's _ALPHA1)
 _SIZES = {"self_sym_sizes": self_sizes}
 SUM = op("sum", "SumBackward0", _sum_all, lambda F, ctx, g: (F.expand(g, ctx.shapes[0]),),
          saved_attrs=_SIZES)
-SUM_DIM = op("sum", "SumBackward1", _sum_dims,
+SUM_DIM = op("sum", "SumBackward1", contiguous_result(_sum_dims),
              lambda F, ctx, g: (_expand_back(F, ctx, g, ctx.params[0], ctx.params[1]),),
              param_names=("dim", "keepdim"), saved_attrs=_SIZES)
 
@@ -132,7 +132,7 @@ def _mean_bwd(F, ctx, g, dims=None, keepdim=False):
 
 _SIZES_NUMEL = {"self_sym_sizes": self_sizes, "self_sym_numel": lambda ctx: _numel(ctx.shapes[0])}
 MEAN = op("mean", "MeanBackward0", _mean_all, _mean_bwd, saved_attrs=_SIZES_NUMEL)
-MEAN_DIM = op("mean", "MeanBackward1", _mean_dims,
+MEAN_DIM = op("mean", "MeanBackward1", contiguous_result(_mean_dims),
               lambda F, ctx, g: _mean_bwd(F, ctx, g, ctx.params[0], ctx.params[1]),
               param_names=("dim", "keepdim"), saved_attrs=_SIZES_NUMEL)
 
@@ -314,7 +314,7 @@ def _prod_dim_bwd(F, ctx, g, self, result):
 
 PROD = op("prod", "ProdBackward0", _prod_all, _prod_all_bwd,
           saves=(("self", (0,)), ("result", (0,))), param_names=(None,))
-PROD_DIM = op("prod", "ProdBackward1", _prod_dim, _prod_dim_bwd,
+PROD_DIM = op("prod", "ProdBackward1", contiguous_result(_prod_dim), _prod_dim_bwd,
               saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim", None))
 
 
@@ -518,9 +518,9 @@ def _amax_bwd(F, ctx, g, self, result):
 
 # (torch keeps the dims as given: () for every dim, where the forward takes None)
 _AMAX_DIM = {"dim": lambda ctx: () if ctx.params[0] is None else ctx.params[0]}
-AMAX = op("amax", "AmaxBackward0", _amax_fwd(np.amax), _amax_bwd,
+AMAX = op("amax", "AmaxBackward0", contiguous_result(_amax_fwd(np.amax)), _amax_bwd,
           saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"), saved_attrs=_AMAX_DIM)
-AMIN = op("amin", "AminBackward0", _amax_fwd(np.amin), _amax_bwd,
+AMIN = op("amin", "AminBackward0", contiguous_result(_amax_fwd(np.amin)), _amax_bwd,
           saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"), saved_attrs=_AMAX_DIM)
 
 
@@ -611,9 +611,10 @@ def _std_bwd(F, ctx, g, self, result):
 # (torch keeps the correction: 1 when none was given with a dim, None for var() itself)
 _CORRECTION = {"correction": lambda ctx: ctx.params[1] if ctx.params[1] is not None or ctx.params[0] is None
                else 1}
-VAR = op("var", "VarBackward0", _var_fwd, _var_bwd, saves=(("self", (0,)),),
+VAR = op("var", "VarBackward0", contiguous_result(_var_fwd), _var_bwd, saves=(("self", (0,)),),
          param_names=("dim", "correction", "keepdim"), saved_attrs=_CORRECTION)
-STD = op("std", "StdBackward0", _std_fwd, _std_bwd, saves=(("self", (0,)), ("result", (0,))),
+STD = op("std", "StdBackward0", contiguous_result(_std_fwd), _std_bwd,
+         saves=(("self", (0,)), ("result", (0,))),
          param_names=("dim", "correction", "keepdim"), saved_attrs=_CORRECTION)
 
 
@@ -703,7 +704,8 @@ def _norm_bwd(F, ctx, g, self, result):
     return (scaled * F.masked_fill(g / F.pow(norm, p - 1), zero_n, 0.0),)
 
 
-NORM = op("linalg_vector_norm", "LinalgVectorNormBackward0", _norm_fwd, _norm_bwd,
+NORM = op("linalg_vector_norm", "LinalgVectorNormBackward0", contiguous_result(_norm_fwd),
+          _norm_bwd,
           saves=(("self", (0,)), ("result", (0,))), param_names=("ord", "dim", "keepdim", None))
 
 _NARROW = {np.dtype(np.float64): 2, np.dtype(np.float32): 1, np.dtype(np.float16): 0}
@@ -773,7 +775,8 @@ def _logsumexp_bwd(F, ctx, g, self, result):
     return (_kept(F, g, dims, keepdim) * F.exp(self - _kept(F, result, dims, keepdim)),)
 
 
-LOGSUMEXP = op("logsumexp", "LogsumexpBackward0", _logsumexp_fwd, _logsumexp_bwd,
+LOGSUMEXP = op("logsumexp", "LogsumexpBackward0", contiguous_result(_logsumexp_fwd),
+               _logsumexp_bwd,
                saves=(("self", (0,)), ("result", (0,))), param_names=("dim", "keepdim"))
 
 
@@ -824,7 +827,8 @@ def _cumsum_bwd(F, ctx, g):
     return (F.flip(F.cumsum(F.flip(g, dim), dim), dim),)
 
 
-CUMSUM = op("cumsum", "CumsumBackward0", _cumsum_fwd, _cumsum_bwd, param_names=("dim", None))
+CUMSUM = op("cumsum", "CumsumBackward0", contiguous_result(_cumsum_fwd), _cumsum_bwd,
+            param_names=("dim", None))
 
 
 def _cumsum(input, dim, dtype, position):

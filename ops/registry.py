@@ -411,6 +411,18 @@ def watch_params(out, *named):
     return out
 
 
+def contiguous_result(forward):
+    """`forward` with its array result made C-contiguous: torch's reductions, softmax,
+    cumsum and indexing allocate a contiguous output, where numpy keeps the input's layout
+    (a sum over a permuted tensor). The layout decides whether a later reshape or flatten
+    is a view (and an in-place write through it shows) or a copy, and its node's name."""
+    @functools.wraps(forward)
+    def contiguous(*args):
+        out = forward(*args)
+        return out if type(out) is not np.ndarray or out.flags.c_contiguous else np.ascontiguousarray(out)
+    return contiguous
+
+
 def grad_enabled() -> bool:
     """Is grad mode on in this thread (outside inference mode)?"""
     return _engine.STATE.grad_enabled and not _engine.STATE.inference

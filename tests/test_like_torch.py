@@ -188,6 +188,16 @@ def _out(make):
 
 
 VALUES = [
+    ("reductions, softmax, cumsum and indexing give contiguous results, as torch's", lambda m: (
+        lambda x, y: ([t.is_contiguous() for t in (
+            x.permute(1, 2, 0).sum(0), x.permute(1, 2, 0).amax(0), x.permute(2, 0, 1).mean(1),
+            x.permute(1, 2, 0).var(0), x.permute(1, 2, 0).prod(0), x.permute(1, 2, 0).norm(dim=0),
+            x.permute(1, 2, 0).logsumexp(0), y[:, m.tensor([0, 2])], y.t().softmax(0),
+            y.t().log_softmax(1), y.t().cumsum(0))],
+            # a view of the result then, so a write through it shows
+            (lambda s: (s.flatten().zero_(), s.sum().item())[1])(x.permute(1, 2, 0).sum(0)),
+            type(y[:, m.tensor([0, 2])].reshape(-1).grad_fn).__name__))(
+        m.tensor(np.arange(24.0).reshape(2, 3, 4)), m.tensor(np.arange(12.0).reshape(3, 4)))),
     ("add and sub with alpha: the operands' dtype, alpha * other in its opmath", lambda m: (
         m.add(m.tensor([1.0, 2.0]), m.tensor([1, 2]), alpha=0.5),
         m.sub(m.tensor(0.0, dtype=m.float64), m.tensor(0.14, dtype=m.float16), alpha=3).item(),

@@ -262,8 +262,6 @@ GRADGRAD_TREES_DIFFER = {
             "inputs hold zeros; tape's rule through where, prod and sum (same values)",
     "setitem": "a write into a view: torch's CopySlices graph (CopyBackwards, AsStridedBackward0, "
                "CloneBackward0) against tape's rewrite of the base (reshape, take, index_put)",
-    "setitem_advanced": "one sample: the sum over a non-contiguous gradient is reshaped by a copy "
-                        "(ReshapeAliasBackward0) where torch's result views (ViewBackward0)",
 }
 
 
