@@ -78,6 +78,17 @@ def check_scalar_fits(value, dt: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {_SCALAR_C_TYPES[dt]} without overflow")
 
 
+def opmath(forward):
+    """`forward` as torch runs it on float16: computed in float32, rounded once at the end
+    (numpy would round every intermediate to float16, a few ulps off torch's result)."""
+    def run(x, *params):
+        if x.dtype == np.float16:
+            return forward(x.astype(np.float32), *params).astype(np.float16)
+        return forward(x, *params)
+
+    return run
+
+
 def py_number(x):
     """A numpy scalar as the Python number torch's argument parser reads it as: an integer
     as int, anything else (floats, and np.bool_, which torch reads as a float) as float.

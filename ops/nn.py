@@ -20,6 +20,7 @@ from . import reduction as red_ops
 from .convert import convert
 from .dims import broadcast_error, check_broadcast, wrap_dim
 from .dtypes import check_dtype_arg, result_type
+from .dtypes import opmath as _opmath
 from .indexing import MASKED_FILL  # masked_fill_(mask, number): torch's label-smoothing term uses it
 from .linalg import matrix_layouts
 from .prims import erf as _erf
@@ -58,17 +59,6 @@ def relu(input, inplace=False):
 @function("relu_", namespace=NN)
 def relu_(input):
     return input.relu_()
-
-
-def _opmath(forward):
-    """`forward` as torch runs it on float16: computed in float32, rounded once at the end
-    (numpy would round every intermediate to float16, a few ulps off torch's result)."""
-    def run(x, *params):
-        if x.dtype == np.float16:
-            return forward(x.astype(np.float32), *params).astype(np.float16)
-        return forward(x, *params)
-
-    return run
 
 
 _SQRT1_2 = 1 / math.sqrt(2)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from . import prims
-from .dtypes import float_dtype
+from .dtypes import float_dtype, opmath
 from .prims import keep_where
 from .registry import call, call_inplace, function, op
 
@@ -67,7 +67,7 @@ def _rsqrt(a):
     return 1 / np.sqrt(a)
 
 
-RSQRT = op("rsqrt", "RsqrtBackward0", _rsqrt,
+RSQRT = op("rsqrt", "RsqrtBackward0", opmath(_rsqrt),
            lambda F, ctx, g, result: (-0.5 * g * result ** 3,),
            saves=(("result", (0,)),))
 
@@ -178,7 +178,7 @@ def _sigmoid(a):
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
-SIGMOID = op("sigmoid", "SigmoidBackward0", _sigmoid,
+SIGMOID = op("sigmoid", "SigmoidBackward0", opmath(_sigmoid),
              lambda F, ctx, g, result: (F.sigmoid_backward(g, result),), saves=(("result", (0,)),))
 
 
@@ -289,7 +289,7 @@ def _erf(a):
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-ERF = op("erf", "ErfBackward0", _erf,
+ERF = op("erf", "ErfBackward0", opmath(_erf),
          lambda F, ctx, g, self: ((_TWO_OVER_SQRT_PI * F.exp(-(self ** 2))) * g,),  # torch's
          saves=(("self", (0,)),))
 

@@ -188,6 +188,9 @@ def _out(make):
 
 
 VALUES = [
+    ("float16 sigmoid and erf: computed in float32, rounded once", lambda m: (
+        lambda xs: (m.sigmoid(xs).double().numpy().tolist(), m.erf(xs).double().numpy().tolist()))(
+        m.tensor(np.linspace(-8, 8, 401), dtype=m.float16))),
     ("reductions, softmax, cumsum and indexing give contiguous results, as torch's", lambda m: (
         lambda x, y: ([t.is_contiguous() for t in (
             x.permute(1, 2, 0).sum(0), x.permute(1, 2, 0).amax(0), x.permute(2, 0, 1).mean(1),
