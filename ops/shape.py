@@ -351,7 +351,9 @@ SQUEEZE_DIM = op("squeeze", "SqueezeBackward1", _squeeze_dims_fwd, _squeeze_bwd,
                  saved_attrs={"dim": lambda ctx: _first_dim(ctx.params[0]), "self_sym_sizes": self_sizes})
 SQUEEZE_DIMS_LIST = op("squeeze", "SqueezeBackward2", _squeeze_dims_fwd, _squeeze_bwd, view=True,
                        saved_attrs={"dim": lambda ctx: ctx.params[0], "self_sym_sizes": self_sizes})
-SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd, view=True,
+# (matmul's in-place squeeze_ of its own fresh mm result: no view of anything the caller
+# holds, as in torch, so a later in-place op on it, F.linear's bias add_, is a plain one)
+SQUEEZE_DIMS = op("squeeze", "SqueezeBackward4", _squeeze_dims_fwd, _squeeze_bwd,
                   saved_attrs={"dim": lambda ctx: _first_dim(ctx.params[0]), "self_sym_sizes": self_sizes})
 
 

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import compare, make_cube
+from helpers import compare, make_cube, node_tree
 
 import tape
 
@@ -188,6 +188,9 @@ def _out(make):
 
 
 VALUES = [
+    ("linear of a vector with a 0-d bias: matmul's squeeze_ result takes the bias in place", lambda m: (
+        lambda x, w: (lambda y: (node_tree(y.grad_fn), y))(m.nn.functional.linear(x, w, m.tensor(0.5))))(
+        m.tensor([1.0, 2.0, 3.0], requires_grad=True), m.ones(2, 3, requires_grad=True))),
     ("float16 sigmoid and erf: computed in float32, rounded once", lambda m: (
         lambda xs: (m.sigmoid(xs).double().numpy().tolist(), m.erf(xs).double().numpy().tolist()))(
         m.tensor(np.linspace(-8, 8, 401), dtype=m.float16))),
