@@ -201,11 +201,15 @@ def rsub(input, other, *, alpha=1):
 
 @function(methods=("add_", "__iadd__"), module=False)
 def add_(self, other, *, alpha=1):
+    if alpha is not _ALPHA1[0]:
+        check_inplace(self)  # torch names a leaf before a bad alpha
     return call_inplace(ADD, self, (other,), _alpha(self, other, alpha))
 
 
 @function(methods=("sub_", "__isub__"), module=False)
 def sub_(self, other, *, alpha=1):
+    if alpha is not _ALPHA1[0] or _is_bool(self) or _is_bool(other):
+        check_inplace(self)  # torch names a leaf before a bool subtraction or a bad alpha
     _no_bool_subtraction(self, other)
     return call_inplace(SUB, self, (other,), _alpha(self, other, alpha))
 

@@ -695,6 +695,13 @@ ERRORS = [
           ("sum(dim)", "int32", "Int", lambda m: m.ones(3, requires_grad=True).sum(0, dtype=m.int32)),
           ("prod", "bool", "Bool", lambda m: m.ones(3, requires_grad=True).prod(dtype=m.bool)),
           ("cumsum", "int64", "Long", lambda m: m.ones(3, requires_grad=True).cumsum(0, dtype=m.int64)))],
+    # in place on a leaf: torch names the leaf before the op's own argument checks
+    ("sub_(True) on a leaf", lambda m: m.ones(3, requires_grad=True).sub_(True),
+     "a leaf Variable that requires grad is being used in an in-place operation."),
+    ("add_(alpha=True) on a leaf", lambda m: m.ones(3, requires_grad=True).add_(1, alpha=True),
+     "a leaf Variable that requires grad is being used in an in-place operation."),
+    ("sub_(True) on a view of a leaf", lambda m: m.ones(3, requires_grad=True)[:2].sub_(True),
+     "a view of a leaf Variable that requires grad is being used in an in-place operation."),
     ("reshape()", lambda m: m.ones(2).reshape(),
      'reshape() missing 1 required positional arguments: "shape"'),
     ("view()", lambda m: m.ones(2).view(), "view() received an invalid combination of arguments - got ()"),
