@@ -26,16 +26,16 @@ _BOOL, _INT, _FLOAT = 0, 1, 2
 _PY = (bool, int, float)
 
 
-def dtype_arg_error(fn: str, dt) -> TypeError | None:
+def check_dtype_arg(fn: str, dt) -> None:
     """torch's TypeError for a `dtype=` that is not a torch dtype or Python's float, int,
     bool or complex (a numpy dtype or type, a string: a program passing one would not run
-    on torch), or None when `dt` is fine."""
+    on torch)."""
     if dt is None or type(dt) is DTYPE_CLASS[0] or any(dt is t for t in _PY_DTYPES):
-        return None
+        return
     if fn in _OVERLOADED:
-        return TypeError(f"{fn}() received an invalid combination of arguments - got "
-                         f"(dtype={type_label(dt)}): dtype must be a torch.dtype")
-    return TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {type_label(dt)}")
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got "
+                        f"(dtype={type_label(dt)}): dtype must be a torch.dtype")
+    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {type_label(dt)}")
 
 
 # functions of several overloads: torch's parser says no overload took the arguments
@@ -46,12 +46,6 @@ def type_label(x) -> str:
     """The type of `x` as torch's argument parser names it (numpy.dtypes.Float64DType, str)."""
     kind = type(x)
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-
-
-def check_dtype_arg(fn: str, dt) -> None:
-    error = dtype_arg_error(fn, dt)
-    if error is not None:
-        raise error
 
 
 # the C++ types torch names when a number does not fit a tensor's dtype

@@ -42,6 +42,8 @@ DOT = op("dot", "DotBackward0", np.dot, _dot_bwd,
          inputs=("self", "tensor"), saves=(("self", (1,)), ("tensor", (0,))))
 MV = op("mv", "MvBackward0", np.matmul, _mv_bwd,
         inputs=("self", "vec"), saves=(("self", (1,)), ("vec", (0,))))
+
+
 def _layout(name: str, strides: bool):
     """A saved_attrs entry: input `name`'s sizes, or its strides as torch keeps them (in
     elements, only when that input needs a gradient, else ()). The strides are read off the

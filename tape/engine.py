@@ -855,8 +855,6 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     """grad(..., is_grads_batched=True): each grad_output's first dim is a batch of them, and
     each result has that batch dim first (torch maps over it with vmap; here, one playback per
     batch entry, then a stack: the same numbers)."""
-    from .ops.shape import stack
-
     single = isinstance(inputs, Tensor)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
@@ -890,7 +888,7 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
         if any(g is None for g in gs):  # unused: None, or (torch's) zeros without the batch dim
             result.append(_wrap(np.zeros_like(t._arr())) if materialize else None)
         else:
-            result.append(stack(gs))
+            result.append(PRIMS_TAPE.stack(gs))
     return tuple(result)
 
 

@@ -248,11 +248,11 @@ def _function_backward(F, rec, g, *saved):
     grads = g if isinstance(g, tuple) else (g,)
     create = STATE.grad_enabled
     tensors = []
-    refs = rec.out_refs()
+    meta = ctx._output_meta
     for i, gi in enumerate(grads):
         # (a non-tensor output's gradient is None, materialized or not)
-        if gi is None and ctx.materialize_grads and i < len(refs) and refs[i] is not _dead:
-            shape, dt = ctx._output_meta[i]
+        if gi is None and ctx.materialize_grads and i < len(meta) and meta[i] is not None:
+            shape, dt = meta[i]
             gi = np.zeros(shape, dtype=dt)
         tensors.append(gi if gi is None or isinstance(gi, Tensor) else _wrap(gi))
     out = as_user(_backward_of(cls), ctx, *tensors)

@@ -95,10 +95,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        if not self._rg and self._base is not None:
-            from .views import grow  # NOTE [views of a base that gained a history]
-
-            return grow(self)
+        _follow_base(self)
         return self._rg
 
     @requires_grad.setter
@@ -140,10 +137,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        if not self._rg and self._base is not None:
-            from .views import grow  # NOTE [views of a base that gained a history]
-
-            grow(self)
+        _follow_base(self)
         x = self._x
         if x is not None and x.no_grad_view and self._vc[0] != x.view_version:
             from .engine import _stale_view  # refused, as torch refuses it
@@ -153,10 +147,7 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        if not self._rg and self._base is not None:
-            from .views import grow  # NOTE [views of a base that gained a history]
-
-            grow(self)
+        _follow_base(self)
         x = self._x
         if x is not None and x.view_version is not None and self._vc[0] != x.view_version:
             from .engine import _stale_view  # made again, or refused (NOTE [stale views])
@@ -559,6 +550,15 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+def _follow_base(t: Tensor) -> None:
+    """A view that needs no gradient takes the history its base may have gained since it
+    was made (NOTE [views of a base that gained a history] in views.py)."""
+    if not t._rg and t._base is not None:
+        from .views import grow
+
+        grow(t)
 
 
 def _seen(t: Tensor, value):

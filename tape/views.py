@@ -39,11 +39,13 @@ def _positions(base_arr: np.ndarray, view_arr: np.ndarray) -> np.ndarray:
 
 
 def _copy_slices_bwd(F, ctx, g):
-    inner, positions, base_shape, k = ctx.params  # k: which input of `inner` the view is
+    # k: which input of `inner` the view is; overlapping: the view repeats an element (it was
+    # written through an expand()), which torch's backward refuses
+    inner, positions, base_shape, k, overlapping = ctx.params
     from .engine import _run
 
-    if positions.size != np.unique(positions).size:  # written through an expand(): torch's
-        raise internal_overlap_error()  # backward refuses the overlapping view
+    if overlapping:
+        raise internal_overlap_error()
 
     flat = F.reshape(g, (-1,))
     g_view = F.take(flat, positions)
@@ -97,8 +99,9 @@ def record_inplace_on_view(op, view, others, params, out):
     base_node, base_idx = ((base._rec, base._idx) if base._rec is not None else
                            (accumulate_grad(base) if base._rg else None, 0))
     nodes = (base_node,) + inner.inputs[1:]
+    params = (inner, positions, base_arr.shape, 0, has_internal_overlap(view_arr))
     rec = Record(COPY_SLICES, next_position(), nodes, (base_idx,) + inner.input_idx[1:],
-                 tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape, 0),
+                 tuple(n is not None for n in nodes), (), params,
                  (base_arr.shape,) + inner.shapes[1:], (base_arr.dtype,) + inner.dtypes[1:])
     return _rehistory(base, view, rec, positions)
 
@@ -141,7 +144,8 @@ def record_function_on_view(inner, view, k: int):
     nodes = (base_node,) + tuple(inner.inputs[i] for i in rest)
     rec = Record(COPY_SLICES, next_position(), nodes,
                  (base_idx,) + tuple(inner.input_idx[i] for i in rest),
-                 tuple(n is not None for n in nodes), (), (inner, positions, base_arr.shape, k),
+                 tuple(n is not None for n in nodes), (),
+                 (inner, positions, base_arr.shape, k, has_internal_overlap(view._arr())),
                  (base_arr.shape,) + tuple(inner.shapes[i] for i in rest),
                  (base_arr.dtype,) + tuple(inner.dtypes[i] for i in rest))
     return _rehistory(base, view, rec, positions)
