@@ -769,4 +769,5 @@ def masked_fill_(self, mask, value):
     _check_writable(self, ())  # torch checks the target before the mask
     OP, inputs, params = _masked_fill_args("masked_fill_", self, mask, value)
     _warn_expanded(self._arr(), "masked_fill_", "tensor[mask] = scalar")
-    return watch_params(call_inplace(OP, self, inputs[1:], params), ("mask", mask))
+    old = self._rec  # (an unrecorded call leaves it: then nothing is watched)
+    return watch_params(call_inplace(OP, self, inputs[1:], params), ("mask", mask), old=old)

@@ -403,11 +403,13 @@ def check_inplace(self) -> None:
     _engine.check_inplace(self)
 
 
-def watch_params(out, *named):
+def watch_params(out, *named, old=None):
     """`out`, whose record checks that the tensors its op took as params ((name, tensor)
     pairs: an index, a mask, class weights) are unchanged when its rule runs, as torch's
-    saved tensors are (engine.watch_params)."""
-    _engine.watch_params(out, [(n, t) for n, t in named if hasattr(t, "_vc")])
+    saved tensors are (engine.watch_params). `old`: the record an in-place op's target had
+    before; when the call recorded nothing, `out` still has it, and nothing is watched."""
+    if out._rec is not old:
+        _engine.watch_params(out, [(n, t) for n, t in named if hasattr(t, "_vc")])
     return out
 
 

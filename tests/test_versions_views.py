@@ -557,3 +557,19 @@ def test_a_changed_index_mask_or_weight_raises_as_torch(name):
 @pytest.mark.parametrize("name", list(WATCHED_PARAMS))
 def test_an_unchanged_index_mask_or_weight_is_fine(name):
     compare(_changed_then_backward(WATCHED_PARAMS[name][0], lambda p: None))
+
+
+def test_a_changed_mask_of_an_unrecorded_masked_fill_is_no_error():
+    """masked_fill_ under no_grad records nothing: its mask is no saved tensor of anything
+    (the tensor's older record must not take the check)."""
+    def body(m):
+        x = m.ones(3, requires_grad=True)
+        y = x * 2
+        mask = m.tensor([True, False, True])
+        with m.no_grad():
+            y.masked_fill_(mask, 0.0)
+        mask.fill_(False)
+        y.sum().backward()
+        return x.grad
+
+    compare(body)
