@@ -291,15 +291,7 @@ def watch_params(out, named) -> None:
 def _check_watched(rec: Record) -> None:
     for vc, then, name, data in rec.extra.watched:
         if vc[0] != then:
-            from ._dtypes import from_np
-
-            kind = f"tape.{from_np(np.result_type(data)).legacy} {list(np.shape(data))}"
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{kind}] is at version {vc[0]}; expected version {then} "
-                f"instead. It is '{name}', saved by {rec.op.node} (tape position {rec.pos}). "
-                "Hint: enable anomaly detection to find the operation that failed to compute its "
-                "gradient, with tape.autograd.set_detect_anomaly(True).")
+            raise RuntimeError(_modified_message(rec, data, "", name, vc[0], then) + _ANOMALY_HINT)
 
 
 def param_array(t):
@@ -702,6 +694,20 @@ def _saved_name(rec: Record, k: int) -> str:
     return names[k] if k < len(names) else f"saved tensor {k}"
 
 
+def _modified_message(rec: Record, data, where: str, name: str, now: int, then: int) -> str:
+    """torch's "modified by an inplace operation" message for the value `name` of `rec`."""
+    from ._dtypes import from_np
+
+    kind = f"tape.{from_np(np.result_type(data)).legacy} {list(np.shape(data))}"
+    return (f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{kind}]{where} is at version {now}; expected version {then} "
+            f"instead. It is '{name}', saved by {rec.op.node} (tape position {rec.pos}).")
+
+
+_ANOMALY_HINT = (" Hint: enable anomaly detection to find the operation that failed to compute "
+                 "its gradient, with tape.autograd.set_detect_anomaly(True).")
+
+
 def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeError:
     if type(value) is Tensor:
         data, producer = value._data, value._rec
@@ -709,22 +715,11 @@ def _inplace_error(rec: Record, value, k: int, now: int, then: int) -> RuntimeEr
     else:
         data = value
         where = f", which is output 0 of {short_name(rec.op.node)},"
-    from ._dtypes import from_np
-
-    kind = f"tape.{from_np(np.result_type(data)).legacy} {list(np.shape(data))}"
-    msg = (f"one of the variables needed for gradient computation has been modified by an "
-           f"inplace operation: [{kind}]{where} is at version {now}; expected version {then} "
-           f"instead. It is '{_saved_name(rec, k)}', saved by {rec.op.node} (tape position "
-           f"{rec.pos}).")
+    msg = _modified_message(rec, data, where, _saved_name(rec, k), now, then)
     from .anomaly import inplace_culprit
 
     culprit = inplace_culprit(rec, value, k)
-    if culprit:
-        msg += " " + culprit
-    else:
-        msg += (" Hint: enable anomaly detection to find the operation that failed to compute "
-                "its gradient, with tape.autograd.set_detect_anomaly(True).")
-    return RuntimeError(msg)
+    return RuntimeError(msg + (" " + culprit if culprit else _ANOMALY_HINT))
 
 
 # ---------------------------------------------------------------------------------------
