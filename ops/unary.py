@@ -203,42 +203,50 @@ def sigmoid(input):
 _inplace(SIGMOID, "sigmoid")
 
 
-def _maximum_is_relu(dtype) -> bool:
-    """Is np.maximum(0, a) torch's relu bit for bit in `dtype` on this machine? It is where
-    numpy's loops give the second operand for two equal zeros (so -0.0 stays) and a NaN
-    operand itself (sign and payload): x86's SIMD and scalar loops do; a machine whose max
-    instruction orders -0.0 below +0.0 would not. Asked once, of the values that tell, in
-    the layouts that take different loops (contiguous with and without a tail, strided)."""
+try:  # numpy's clip ufunc itself, without np.clip's Python wrapper (which, for a lower bound
+    from numpy._core.umath import clip as _clip  # alone, calls np.maximum(a, 0): +0.0 for -0.0)
+except ImportError:  # numpy 1.x
+    from numpy.core.umath import clip as _clip
+
+
+def _clip_is_relu(dtype) -> bool:
+    """Is clip(a, 0, inf) torch's relu bit for bit in `dtype` on this machine? It is where
+    numpy's loops keep `a` for two equal zeros (so -0.0 stays) and keep a NaN operand itself
+    (sign and payload): x86's SIMD and scalar loops do, for float16 too. Asked once, of the
+    values that tell, in the layouts that take different loops (contiguous with and without
+    a tail, strided). (np.maximum(0, a) keeps them too, but its scalar-first loop is ~4x
+    slower: W2's two relus cost 3 us a step more.)"""
     nan = np.array([0x7FC12345, 0xFFC00001], np.uint32).view(np.float32).astype(dtype)
     values = np.concatenate([np.array([-0.0, 0.0, -1.0, 2.0, -np.inf, np.inf, -1e-40], dtype),
                              nan, -nan])
-    zero = dtype.type(0)
+    zero, inf = dtype.type(0), dtype.type(np.inf)
     for n in (1, 3, 8, 37, 200):
         a = np.resize(values, n)
         for v in (a, np.resize(values, 2 * n)[::2], a[::-1]):
-            got, want = np.maximum(zero, v), np.where(v < 0, zero, v)
+            got, want = _clip(v, zero, inf), np.where(v < 0, zero, v)
             if not np.array_equal(np.ascontiguousarray(got).view(np.uint8),
                                   np.ascontiguousarray(want).view(np.uint8)):
                 return False
     return True
 
 
-# per dtype: the zero to give np.maximum when it is relu (float16's loop is not, on x86)
-_RELU_ZERO = {dt: dt.type(0) for dt in map(np.dtype, (np.float32, np.float64)) if _maximum_is_relu(dt)}
+# per dtype: clip's bounds when clip is relu
+_RELU_BOUNDS = {dt: (dt.type(0), dt.type(np.inf))
+                for dt in map(np.dtype, (np.float16, np.float32, np.float64)) if _clip_is_relu(dt)}
 
 
 def _relu(a):
     """a where not a < 0, else +0: as torch, -0.0 and NaN (either sign) are kept bit for bit
-    (np.maximum(a, 0) gives +0.0 for -0.0; np.maximum(0, a) keeps it where numpy's loops
-    allow, one pass instead of four)."""
+    (np.maximum(a, 0) gives +0.0 for -0.0; clip(a, 0, inf) keeps it where numpy's loops
+    allow, one pass instead of three)."""
     if a.dtype.kind != "f":
         if a.dtype.kind == "b":
             raise RuntimeError("Boolean inputs not supported for relu")
         return np.maximum(a, a.dtype.type(0))
     if type(a) is np.ndarray and a.ndim:
-        zero = _RELU_ZERO.get(a.dtype)
-        if zero is not None:
-            return np.maximum(zero, a)
+        bounds = _RELU_BOUNDS.get(a.dtype)
+        if bounds is not None:
+            return _clip(a, bounds[0], bounds[1])
         keep = np.less(a, 0)
         return keep_where(np.logical_not(keep, out=keep), a)
     v = a[()]  # 0-d: a numpy scalar, as a ufunc would give
