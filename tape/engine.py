@@ -26,7 +26,17 @@ from .ops.dtypes import py_number
 from .ops.registry import OPS, operand_error
 from .quiet import quiet as _quiet
 from .quiet import unquiet as _unquiet
-from .recording import FREED, TAPE, Record, extras, next_position, pin_output, rehome, zero_idx
+from .recording import (
+    FREED,
+    TAPE,
+    Record,
+    RecordExtras,
+    extras,
+    next_position,
+    pin_output,
+    rehome,
+    zero_idx,
+)
 from .recording import KEEP_OUTPUTS as _KEEP_OUTPUTS
 from .recording import NOT_SAVED as _NOT_SAVED
 from .tensor import INFERENCE_GRAD as _INFERENCE_GRAD
@@ -285,7 +295,11 @@ def watch_params(out, named) -> None:
     as params (`named`: (name, tensor) pairs) are at the versions they have now."""
     rec = out._rec if type(out) is Tensor else None
     if rec is not None and named:
-        extras(rec).watched = tuple((t._vc, t._vc[0], name, t._data) for name, t in named)
+        watched = tuple((t._vc, t._vc[0], name, t._data) for name, t in named)
+        if rec.extra is None:  # NOTE [watched alone] in recording.py
+            rec.extra = RecordExtras(watched=watched, hooked=False)
+        else:
+            rec.extra.watched = watched
 
 
 def _check_watched(rec: Record) -> None:
@@ -994,9 +1008,12 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 if grads is None:
                     continue
             elif rec.extra is not None:
-                grads = _before_node(rec, _slot_list(grads), create)
+                if rec.extra.hooked:
+                    grads = _before_node(rec, _slot_list(grads), create)
+                elif rec.saved is not FREED:  # watched alone (NOTE in recording.py)
+                    _check_watched(rec)
             saved = rec.saved
-            if plain and rec.extra is None and saved is not FREED:
+            if plain and (rec.extra is None or not rec.extra.hooked) and saved is not FREED:
                 # NOTE [playback fast path] _run's common case inline: no create_graph, no
                 # hooks on this node, no anomaly mode (packed values still unpack, and a
                 # changed version still raises, through unpack_saved)

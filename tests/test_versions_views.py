@@ -573,3 +573,36 @@ def test_a_changed_mask_of_an_unrecorded_masked_fill_is_no_error():
         return x.grad
 
     compare(body)
+
+
+# what a user may add to the loss record after cross_entropy watched its target: each must
+# still run (the record leaves playback's fast path) and the target must still be checked
+LOSS_EXTRAS = {
+    "a tensor hook": lambda m, loss, seen: loss.register_hook(lambda g: seen.append(g * 1) or g * 3),
+    "retain_grad": lambda m, loss, seen: loss.retain_grad(),
+    "a node pre-hook": lambda m, loss, seen: loss.grad_fn.register_prehook(
+        lambda gs: seen.append(gs[0] * 1) or (gs[0] * 2,)),
+    "a node hook": lambda m, loss, seen: loss.grad_fn.register_hook(
+        lambda gi, go: seen.append(gi[0] * 1) or (gi[0] * 5,)),
+    "metadata": lambda m, loss, seen: loss.grad_fn.metadata.update(k=1),
+}
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "changed"])
+@pytest.mark.parametrize("name", list(LOSS_EXTRAS))
+def test_a_watched_loss_record_with_hooks_runs_them_and_checks_its_target(name, changed):
+    """NOTE [watched alone]: a loss record whose only extra is its watched target takes
+    playback's fast path; one the user added a hook, a retained gradient or metadata to
+    runs them, and either way a target changed in place raises."""
+    def body(m):
+        x = m.tensor([[0.5, -1.0, 2.0], [0.25, 0.0, -3.0]], requires_grad=True)
+        t = m.tensor([2, 0])
+        loss = m.nn.functional.cross_entropy(x * 2, t)
+        seen = []
+        LOSS_EXTRAS[name](m, loss, seen)
+        if changed:
+            t.zero_()
+        loss.backward()
+        return x.grad, seen, loss.grad if name == "retain_grad" else None
+
+    compare(body, phrase="modified by an inplace operation" if changed else None)
