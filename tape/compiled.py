@@ -562,7 +562,7 @@ class _Plan:
         ns = codegen.Namespace(_GuardFailed=_GuardFailed, _check=_check, _arr=_as_array,
                                _as_dtype=_as_dtype, _copy_in=_copy_in,
                                Record=Record, COMPILED=COMPILED, next_position=next_position,
-                               edge_of=engine.edge_of, edges_of=_edges_of, _wrap=_wrap,
+                               edges_of=engine.edges_of, _wrap=_wrap,
                                _ref=weakref.ref,
                                _tape_append=engine.TAPE.append)
         names, slot = [], 0
@@ -735,8 +735,7 @@ class _Plan:
             outs = [f"o{i}" for i in range(len(self.out_slots))]
             return lines + [f"return {treedef}({star}{_tuple(outs)})" if wrap else "return o0"]
         outside = {s: t for s, t, *_ in self.outside}
-        srcs = [f"edge_of(x{s})" if s < self.n_args else f"edge_of({ns.bind(outside[s], 'outside')})"
-                for s in self.sources]
+        srcs = [f"x{s}" if s < self.n_args else ns.bind(outside[s], "outside") for s in self.sources]
         shapes = tuple(trace.keep[s]._data.shape for s in self.sources)
         dtypes = tuple(trace.keep[s]._data.dtype for s in self.sources)
         saved = _tuple(self.saved_names) if self.saved_names else "()"
@@ -1018,19 +1017,6 @@ class _Plan:
 
 
 _BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
-
-
-_first, _second = operator.itemgetter(0), operator.itemgetter(1)
-
-
-def _edges_of(edges: tuple) -> tuple:
-    """The sources' edges (node, index), as the plan's record keeps them: (nodes, indices)
-    (NOTE [flat] in tape/recording.py). A source whose gradient goes nowhere (a view made
-    under no_grad: no edge) gets none, as eager's record gives it."""
-    try:  # (no scan for None on every call: it is rare; map runs no Python frame per edge)
-        return tuple(map(_first, edges)), tuple(map(_second, edges))
-    except TypeError:
-        return tuple(e and e[0] for e in edges), tuple(e[1] if e else 0 for e in edges)
 
 
 def _buffered_expr(ns, expr: str, shape, dtype, specs: list) -> str:
