@@ -800,7 +800,7 @@ class _Plan:
 
     def _interpret(self, saved, out_grads, learned=None) -> tuple:
         """Eager's backward over the plan; `learned` gets, per (step, input) contribution,
-        None (no gradient) or (needs sum_to, needs a dtype cast)."""
+        None (no gradient) or (needs sum_to, needs a dtype cast, its shape)."""
         F = PRIMS_NP
         vals = dict(zip(self.saved_slots, saved))
         derived = dict(zip(self.derived_steps, saved[len(self.saved_slots):]))
@@ -835,7 +835,7 @@ class _Plan:
                     if learned is not None:
                         learned[k, j] = None
                     continue
-                fix = (gi.shape != shape, gi.dtype != dt)
+                fix = (gi.shape != shape, gi.dtype != dt, gi.shape)
                 if learned is not None:
                     learned[k, j] = fix
                 if fix[0]:
@@ -938,7 +938,7 @@ class _Plan:
                 lines += [f"t = {expr}", "if t is None: raise _Stale"]
                 expr = "t"
             if info[0]:
-                expr = f"F.sum_to({expr}, {step.shapes[j]!r})"
+                expr = _sum_to_expr(ns, expr, info[2], step.shapes[j])
             if info[1]:
                 expr = f"F.to_dtype({expr}, {ns.bind(step.dtypes[j], 'dtype')})"
             lines.append(f"g{src} = {expr}" if src not in has else f"g{src} = g{src} + {expr}")
@@ -1017,6 +1017,20 @@ class _Plan:
 
 
 _BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
+
+
+_ADD_REDUCE = np.add.reduce  # (one object: Namespace.bind keys names on identity)
+
+
+def _sum_to_expr(ns, expr: str, shape: tuple, to: tuple) -> str:
+    """F.sum_to(expr, to) for a gradient of `shape` (fixed per plan), as the one reduction
+    sum_to would make when that is a plain sum over leading dims (a bias's gradient): the
+    same numpy call without sum_to's frame and shape tests."""
+    lead = len(shape) - len(to)
+    if lead > 0 and shape[lead:] == to:
+        axes = 0 if lead == 1 and to else tuple(range(lead))
+        return f"{ns.bind(_ADD_REDUCE, 'add_reduce')}({expr}, axis={axes!r})"
+    return f"F.sum_to({expr}, {to!r})"
 
 
 def _buffered_expr(ns, expr: str, shape, dtype, specs: list) -> str:
