@@ -211,7 +211,9 @@ def matmul(input, other):
     if da == 2 and db == 1:
         return mv(input, other)
     if da == 1 and db == 2:
-        return call(SQUEEZE_DIMS, (mm(call(UNSQUEEZE, (input,), (0,)), other),), ((0,),))
+        out = call(SQUEEZE_DIMS, (mm(call(UNSQUEEZE, (input,), (0,)), other),), ((0,),))
+        out._vc[0] = 1  # torch squeeze_()s its mm result in place: a fresh tensor at version 1
+        return out
     if da == 2 and db == 2:
         return mm(input, other)
     if _should_fold(input, other):

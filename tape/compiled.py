@@ -472,6 +472,9 @@ class _Plan:
         if None in out_slots:  # (tape.ones(2), say: made inside fn, but not by an op)
             raise Unsupported("an output that no op inside the function produced")
         self.out_slots = tuple(out_slots)
+        # the results' versions as eager left them (an in-place op on a result, or torch's
+        # own squeeze_ in vector @ matrix): each replay's fresh results are set to them
+        self.out_versions = tuple(o._vc[0] for o in outputs)
         self.treedef = treedef
         producer = {}
         for k, step in enumerate(self.steps):
@@ -726,14 +729,15 @@ class _Plan:
         treedef = ns.bind(self.treedef, "treedef") if wrap else None
         star = "*" if hasattr(self.treedef, "_fields") else ""  # a named tuple takes fields
         grads = [self.grad_slots[s] for s in self.out_slots]
+        versions = [f"o{i}._vc[0] = {n}" for i, n in enumerate(self.out_versions) if n]
         if not self.sources or not any(grads):
-            if not self.shared_vc:
+            if not self.shared_vc and not versions:
                 outs = [f"_wrap(v{s})" for s in self.out_slots]
                 return [f"return {treedef}({star}{_tuple(outs)})" if wrap else f"return {outs[0]}"]
             lines = [f"o{i} = _wrap(v{s}, vc={f'o{self.shared_vc[i]}._vc' if i in self.shared_vc else None})"
                      for i, s in enumerate(self.out_slots)]
             outs = [f"o{i}" for i in range(len(self.out_slots))]
-            return lines + [f"return {treedef}({star}{_tuple(outs)})" if wrap else "return o0"]
+            return lines + versions + [f"return {treedef}({star}{_tuple(outs)})" if wrap else "return o0"]
         outside = {s: t for s, t, *_ in self.outside}
         srcs = [f"x{s}" if s < self.n_args else ns.bind(outside[s], "outside") for s in self.sources]
         shapes = tuple(trace.keep[s]._data.shape for s in self.sources)
@@ -752,12 +756,13 @@ class _Plan:
             lines.append(f"o{i} = _wrap(v{s}, rec, {i}, True, {vc})" if g else
                          f"o{i} = _wrap(v{s}, vc={vc})")
             outs.append(f"o{i}")
+        lines += versions
         if self.watched:  # NOTE [saved values the caller can change]
             checks = []
             for s, i in self.watched:
-                if i is not None:  # (a result: made by this call, at version 0; its array,
-                    # not the tensor, which holds this record: no cycle)
-                    checks.append(f"(o{i}._vc, 0, v{s})")
+                if i is not None:  # (a result: made by this call, at its eager version; its
+                    # array, not the tensor, which holds this record: no cycle)
+                    checks.append(f"(o{i}._vc, {self.out_versions[i]}, v{s})")
                 else:
                     t = f"x{s}" if s < self.n_args else ns.bind(outside[s], "outside")
                     checks.append(f"({t}._vc, {t}._vc[0], {t})")

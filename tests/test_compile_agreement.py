@@ -15,8 +15,8 @@ from tape.autograd.graph import saved_tensors_hooks
 
 
 def _outcome(fn, steps, leaves):
-    """Per call: (values, dtype, requires_grad) or (error type, message), then each leaf's
-    gradient after backward of the sum (None when there is none)."""
+    """Per call: (values, dtype, requires_grad, version) or (error type, message), then each
+    leaf's gradient after backward of the sum (None when there is none)."""
     seen = []
     for step in steps:
         args = step()
@@ -27,7 +27,7 @@ def _outcome(fn, steps, leaves):
         except Exception as exc:  # noqa: BLE001 - the error is what is compared
             seen.append((type(exc).__name__, str(exc)))
             continue
-        seen.append((y.tolist(), y.dtype, y.requires_grad))
+        seen.append((y.tolist(), y.dtype, y.requires_grad, y._version))
         if y.requires_grad:
             try:
                 y.sum().backward()
@@ -283,7 +283,27 @@ def _a_module_made_at_run_time():
     return (lambda a: a * cfg.k), [lambda: (x,), lambda: setattr(cfg, "k", 3.0) or (x,)], []
 
 
+def _results_written_in_place():
+    w = tape.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    x = tape.tensor([[1.0, -1.0, 0.5], [0.25, 2.0, -3.0]])
+    return (lambda a: (a @ w).mul_(2).add_(1)), [lambda: (x,)] * 3, [w]
+
+
+def _vector_times_matrix():
+    w = tape.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    x = tape.tensor([1.0, -1.0, 0.5])
+    return (lambda a: a @ w), [lambda: (x,)] * 3, [w]  # (torch's squeeze_: version 1)
+
+
+def _a_plain_result_written_in_place():
+    x = tape.tensor([1.0, -1.0, 0.5])
+    return (lambda a: (a * 2).add_(1).mul_(3)), [lambda: (x,)] * 3, []
+
+
 CASES = {
+    "results written in place": _results_written_in_place,
+    "a vector times a matrix": _vector_times_matrix,
+    "a result without a gradient written in place": _a_plain_result_written_in_place,
     "one tensor as two arguments, then two": _same_tensor_twice,
     "an argument that is a parameter read from outside": _argument_is_a_closed_over_parameter,
     "one leaf given for two": _one_leaf_given_for_two,

@@ -155,6 +155,24 @@ def test_copies_do_not_share_the_version_counter(mod, make):
     assert base._version == 0 and c._version == 1
 
 
+# A fresh result's version: 0, except where torch's own composition wrote it in place
+# (matmul of a vector by a matrix squeeze_()s its mm result)
+FRESH_RESULTS = [
+    ("vector @ matrix", lambda m, rg: m.ones(3, requires_grad=rg) @ m.ones(3, 2)),
+    ("matrix @ vector", lambda m, rg: m.ones(2, 3, requires_grad=rg) @ m.ones(3)),
+    ("vector @ vector", lambda m, rg: m.ones(3, requires_grad=rg) @ m.ones(3)),
+    ("vector @ batch", lambda m, rg: m.ones(3, requires_grad=rg) @ m.ones(2, 3, 2)),
+    ("matrix @ matrix", lambda m, rg: m.ones(2, 3, requires_grad=rg) @ m.ones(3, 2)),
+    ("linear of a vector", lambda m, rg: m.nn.functional.linear(m.ones(3, requires_grad=rg), m.ones(2, 3))),
+]
+
+
+@pytest.mark.parametrize("rg", [False, True], ids=["plain", "requires_grad"])
+@pytest.mark.parametrize("make", [c[1] for c in FRESH_RESULTS], ids=[c[0] for c in FRESH_RESULTS])
+def test_a_fresh_result_has_torchs_version(make, rg):
+    compare(lambda m: make(m, rg)._version)
+
+
 # ---------------------------------------------------------------------------------------
 # In-place on leaves that require grad (and their views) is refused
 
