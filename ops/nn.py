@@ -127,7 +127,7 @@ GELU_BACKWARD = op("gelu_backward", "GeluBackwardBackward0", _gelu_grad, _gelu_b
 
 
 @function("gelu", namespace=NN)
-def gelu(input, approximate="none"):
+def gelu(input, *, approximate="none"):
     """x * Phi(x) (Phi the standard normal cdf), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")

@@ -711,6 +711,11 @@ NORM = op("linalg_vector_norm", "LinalgVectorNormBackward0", contiguous_result(_
 _NARROW = {np.dtype(np.float64): 2, np.dtype(np.float32): 1, np.dtype(np.float16): 0}
 
 
+def _p_name(p) -> str:
+    """A norm's order as torch's messages print it: -1, -0.5 (a whole float as an int)."""
+    return str(int(p)) if float(p).is_integer() else str(p)
+
+
 @function("norm", methods="norm")
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over `dim` (all by default): p = 2 ('fro'), 1, inf, -inf, 0 (count of
@@ -740,8 +745,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                 f"linalg.vector_norm: the dtype of the input ({input.dtype.torch_name}) should be "
                 f"convertible without narrowing to the specified dtype ({dtype.torch_name})")
     dims = _reduce_dims(dim, input.ndim)
-    if p in (np.inf, -np.inf):
-        name = "inf" if p > 0 else "-inf"
+    if p == np.inf or p < 0:  # (no identity: the max, or a negative power's sum, of nothing)
+        name = "inf" if p == np.inf else "-inf" if p == -np.inf else _p_name(p)
         if dims is None and a.size == 0:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor "
                                "because the operation does not have an identity")

@@ -7,6 +7,7 @@ backward, view). See NOTE [positions] and NOTE [who keeps records alive] in reco
 from __future__ import annotations
 
 import heapq
+import re
 import sys
 import threading
 import warnings as _warnings
@@ -867,8 +868,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             continue
         g = got.get(edge)
         if g is None:
-            if materialize_grads:
-                result.append(_wrap(np.zeros_like(t._arr())))
+            if materialize_grads:  # (a leaf that requires grad under create_graph, as torch's)
+                result.append(_wrap(np.zeros_like(t._arr()), rg=bool(create_graph)))
                 continue
             if not allow_unused:
                 raise RuntimeError(
@@ -1122,10 +1123,32 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                     b[idx] = gi if b[idx] is None else _accumulate(b[idx], gi)
             # let go: a leaf's sink may take these arrays (NOTE [stealing])
             in_grads = gi = g = grads = None
+    except ValueError as exc:  # (a saved value an unpack hook gave in another shape, say)
+        raise _rule_shape_error(exc) from None
     finally:
         _unquiet(quiet)
         _swap_grad_enabled(prev)
     return captured
+
+
+_BROADCAST = re.compile(r"could not be broadcast together with shapes ([^ ]+) ([^ ]+)")
+
+
+def _rule_shape_error(exc: ValueError) -> Exception:
+    """numpy's broadcasting ValueError inside a backward rule as torch's RuntimeError; any
+    other ValueError as it is."""
+    m = _BROADCAST.search(str(exc))
+    if m is None:
+        return exc
+    a, b = (tuple(int(n) for n in re.findall(r"\d+", s)) for s in m.groups())
+    for k in range(1, max(len(a), len(b)) + 1):
+        sa = a[-k] if k <= len(a) else 1
+        sb = b[-k] if k <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                f"non-singleton dimension {max(len(a), len(b)) - k}")
+    return RuntimeError(str(exc))
 
 
 # NOTE [no zip] Playback walks a record's inputs by position, not with zip() over its five
@@ -1220,8 +1243,27 @@ def _run(rec: Record, grads, F, retain: bool, create: bool):
         check_backward(rec, in_grads)
     ex = rec.extra
     if ex is not None and ex.post_hooks:
-        in_grads = _post_hooks(ex.post_hooks, in_grads, grads, create)
+        in_grads = _post_hooks(ex.post_hooks, _node_outputs(rec, in_grads, F), grads, create)
     return in_grads
+
+
+def _node_outputs(rec: Record, in_grads, F) -> list:
+    """A rule's gradients as torch's node gives them to its post-hooks: None for an input
+    that needs none, else reduced to the input's shape and dtype (what playback does after
+    the rule, done first here so the hooks see, and may replace, torch's values)."""
+    out = []
+    for k, gi in enumerate(in_grads):
+        if gi is not None:
+            if not rec.needs[k]:
+                gi = None
+            else:
+                shape, dt = rec.shapes[k], rec.dtypes[k]
+                if gi.shape != shape:
+                    gi = F.sum_to(gi, shape)
+                if gi.dtype != dt:
+                    gi = F.to_dtype(gi, dt)
+        out.append(gi)
+    return out
 
 
 _before_node, _post_hooks = before_node, post_hooks  # NOTE [hook order] in hooks.py

@@ -129,6 +129,10 @@ def _saved_value(rec: Record, name: str):
         if entry is None:
             return None
         value = unpack_saved(rec, entry, i, as_tensor=True)
+        if isinstance(value, np.ndarray):  # an array operand tape made (dropout's mask): a
+            from .tensor import _wrap  # tensor in torch, as every saved value there
+
+            return _wrap(value)
         # a Python number given where torch's op takes a tensor (x * 3): torch saves it as
         # a wrapped-number 0-d tensor, of dtype int64, float64 or bool
         return _wrapped_number(value) if isinstance(value, (bool, int, float)) else value

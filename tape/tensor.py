@@ -166,8 +166,8 @@ class Tensor:
     def grad(self):
         if TRACES:  # (a replay would read the recorded one)
             untraceable(".grad inside the function")
-        if self._rec is not None and not self.retains_grad:
-            warnings.warn(
+        if self._rec is not None and self._grad is None and not self.retains_grad:
+            warnings.warn(  # (torch warns only while there is no .grad to give)
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
                 ".grad attribute won't be populated during autograd.backward(). If you indeed want "
                 "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "

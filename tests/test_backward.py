@@ -257,6 +257,18 @@ def test_autograd_grad_unused_input(mod):
     assert ga.tolist() == [2.0, 2.0] and gb is None
 
 
+@pytest.mark.parametrize("create", [False, True], ids=["plain", "create_graph"])
+def test_materialized_gradients_of_unused_inputs(create):
+    """materialize_grads: zeros for an unused input, which under create_graph require grad
+    (a leaf, as torch's)."""
+    def body(m):
+        x, w = m.ones(3, requires_grad=True), m.ones(2, requires_grad=True)
+        gx, gw = m.autograd.grad((x * 2).sum(), [x, w], materialize_grads=True, create_graph=create)
+        return gx, gw, gw.requires_grad, gw.is_leaf, gw.grad_fn is None
+
+    compare(body)
+
+
 def test_autograd_grad_errors_equal_torch():
     compare(lambda mod: mod.autograd.grad((mod.tensor([1.0], requires_grad=True) * 2).sum(),
                                           [mod.tensor(1.0, requires_grad=True)]),

@@ -324,3 +324,24 @@ def test_saved_python_numbers_as_torch_keeps_them(mod, fn, name, value, dtype):
     else:
         assert isinstance(saved, mod.Tensor) and saved.shape == () and saved.item() == value
         assert saved.dtype == getattr(mod, dtype) and not saved.requires_grad
+
+
+# an operand tape makes itself (dropout's mask, label smoothing's count of targets) is a
+# tensor among the saved values, as every saved value is in torch
+MADE_OPERANDS = {
+    "dropout's mask": (lambda m: m.nn.functional.dropout(m.tensor([1.0, 2.0, 3.0], requires_grad=True),
+                                                         p=0.5).grad_fn),
+    "label smoothing's count": (lambda m: m.nn.functional.cross_entropy(
+        m.zeros(2, 3, requires_grad=True), m.tensor([0, 1]), label_smoothing=0.1)
+        .grad_fn.next_functions[1][0].next_functions[0][0]),
+}
+
+
+@pytest.mark.parametrize("node", MADE_OPERANDS.values(), ids=MADE_OPERANDS.keys())
+def test_a_saved_operand_tape_made_is_a_tensor(node):
+    def body(m):
+        n = node(m)
+        saved = n._saved_other
+        return (n.name(), type(saved).__name__, str(saved.dtype).split(".")[-1], tuple(saved.shape),
+                saved.requires_grad)  # (the values: dropout's are random)
+    compare(body)

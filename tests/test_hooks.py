@@ -425,3 +425,52 @@ ERROR_SCENARIOS = [wrong_size, wrong_size_on_leaf, wrong_dtype, not_a_tensor, pr
 def test_hook_errors_match_torch(scenario):
     log = same_as_torch(scenario)
     assert log and log[-1][0] == "raised"
+
+
+# ---------------------------------------------------------------------------------------
+# A node's post-hook sees torch's grad_inputs: one per input, in the input's shape and
+# dtype, None for an input that needs no gradient; and may replace them as such
+
+
+def _post_hook_sees(make):
+    def scenario(m, log):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        out = make(m, x)
+        def seen(g):
+            return None if g is None else (tuple(g.shape), str(g.dtype).split(".")[-1], fmt(g))
+        out.grad_fn.register_hook(lambda gi, go: log.append(("post", tuple(seen(g) for g in gi))))
+        out.sum().backward()
+        log.append(("x.grad", fmt(x.grad)))
+    return scenario
+
+
+POST_HOOK_INPUTS = {
+    "mul broadcast": lambda m, x: x * m.ones(2, 3, requires_grad=True),
+    "add of a constant": lambda m, x: x + m.tensor([1.5, 2.5, 0.5]),
+    "sub of a constant": lambda m, x: x - m.tensor([1.5, 2.5, 0.5]),
+    "add of a number": lambda m, x: x + 2.0,
+    "add with alpha": lambda m, x: m.add(x, m.ones(2, 3), alpha=3),
+    "div broadcast": lambda m, x: m.ones(2, 3, requires_grad=True) / x,
+    "where": lambda m, x: m.where(x > 1, x, m.ones(2, 3, requires_grad=True)),
+    "maximum": lambda m, x: m.maximum(x, m.zeros(2, 1, requires_grad=True)),
+    "outer": lambda m, x: m.outer(x, x),
+    "linear's bias": lambda m, x: m.nn.functional.linear(m.ones(2, 3), m.ones(4, 3, requires_grad=True),
+                                                         x.sum() * m.ones(4)),
+    "float64 times float32": lambda m, x: x * m.ones(2, 3, dtype=m.float64, requires_grad=True),
+}
+
+
+@pytest.mark.parametrize("make", POST_HOOK_INPUTS.values(), ids=POST_HOOK_INPUTS.keys())
+def test_a_post_hook_sees_grad_inputs_as_torchs_node_gives_them(make):
+    same_as_torch(_post_hook_sees(make))
+
+
+def test_a_post_hook_may_replace_a_broadcast_operands_gradient_in_its_shape():
+    def scenario(m, log):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        big = m.ones(2, 3, requires_grad=True)
+        z = x * big
+        z.grad_fn.register_hook(lambda gi, go: (m.tensor([5.0, 6.0, 7.0]), gi[1]))
+        z.sum().backward()
+        log.append((fmt(x.grad), fmt(big.grad)))
+    assert same_as_torch(scenario) == [([5.0, 6.0, 7.0], [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])]

@@ -484,6 +484,8 @@ NN_ERRORS = [
     ("gelu approximate", lambda m: _f(m).gelu(_x(m, 2), approximate="erf"),
      "approximate argument must be either none or tanh"),
     ("gelu integers", lambda m: _f(m).gelu(m.tensor([1, 2])), "not implemented for 'Long'"),
+    ("gelu approximate given by position", lambda m: _f(m).gelu(_x(m, 2), "tanh"),
+     "gelu() takes 1 positional argument but 2 were given"),
     ("silu integers", lambda m: _f(m).silu(m.tensor([1, 2])), "not implemented for 'Long'"),
     ("nll 0-d", lambda m: _f(m).nll_loss(_x(m), m.tensor(0)), "Expected 1 or more dimensions (got 0)"),
     ("nll batch", lambda m: _f(m).nll_loss(_x(m, 2, 3), m.tensor([0, 1, 1])),

@@ -116,6 +116,21 @@ def test_unpack_must_return_a_tensor():
                          "of type int")
 
 
+@pytest.mark.parametrize("make", [lambda x: x * x, lambda x: x.exp(), lambda x: x.sin() * 2],
+                         ids=["mul", "exp", "sin"])
+def test_an_unpack_hook_giving_another_shape_is_torchs_size_error(make):
+    """A rule computing with an unpacked value of the wrong shape: torch's RuntimeError
+    naming both sizes, not numpy's broadcasting ValueError."""
+    def body(m):
+        x = m.ones(3, requires_grad=True)
+        with m.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: m.ones(2)):
+            y = make(x)
+        y.sum().backward()
+
+    compare(body, phrase="The size of tensor a (3) must match the size of tensor b (2) at "
+                         "non-singleton dimension 0")
+
+
 def test_unpacked_values_are_reattached_so_double_backward_works():
     """unpack returns new tensors (as a CPU offload would): values from unpack, graph from
     the saved tensor, as torch does."""

@@ -286,6 +286,18 @@ def test_grad_of_non_leaf_warns_and_is_none(mod):
         assert b.grad is None  # retained: no warning
 
 
+def test_grad_of_non_leaf_given_one_reads_without_a_warning(mod):
+    """torch warns only while a non-leaf has no .grad: one assigned reads back quietly."""
+    b = mod.tensor([1.0, 2.0], requires_grad=True) * 2
+    b.grad = mod.tensor([3.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert b.grad.tolist() == [3.0, 4.0]
+    b.grad = None
+    with pytest.warns(UserWarning, match="retain_grad"):
+        assert b.grad is None
+
+
 def test_detach_shares_storage_and_version(mod):
     a = mod.tensor([1.0, 2.0], requires_grad=True)
     y = a * 3
