@@ -6,11 +6,18 @@ import re
 
 import numpy as np
 
+from .dims import copy_like_torch
 from .dtypes import type_label
 from .registry import call, call_inplace, check_inplace, function, op
 
-TO_COPY = op("_to_copy", "ToCopyBackward0", lambda a, dt: a.astype(dt),
-             lambda F, ctx, g: (F.to_dtype(g, ctx.dtypes[0]),))
+
+def _to_copy(a, dt):
+    if type(a) is np.ndarray and a.ndim > 1 and 0 in a.strides:  # an expanded tensor's copy
+        return copy_like_torch(a, dt)  # NOTE [a copy's layout] in ops/dims.py
+    return a.astype(dt)
+
+
+TO_COPY = op("_to_copy", "ToCopyBackward0", _to_copy, lambda F, ctx, g: (F.to_dtype(g, ctx.dtypes[0]),))
 
 
 def convert(x, np_dtype):

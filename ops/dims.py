@@ -116,3 +116,55 @@ def infer_shape(shape: tuple, numel: int) -> tuple[int, ...]:
     elif known != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
+
+
+# NOTE [a copy's layout]
+# torch lays out a new tensor made like another (clone, to(), tensor(t), the *_like
+# factories: memory_format=preserve_format) with the other's strides when it is dense, and
+# otherwise in the order its strides give, an expanded (stride 0) dim counting as no order
+# at all (infer_dense_strides). numpy's order "K" agrees, except that it takes a stride 0
+# for the fastest dim: `x.expand(2, 3).clone()` came out column-major, so .view() failed.
+
+
+def _dense_order(shape: tuple, strides: tuple) -> list:
+    """The dims from outermost to innermost as torch orders them for a copy: by stride, a
+    stride 0 ambiguous (the dims keep their places), equal strides by size."""
+    perm = list(range(len(shape) - 1, -1, -1))  # innermost first, as torch sorts them
+
+    def should_swap(d0, d1):
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    for i in range(1, len(perm)):  # torch's insertion sort, ambiguity included
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm[::-1]
+
+
+def empty_like_torch(a, dtype=None) -> np.ndarray:
+    """An uninitialised array shaped as `a` and laid out as torch lays out a tensor made
+    like it (NOTE [a copy's layout])."""
+    dt = a.dtype if dtype is None else dtype
+    if a.ndim < 2 or a.flags.c_contiguous:
+        return np.empty(a.shape, dt)
+    order = _dense_order(a.shape, a.strides)
+    return np.empty([a.shape[d] for d in order], dt).transpose(np.argsort(order))
+
+
+def copy_like_torch(a, dtype=None) -> np.ndarray:
+    """A copy of `a` (cast to `dtype`) laid out as torch's copy of it (NOTE [a copy's layout])."""
+    if a.ndim < 2 or 0 not in a.strides:  # numpy's order "K" is torch's layout then
+        return np.array(a, dtype=dtype, copy=True)
+    out = empty_like_torch(a, dtype)
+    np.copyto(out, a, casting="unsafe")
+    return out

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .dims import as_given, infer_shape, shape_arg, wrap_dim, wrap_dims
+from .dims import as_given, copy_like_torch, infer_shape, shape_arg, wrap_dim, wrap_dims
 from .dtypes import result_type
 from .registry import call, function, op, self_sizes, tensor_list
 
@@ -43,8 +43,10 @@ RESHAPE_ALIAS = op("_reshape_alias", "ReshapeAliasBackward0", _view_fwd,
 # reshape of a tensor that cannot be viewed: a copy, then a view of the copy
 UNSAFE_VIEW = op("_unsafe_view", "UnsafeViewBackward0", lambda a, shape: np.reshape(a, shape),
                  lambda F, ctx, g: (F.reshape(g, ctx.shapes[0]),), saved_attrs=_SIZES)
-# order "K" keeps the layout (torch's preserve_format), "C" is contiguous()'s
-CLONE = op("clone", "CloneBackward0", lambda a, order="K": np.array(a, copy=True, order=order),
+# order "K" keeps the layout (torch's preserve_format: NOTE [a copy's layout]), "C" is
+# contiguous()'s
+CLONE = op("clone", "CloneBackward0",
+           lambda a, order="K": copy_like_torch(a) if order == "K" else np.array(a, copy=True, order=order),
            lambda F, ctx, g: (g,))
 
 

@@ -11,7 +11,7 @@ from . import _dtypes
 from .grad_mode import STATE, TRACES
 from .ops import dtypes as _promotion
 from .ops.convert import parse_device
-from .ops.dims import shape_arg
+from .ops.dims import copy_like_torch, empty_like_torch, shape_arg
 from .ops.dtypes import py_number
 from .ops.registry import operand_error, write_out
 from .tensor import Size, Tensor, _wrap
@@ -151,7 +151,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             raise TypeError(f"can't convert np.ndarray of type {data.dtype}. The only supported "
                             "types are: float64, float32, float16, int64, int32, int16, int8, "
                             "uint8, and bool.")
-        arr = np.array(data, dtype=npd, copy=True)
+        arr = copy_like_torch(data, npd)  # (NOTE [a copy's layout] in ops/dims.py)
         if TRACES and STATE.trace is not None:  # a replay copies the array again (NOTE [arrays copied in])
             t = _finish(arr, requires_grad)
             STATE.trace.copied(t, data, npd)
@@ -164,7 +164,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                       "rather than tape.tensor(sourceTensor).", UserWarning, stacklevel=2)
         if TRACES and STATE.trace is not None:
             STATE.trace.observe(data, np.array(data._data, copy=True))
-        arr = np.array(data._data, dtype=None if dtype is None else _dtypes.to_np(dtype), copy=True)
+        arr = copy_like_torch(np.asarray(data._data), None if dtype is None else _dtypes.to_np(dtype))
     else:
         if data is None:
             raise RuntimeError("Could not infer dtype of NoneType")
@@ -331,7 +331,9 @@ def _like(name, fill, t, dtype, requires_grad, device):
         raise operand_error(name, "input", 1, t)
     _check_device(device)
     npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype, name)
-    return _finish(np.full(t._data.shape, fill, dtype=npd), requires_grad)
+    out = empty_like_torch(np.asarray(t._data), npd)  # laid out as t (NOTE [a copy's layout])
+    np.copyto(out, fill, casting="unsafe")  # (as np.full fills)
+    return _finish(out, requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):

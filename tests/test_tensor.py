@@ -594,3 +594,35 @@ def test_a_device_other_than_the_cpu_is_refused_clearly(spec, how):
             "zeros": lambda: tape.zeros(2, device=spec), "tensor": lambda: tape.tensor([1.0], device=spec)}
     with pytest.raises(RuntimeError, match=re.escape(f"tape runs on the CPU only (numpy); device '{spec}'")):
         make[how]()
+
+
+# NOTE [a copy's layout]: a tensor made like another is laid out as torch lays it out
+# (preserve_format): the other's strides when dense, else their order, an expanded dim
+# counting as none (numpy's order "K" made `x.expand(2, 3).clone()` column-major)
+COPIES = {
+    "clone of an expand": lambda m: m.zeros(3).expand(2, 3).clone(),
+    "clone of a row expand": lambda m: m.zeros(1, 3).expand(4, 3).clone(),
+    "clone of a middle expand": lambda m: m.zeros(3, 1, 4).expand(3, 5, 4).clone(),
+    "clone of a permuted expand": lambda m: m.zeros(2, 1, 3).permute(2, 1, 0).expand(3, 4, 2).clone(),
+    "clone of a transpose": lambda m: m.zeros(4, 3).t().clone(),
+    "double of an expand": lambda m: m.zeros(3).expand(2, 3).double(),
+    "to of an expand": lambda m: m.zeros(3).expand(2, 3).to(m.float64),
+    "tensor of a broadcast array": lambda m: m.tensor(np.broadcast_to(np.arange(3.0), (4, 2, 3))),
+    "as_tensor of a broadcast array": lambda m: m.as_tensor(np.broadcast_to(np.arange(3.0), (2, 3)),
+                                                            dtype=m.float32),
+    "zeros_like of a transpose": lambda m: m.zeros_like(m.zeros(2, 3).t()),
+    "ones_like of an expand": lambda m: m.ones_like(m.zeros(3).expand(2, 3)),
+    "full_like of a permute": lambda m: m.full_like(m.zeros(2, 3, 4).permute(2, 0, 1), 7),
+    "empty_like of a slice": lambda m: m.empty_like(m.zeros(4, 6)[:, ::2]).zero_(),
+}
+
+
+@pytest.mark.parametrize("make", COPIES.values(), ids=COPIES.keys())
+def test_a_copys_layout_is_torchs(make):
+    def body(m):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (tensor() of a tensor suggests clone())
+            t = make(m)
+        viewed = t.view(-1).shape if t.is_contiguous() else None
+        return t, t.stride(), t.is_contiguous(), viewed
+    compare(body)
