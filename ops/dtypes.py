@@ -62,7 +62,7 @@ def check_scalar_fits(value, dt: np.dtype) -> None:
         return
     value = py_number(value)
     if dt.kind == "f":
-        fits = not math.isfinite(value) or abs(value) <= np.finfo(dt).max
+        fits = not math.isfinite(value) or abs(value) <= float(np.finfo(dt).max)  # (no numpy cast)
     elif isinstance(value, float) and not math.isfinite(value):
         fits = False
     else:

@@ -67,6 +67,8 @@ def _infer_dtype(data) -> np.dtype:
         if isinstance(x, (Tensor, np.ndarray, np.generic)):  # their own dtypes
             found.append(x._data.dtype if isinstance(x, Tensor) else x.dtype)
         elif isinstance(x, (list, tuple, range)):
+            if not len(x):  # torch: an empty sequence is the default float, promoted as any
+                found.append(_dtypes.get_default_dtype().np)
             for y in x:
                 walk(y)
         elif isinstance(x, bool):
@@ -76,7 +78,7 @@ def _infer_dtype(data) -> np.dtype:
         elif isinstance(x, numbers.Real):
             found.append(_dtypes.get_default_dtype().np)
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
     walk(data)
     if not found:
@@ -323,7 +325,16 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
         raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
     _check_device(device)
     npd = _np_dtype("full", dtype, _infer_dtype(fill_value))
-    return _finish(np.full(_shape((size,)), fill_value, dtype=npd), requires_grad)
+    return _finish(np.full(_shape((size,)), _fill_value(fill_value, npd), dtype=npd), requires_grad)
+
+
+def _fill_value(value, npd: np.dtype):
+    """A factory's fill value, checked as torch converts it: out of the dtype's range (or
+    NaN into integers) is its error; a negative int into an unsigned dtype wraps around."""
+    _promotion.check_scalar_fits(value, npd)
+    if npd.kind == "u" and not isinstance(value, bool) and value < 0:
+        return int(value) % (int(np.iinfo(npd).max) + 1)
+    return value
 
 
 def _like(name, fill, t, dtype, requires_grad, device):
@@ -332,7 +343,7 @@ def _like(name, fill, t, dtype, requires_grad, device):
     _check_device(device)
     npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype, name)
     out = empty_like_torch(np.asarray(t._data), npd)  # laid out as t (NOTE [a copy's layout])
-    np.copyto(out, fill, casting="unsafe")  # (as np.full fills)
+    np.copyto(out, _fill_value(py_number(fill), npd), casting="unsafe")  # (as np.full fills)
     return _finish(out, requires_grad)
 
 
@@ -363,13 +374,16 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_gr
     elif end is None:
         start, end = 0, start
     vals = [getattr(v, "item", lambda v=v: v)() for v in (start, end, step)]
-    if dtype is not None and _dtypes.to_np(dtype, "arange").kind in "iu":
-        vals = [int(v) for v in vals]  # (torch casts the bounds to an integer dtype first)
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (vals[1] - vals[0]) * vals[2] < 0:
+    if (vals[1] - vals[0]) * vals[2] < 0:  # (the bounds as given: arange(-0.5, dtype=int64))
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     npd = _np_dtype("arange", dtype, _infer_dtype(vals))
+    _no_bool_kernel("arange_cpu", npd)
+    if npd.kind in "iu":
+        vals = [int(v) for v in vals]  # (torch casts the bounds to an integer dtype first)
+        if vals[2] == 0:  # a fractional step truncated: torch's own (ValueError) wording
+            raise ValueError("step must be nonzero")
     return _finish(np.arange(*vals).astype(npd), requires_grad)
 
 
@@ -377,7 +391,14 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _finish(np.linspace(start, end, int(steps)).astype(_np_dtype("linspace", dtype)), requires_grad)
+    npd = _np_dtype("linspace", dtype)
+    _no_bool_kernel("linspace_cpu", npd)
+    return _finish(np.linspace(start, end, int(steps)).astype(npd), requires_grad)
+
+
+def _no_bool_kernel(kernel: str, npd) -> None:
+    if npd.kind == "b":  # torch's range kernels have no bool instance
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -330,7 +330,7 @@ class Tensor:
         return _seen(self, int(self._data.item()))
 
     def __index__(self) -> int:
-        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:  # (a bool is 0 or 1)
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return _seen(self, int(self._data.item()))
 

@@ -188,6 +188,18 @@ def _out(make):
 
 
 VALUES = [
+    ("an empty list beside ints is the default float", lambda m: m.tensor([[], [1]])),
+    ("an empty list beside bools", lambda m: m.tensor([[], [True]])),
+    ("a nested empty list beside ints", lambda m: m.tensor([[[]], [[1]]])),
+    ("an empty list beside an int32 tensor", lambda m: m.tensor([[], [m.tensor(1, dtype=m.int32)]])),
+    ("full of a negative uint8 wraps", lambda m: (
+        m.full((2,), -1, dtype=m.uint8), m.full((2,), -255, dtype=m.uint8),
+        m.full_like(m.tensor([1, 2], dtype=m.uint8), -1))),
+    ("full of inf and of a float into ints", lambda m: (
+        m.full((2,), float("inf")), m.full((2,), 3.7, dtype=m.int32))),
+    ("a bool tensor as an index", lambda m: ([10, 20][m.tensor(True)], m.tensor(False).__index__())),
+    ("integer arange of float bounds", lambda m: (m.arange(0.2, 2.5, 1, dtype=m.int64),
+                                                  m.arange(0, 3.7, dtype=m.int64))),
     ("linear of a vector with a 0-d bias: matmul's squeeze_ result takes the bias in place", lambda m: (
         lambda x, w: (lambda y: (node_tree(y.grad_fn), y))(m.nn.functional.linear(x, w, m.tensor(0.5))))(
         m.tensor([1.0, 2.0, 3.0], requires_grad=True), m.ones(2, 3, requires_grad=True))),
@@ -595,6 +607,29 @@ def test_value_like_torch(body):
 
 
 ERRORS = [
+    ("arange of bools", lambda m: m.arange(5, dtype=m.bool), "\"arange_cpu\" not implemented for 'Bool'"),
+    ("full past float32", lambda m: m.full((2,), 1e40),
+     "value cannot be converted to type float without overflow"),
+    ("full past float16", lambda m: m.full((2,), 1e40, dtype=m.float16),
+     "value cannot be converted to type c10::Half without overflow"),
+    ("full of NaN integers", lambda m: m.full((2,), float("nan"), dtype=m.int64),
+     "value cannot be converted to type int64_t without overflow"),
+    ("full_like of NaN integers", lambda m: m.full_like(m.tensor([1, 2]), float("nan")),
+     "value cannot be converted to type int64_t without overflow"),
+    ("full past uint8", lambda m: m.full((2,), 300, dtype=m.uint8),
+     "value cannot be converted to type uint8_t without overflow"),
+    ("full past int64", lambda m: m.full((2,), 2 ** 63),
+     "value cannot be converted to type int64_t without overflow"),
+    ("full_like past float32", lambda m: m.full_like(m.ones(2), 1e300),
+     "value cannot be converted to type float without overflow"),
+    ("linspace of bools", lambda m: m.linspace(0, 1, 3, dtype=m.bool),
+     "\"linspace_cpu\" not implemented for 'Bool'"),
+    ("integer arange below zero", lambda m: m.arange(-0.5, dtype=m.int64),
+     "upper bound and lower bound inconsistent with step sign"),
+    ("integer arange of a fractional step", lambda m: m.arange(0, 2.5, 0.5, dtype=m.int64),
+     "step must be nonzero"),
+    ("tensor of a list holding None", lambda m: m.tensor([1, None]), "Could not infer dtype of NoneType"),
+    ("tensor of an object", lambda m: m.tensor([object()]), "Could not infer dtype of object"),
     ("sum's keepdim as an int", lambda m: m.ones(2, 2).sum(0, keepdim=1),
      "sum(): argument 'keepdim' must be bool, not int"),
     ("mean's keepdim as an int", lambda m: m.ones(2, 2).mean(1, keepdim=0),
