@@ -293,13 +293,29 @@ def _prod_grad(F, g, self, result, dim):
     return g * (P / ones * Q)
 
 
+def _others_product(x, axis: int):
+    """Each entry's product of the others along `axis`, as torch's prod_safe_zeros_backward
+    computes it (exclusive cumulative products from both ends, multiplied): exact where
+    entries are 0, and with inf or nan beside a 0 it gives torch's values (0 * inf where
+    result / x would give nan)."""
+    x = np.moveaxis(x, axis, -1)
+    acc = np.float64 if x.dtype != np.float16 else np.float32  # (torch's cumprod accumulates
+    ones = np.ones(x.shape[:-1] + (1,), x.dtype)  # in its acc type, each entry rounded back)
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1, dtype=acc).astype(x.dtype)
+    right = np.cumprod(np.concatenate([ones, x[..., :0:-1]], -1), -1, dtype=acc).astype(x.dtype)
+    return np.moveaxis(left * right[..., ::-1], -1, axis)
+
+
 def _prod_all_bwd(F, ctx, g, self, result):
     if len(ctx.shapes[0]) == 0:
         return (g,)
-    if F is prims and np.count_nonzero(self == 0) > 1:
-        # every product of the others has a zero: torch gives zeros, whatever g holds (but
-        # with create_graph it takes the general formula, as _prod_grad does)
-        return (F.zeros_like(self),)
+    if F is prims:  # (with create_graph: the general, differentiable formula of _prod_grad)
+        zeros = np.count_nonzero(self == 0)
+        if zeros > 1:  # every product of the others has a zero: torch gives zeros, whatever g holds
+            return (F.zeros_like(self),)
+        if zeros == 1:
+            g = g.astype(self.dtype) if np.result_type(g) != self.dtype else g
+            return (g * _others_product(self.reshape(-1), 0).reshape(self.shape),)
     return (_prod_grad(F, g, self, result, None),)
 
 
@@ -309,6 +325,8 @@ def _prod_dim_bwd(F, ctx, g, self, result):
         return (g,)
     if not keepdim:
         g, result = F.unsqueeze_dims(g, (dim,)), F.unsqueeze_dims(result, (dim,))
+    if F is prims and (self == 0).any():  # torch: a zero anywhere, the others' products everywhere
+        return (g * _others_product(self, dim),)
     return (_prod_grad(F, g, self, result, dim),)
 
 

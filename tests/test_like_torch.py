@@ -197,6 +197,12 @@ VALUES = [
         m.full_like(m.tensor([1, 2], dtype=m.uint8), -1))),
     ("full of inf and of a float into ints", lambda m: (
         m.full((2,), float("inf")), m.full((2,), 3.7, dtype=m.int32))),
+    ("prod's gradient with inf beside a zero", lambda m: (lambda x: m.autograd.grad(x.prod(), x))(
+        m.tensor([float("inf"), 0.0, 2.0], requires_grad=True))),
+    ("prod's gradient with nan beside a zero", lambda m: (lambda x: m.autograd.grad(x.prod(), x))(
+        m.tensor([float("nan"), 0.0, 2.0], requires_grad=True))),
+    ("prod's gradient along a dim with a zero and an inf", lambda m: (lambda x: m.autograd.grad(
+        x.prod(1).sum(), x))(m.tensor([[float("inf"), 0.0, 2.0], [1.5, 3.0, -2.0]], requires_grad=True))),
     ("a bool tensor as an index", lambda m: ([10, 20][m.tensor(True)], m.tensor(False).__index__())),
     ("integer arange of float bounds", lambda m: (m.arange(0.2, 2.5, 1, dtype=m.int64),
                                                   m.arange(0, 3.7, dtype=m.int64))),
