@@ -598,6 +598,8 @@ def _var_grad(F, g, self, dims, correction, keepdim, shape):
         if n - c <= 0:
             # 2 / 0 = inf, times x - mean: NaN where x equals the mean, inf elsewhere
             s = F.value(self)
+            if not s.size:  # (no mean to take: numpy would warn "Mean of empty slice")
+                return g * F.const(np.zeros(s.shape, s.dtype))
             return g * F.const(np.where(s == np.mean(s), np.nan, np.inf).astype(s.dtype))
         return (2.0 / (n - c)) * g * (self - _mean_of(F, self))
     n = _numel(shape, dims)

@@ -1134,3 +1134,20 @@ _HALF = np.random.default_rng(0).standard_normal(200).tolist()
 def test_float16_ops_round_once_as_torch(name, fn):
     a, b = (np.array(fn(m.nn.functional, m.tensor(_HALF, dtype=m.float16)).tolist()) for m in (tape, torch))
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("reduce", [lambda x: x.var(), lambda x: x.std(), lambda x: x.var(0),
+                                    lambda x: x.std(0)], ids=["var", "std", "var(0)", "std(0)"])
+def test_var_and_std_of_nothing_differentiate_without_numpys_warnings(reduce):
+    """torch's backward of an empty var/std warns nothing (its forward's degrees-of-freedom
+    warning aside): numpy's "Mean of empty slice" must not leak, or warnings-as-errors fails."""
+    def body(m):
+        x = m.zeros(0, dtype=m.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            y = reduce(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y.backward()
+        return x.grad
+    compare(body)
