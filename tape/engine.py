@@ -503,8 +503,9 @@ def _recorded_outputs(op, rec: Record, inputs, out):
         saved = list(rec.saved)
         for k, ((i, _), m) in enumerate(zip(op.save_plan, op.save_mask(rec.needs))):
             if i < 0 and m:
-                t = outs[0]
-                saved[3 * k:3 * k + 3] = _save(t._data, t._vc, t._vc[0])
+                t = outs[0]  # (a pack hook gets the output itself, grad_fn and all, as torch's;
+                # without hooks the record keeps its array: the tensor would hold the record)
+                saved[3 * k:3 * k + 3] = _save(t if STATE.saved_hooks else t._data, t._vc, t._vc[0])
         rec.saved = tuple(saved)
     _tape_append(rec)
     if STATE.anomaly_check_forward:

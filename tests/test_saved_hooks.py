@@ -94,6 +94,20 @@ def test_pack_gets_inputs_themselves(mod):
     assert len(seen) == 1 and seen[0] is a
 
 
+@pytest.mark.parametrize("make", [lambda a: a.exp(), lambda a: a.sigmoid(), lambda a: a.tanh(),
+                                  lambda a: a.relu(), lambda a: a.softmax(0)],
+                         ids=["exp", "sigmoid", "tanh", "relu", "softmax"])
+def test_pack_gets_a_saved_result_itself(mod, make):
+    """An op that saves its own result hands pack that output tensor, grad_fn and all."""
+    seen = []
+    a = mod.tensor([1.0, 2.0], requires_grad=True)
+    with mod.autograd.graph.saved_tensors_hooks(lambda t: seen.append(t) or t, lambda t: t):
+        out = make(a)
+    assert len(seen) == 1 and seen[0] is out and seen[0].grad_fn is out.grad_fn
+    out.sum().backward()  # (and the graph still runs through the packed value)
+    assert a.grad is not None
+
+
 def test_reading_a_saved_value_unpacks_it(mod):
     n = []
     a = mod.tensor([1.0, 2.0], requires_grad=True)
