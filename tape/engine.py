@@ -425,6 +425,14 @@ def _stale_view(x: Tensor) -> None:
     views] in views.py)."""
     if x._x.multi_view:
         raise _stale_multi_view_error(x)
+    if x._x.function_view and x._rec is not None:  # (made under the Function's no_grad too)
+        raise RuntimeError(
+            f"Output {x._idx} of {x._rec.op.name} is a view and its base or another view of its "
+            "base has been modified inplace. This view was created inside a custom Function (or "
+            "because an input was returned as-is) and the autograd logic to handle view+inplace "
+            "would override the custom backward associated with the custom Function, leading to "
+            "incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
+            "output of the custom Function.")
     if x._x.no_grad_view:
         raise RuntimeError(
             "A view was created in no_grad mode and its base or another view of its base has been "

@@ -466,3 +466,26 @@ def test_a_view_a_function_returned_refuses_in_place(returns):
 
     compare(body, phrase="Output 0 of S is a view and is being modified inplace. This view was "
                          "created inside a custom Function (or because an input was returned as-is)")
+
+
+@pytest.mark.parametrize("use", ["grad_fn", "backward"])
+def test_a_view_a_function_returned_whose_base_changed_says_so(use):
+    """Its base changed in place: torch's error names the Function's output, not no_grad
+    mode (the view was made under the Function's own no_grad, which the user never wrote)."""
+    def body(m):
+        class Fn(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view(3)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        z = m.ones(3, requires_grad=True) * 1
+        y = Fn.apply(z)
+        z.mul_(2)
+        return y.grad_fn if use == "grad_fn" else (y * 2).sum().backward()
+
+    compare(body, phrase="Output 0 of Fn is a view and its base or another view of its base has "
+                         "been modified inplace. This view was created inside a custom Function")
