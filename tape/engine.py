@@ -1039,6 +1039,8 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                                 accumulate, create)
                 if grads is None:
                     continue
+                if rec.extra is not None and not rec.extra.hooked and rec.saved is not FREED:
+                    _check_watched(rec)  # watched alone: the fast path below skips _run's check
             elif rec.extra is not None:
                 if rec.extra.hooked:
                     grads = _before_node(rec, _slot_list(grads), create)

@@ -572,6 +572,25 @@ def test_a_changed_index_mask_or_weight_raises_as_torch(name):
     compare(_changed_then_backward(*WATCHED_PARAMS[name]), phrase="modified by an inplace operation")
 
 
+@pytest.mark.parametrize("how", ["autograd.grad", "backward(inputs=)"])
+@pytest.mark.parametrize("name", list(WATCHED_PARAMS))
+def test_a_changed_index_mask_or_weight_raises_when_gradients_are_captured(name, how):
+    """The same through autograd.grad and backward(inputs=), whose playback captures
+    gradients (NOTE [watched alone]: the fast path there must check too)."""
+    make, change = WATCHED_PARAMS[name]
+
+    def body(m):
+        x = m.tensor([[0.5, -1.0]], requires_grad=True)
+        y, param = make(m, x)
+        change(param)
+        if how == "autograd.grad":
+            return m.autograd.grad(y.sum(), x)
+        y.sum().backward(inputs=[x])
+        return x.grad
+
+    compare(body, phrase="modified by an inplace operation")
+
+
 @pytest.mark.parametrize("name", list(WATCHED_PARAMS))
 def test_an_unchanged_index_mask_or_weight_is_fine(name):
     compare(_changed_then_backward(WATCHED_PARAMS[name][0], lambda p: None))
