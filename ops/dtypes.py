@@ -57,14 +57,16 @@ _SCALAR_C_TYPES = {np.dtype(t): name for t, name in (
 def check_scalar_fits(value, dt: np.dtype) -> None:
     """torch's checked conversion of a Python number written into a tensor of dtype `dt`
     (masked_fill's value): out of the dtype's range is its error, not a wrapped-around or
-    infinite value. inf and nan fit a floating dtype; an unsigned one takes down to -max."""
+    infinite value. inf and nan fit a floating dtype; an unsigned one takes ints down to -max
+    (they wrap), floats only within its range."""
     if dt.kind == "b" or isinstance(value, bool):
         return
     value = py_number(value)
     if dt.kind == "f":
         fits = not math.isfinite(value) or abs(value) <= float(np.finfo(dt).max)  # (no numpy cast)
-    elif isinstance(value, float) and not math.isfinite(value):
-        fits = False
+    elif isinstance(value, float):  # a float is checked as it is: no NaN, no wrap-around
+        info = np.iinfo(dt)
+        fits = math.isfinite(value) and int(info.min) <= value <= int(info.max)
     else:
         info = np.iinfo(dt)
         fits = (-info.max if dt.kind == "u" else info.min) <= int(value) <= info.max

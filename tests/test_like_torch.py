@@ -196,7 +196,8 @@ VALUES = [
         m.full((2,), -1, dtype=m.uint8), m.full((2,), -255, dtype=m.uint8),
         m.full_like(m.tensor([1, 2], dtype=m.uint8), -1))),
     ("full of inf and of a float into ints", lambda m: (
-        m.full((2,), float("inf")), m.full((2,), 3.7, dtype=m.int32))),
+        m.full((2,), float("inf")), m.full((2,), 3.7, dtype=m.int32), m.full((2,), 255.0, dtype=m.uint8),
+        m.zeros(2, dtype=m.int32).masked_fill(m.tensor([True, False]), 3.9))),
     ("prod's gradient with inf beside a zero", lambda m: (lambda x: m.autograd.grad(x.prod(), x))(
         m.tensor([float("inf"), 0.0, 2.0], requires_grad=True))),
     ("prod's gradient with nan beside a zero", lambda m: (lambda x: m.autograd.grad(x.prod(), x))(
@@ -628,6 +629,12 @@ ERRORS = [
      "value cannot be converted to type int64_t without overflow"),
     ("full_like past float32", lambda m: m.full_like(m.ones(2), 1e300),
      "value cannot be converted to type float without overflow"),
+    ("full of a negative float into uint8", lambda m: m.full((2,), -0.5, dtype=m.uint8),
+     "value cannot be converted to type uint8_t without overflow"),
+    ("full of a float past uint8", lambda m: m.full((2,), 255.7, dtype=m.uint8),
+     "value cannot be converted to type uint8_t without overflow"),
+    ("masked_fill of a negative float into uint8", lambda m: m.zeros(2, dtype=m.uint8).masked_fill(
+        m.tensor([True, False]), -0.5), "value cannot be converted to type uint8_t without overflow"),
     ("linspace of bools", lambda m: m.linspace(0, 1, 3, dtype=m.bool),
      "\"linspace_cpu\" not implemented for 'Bool'"),
     ("integer arange below zero", lambda m: m.arange(-0.5, dtype=m.int64),
