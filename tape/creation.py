@@ -266,6 +266,16 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return _made(_wrap(arr))
 
 
+def _check_memory(layout, pin_memory) -> None:
+    """torch's factories take `layout=` (strided, the only one: None here) and
+    `pin_memory=`, which needs an accelerator, so True is an error on this CPU-only stack."""
+    if layout is not None:
+        raise RuntimeError(f"tape has only the strided layout, given as layout=None (got {layout!r})")
+    if pin_memory:
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned "
+                           "memory allocator is available on this system.")
+
+
 def _shape(size, name: str = "size") -> tuple:
     """A factory's sizes (ops.dims.shape_arg's rules), none negative."""
     shape = shape_arg(size, name)
@@ -292,7 +302,9 @@ def _filled(name, fill, size, dtype, requires_grad, device, out=None):
     return _finish(np.full(_shape(size, name), fill, dtype=_np_dtype(name, dtype)), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+def zeros(*size, dtype=None, device=None,
+          layout=None, pin_memory=False, requires_grad=False, out=None, **kw) -> Tensor:
+    _check_memory(layout, pin_memory)
     size = _size_kw(size, kw, "zeros")
     if any(isinstance(s, (int, np.integer)) and s < 0 for s in size):  # (torch's own wording)
         raise RuntimeError("zeros: Dimension size must be non-negative.")
@@ -311,15 +323,21 @@ def _size_kw(size: tuple, kw: dict, name: str) -> tuple:
     return (kw["size"],)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+def ones(*size, dtype=None, device=None,
+         layout=None, pin_memory=False, requires_grad=False, out=None, **kw) -> Tensor:
+    _check_memory(layout, pin_memory)
     return _filled("ones", 1, _size_kw(size, kw, "ones"), dtype, requires_grad, device, out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kw) -> Tensor:
+def empty(*size, dtype=None, device=None,
+          layout=None, pin_memory=False, requires_grad=False, out=None, **kw) -> Tensor:
+    _check_memory(layout, pin_memory)
     return _filled("empty", 0, _size_kw(size, kw, "empty"), dtype, requires_grad, device, out)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, dtype=None, device=None,
+         layout=None, pin_memory=False, requires_grad=False) -> Tensor:
+    _check_memory(layout, pin_memory)
     fill_value = py_number(fill_value)  # (a numpy scalar is read as a Python number)
     if isinstance(size, (int, np.integer)):
         raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
@@ -347,25 +365,35 @@ def _like(name, fill, t, dtype, requires_grad, device):
     return _finish(out, requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(input, *, dtype=None, device=None,
+               layout=None, pin_memory=False, requires_grad=False, memory_format=None):
+    _check_memory(layout, pin_memory)
     return _like("zeros_like", 0, input, dtype, requires_grad, device)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(input, *, dtype=None, device=None,
+              layout=None, pin_memory=False, requires_grad=False, memory_format=None):
+    _check_memory(layout, pin_memory)
     return _like("ones_like", 1, input, dtype, requires_grad, device)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(input, *, dtype=None, device=None,
+               layout=None, pin_memory=False, requires_grad=False, memory_format=None):
+    _check_memory(layout, pin_memory)
     return _like("empty_like", 0, input, dtype, requires_grad, device)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+def full_like(input, fill_value, *, dtype=None, device=None,
+              layout=None, pin_memory=False, requires_grad=False,
               memory_format=None):
+    _check_memory(layout, pin_memory)
     return _like("full_like", fill_value, input, dtype, requires_grad, device)
 
 
-def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start=None, end=None, step=1, *, dtype=None, device=None,
+           layout=None, pin_memory=False, requires_grad=False) -> Tensor:
     """[start, end) in steps; ints give int64, any float gives the default float dtype."""
+    _check_memory(layout, pin_memory)
     _check_device(device)
     if start is None:  # arange(end=3)
         if end is None:
@@ -387,7 +415,9 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_gr
     return _finish(np.arange(*vals).astype(npd), requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, *, dtype=None, device=None,
+             layout=None, pin_memory=False, requires_grad=False) -> Tensor:
+    _check_memory(layout, pin_memory)
     _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -401,7 +431,8 @@ def _no_bool_kernel(kernel: str, npd) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, *, dtype=None, device=None, layout=None, pin_memory=False, requires_grad=False) -> Tensor:
+    _check_memory(layout, pin_memory)
     _check_device(device)
     for name, k in (("n", n), ("m", m)):
         if k is not None and k < 0:
@@ -430,7 +461,9 @@ def _float_only(kernel: str, npd: np.dtype) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.from_np(npd).torch_name}\'')
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
+def rand(*size, dtype=None, device=None,
+         layout=None, pin_memory=False, requires_grad=False, generator=None, **kw) -> Tensor:
+    _check_memory(layout, pin_memory)
     size = _size_kw(size, kw, "rand")
     _check_device(device)
     npd = _np_dtype("rand", dtype)
@@ -438,7 +471,9 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **
     return _finish(_rng[0].random(_shape(size, "rand")).astype(npd), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **kw) -> Tensor:
+def randn(*size, dtype=None, device=None,
+          layout=None, pin_memory=False, requires_grad=False, generator=None, **kw) -> Tensor:
+    _check_memory(layout, pin_memory)
     size = _size_kw(size, kw, "randn")
     _check_device(device)
     npd = _np_dtype("randn", dtype)
@@ -446,7 +481,9 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, *
     return _finish(_rng[0].standard_normal(_shape(size, "randn")).astype(npd), requires_grad)
 
 
-def randint(low, high=None, size=(), *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint(low, high=None, size=(), *, dtype=None, device=None,
+            layout=None, pin_memory=False, requires_grad=False) -> Tensor:
+    _check_memory(layout, pin_memory)
     _check_device(device)
     if high is None:
         low, high = 0, low
@@ -460,22 +497,28 @@ def _like_input(name: str, input) -> Tensor:
     return input
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def rand_like(input, *, dtype=None, device=None,
+              layout=None, pin_memory=False, requires_grad=False, memory_format=None):
     """Uniform [0, 1) numbers shaped as `input`, in its dtype unless one is given."""
+    _check_memory(layout, pin_memory)
     input = _like_input("rand_like", input)
     return rand(*input.shape, dtype=_own(input, dtype), device=device, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def randn_like(input, *, dtype=None, device=None,
+               layout=None, pin_memory=False, requires_grad=False, memory_format=None):
     """Standard normal numbers shaped as `input`, in its dtype unless one is given."""
+    _check_memory(layout, pin_memory)
     input = _like_input("randn_like", input)
     return randn(*input.shape, dtype=_own(input, dtype), device=device, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+def randint_like(input, low=0, high=None, *, dtype=None, device=None,
+                 layout=None, pin_memory=False, requires_grad=False,
                  memory_format=None):
     """Integers in [low, high) shaped as `input` (randint_like(x, high) starts at 0), in its
     dtype unless one is given."""
+    _check_memory(layout, pin_memory)
     input = _like_input("randint_like", input)
     return randint(low, high, tuple(input.shape), dtype=_own(input, dtype), device=device,
                    requires_grad=requires_grad)

@@ -204,6 +204,11 @@ VALUES = [
         m.tensor([float("nan"), 0.0, 2.0], requires_grad=True))),
     ("prod's gradient along a dim with a zero and an inf", lambda m: (lambda x: m.autograd.grad(
         x.prod(1).sum(), x))(m.tensor([[float("inf"), 0.0, 2.0], [1.5, 3.0, -2.0]], requires_grad=True))),
+    ("factories take pin_memory=False and layout=None", lambda m: (
+        m.zeros(2, pin_memory=False), m.ones(2, layout=None), m.full((2,), 1.0, pin_memory=False),
+        m.arange(3, pin_memory=False), m.linspace(0, 1, 3, pin_memory=False), m.eye(2, pin_memory=False),
+        m.zeros_like(m.ones(2), layout=None, pin_memory=False), m.empty(2, pin_memory=False).shape,
+        m.rand(2, pin_memory=False).shape, m.randint(0, 3, (2,), pin_memory=False).shape)),
     ("a bool tensor as an index", lambda m: ([10, 20][m.tensor(True)], m.tensor(False).__index__())),
     ("integer arange of float bounds", lambda m: (m.arange(0.2, 2.5, 1, dtype=m.int64),
                                                   m.arange(0, 3.7, dtype=m.int64))),
@@ -614,6 +619,8 @@ def test_value_like_torch(body):
 
 
 ERRORS = [
+    ("pinned memory without an accelerator", lambda m: m.zeros(2, pin_memory=True),
+     "pin_memory=True requires a CUDA or other accelerator backend"),
     ("arange of bools", lambda m: m.arange(5, dtype=m.bool), "\"arange_cpu\" not implemented for 'Bool'"),
     ("full past float32", lambda m: m.full((2,), 1e40),
      "value cannot be converted to type float without overflow"),
