@@ -101,16 +101,22 @@ def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
     return np.promote_types(a, b)
 
 
-def _plain(data, inner=False):
-    """Nested sequences of plain values for numpy. A tensor inside a sequence is a scalar, as
-    torch reads it (a one-element one; others raise); an array inside one is taken whole, with
+def _plain(data, inner=False, depth=None):
+    """Nested sequences of plain values for numpy. As torch reads them, the sizes come from
+    the first elements down through sequences (not tensors): a tensor where the sizes say a
+    scalar goes is one (a one-element one; others raise), a tensor where they say more dims
+    is read as a sequence (`[[1., 2.], t]`); an array inside one is taken whole, with
     torch's warning that this is slow."""
+    if depth is None:
+        depth = _first_depth(data)
     if isinstance(data, Tensor):
         if TRACES and STATE.trace is not None:
             STATE.trace.observe(data, np.array(data._data, copy=True))
-        if not inner:
+        if not inner or depth > 0:
             return data._data
         if data._data.size != 1:
+            if data._data.dtype.kind in "iub":  # (torch's integer path asks for an index)
+                raise TypeError("only integer tensors of a single element can be converted to an index")
             raise ValueError("only one element tensors can be converted to Python scalars")
         return data._data.reshape(())
     if isinstance(data, (list, tuple, range)):
@@ -121,8 +127,20 @@ def _plain(data, inner=False):
                 "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
                 "converting the list to a single numpy.ndarray with numpy.array() before converting "
                 "to a tensor.", UserWarning, stacklevel=4)
-        return [_plain(x, True) for x in data]
+        return [_plain(x, True, depth - 1) for x in data]
     return data
+
+
+def _first_depth(data) -> int:
+    """How many dims torch's sizes have: down the first elements through lists, tuples,
+    ranges and arrays, stopping at a tensor or a scalar."""
+    depth = 0
+    while isinstance(data, (list, tuple, range)):
+        depth += 1
+        if not len(data):
+            return depth
+        data = data[0]
+    return depth + (data.ndim if isinstance(data, np.ndarray) else 0)
 
 
 def _made(t: Tensor) -> Tensor:
