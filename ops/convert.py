@@ -11,10 +11,8 @@ from .dtypes import type_label
 from .registry import call, call_inplace, check_inplace, function, op
 
 
-def _to_copy(a, dt):
-    if type(a) is np.ndarray and a.ndim > 1 and 0 in a.strides:  # an expanded tensor's copy
-        return copy_like_torch(a, dt)  # NOTE [a copy's layout] in ops/dims.py
-    return a.astype(dt)
+def _to_copy(a, dt):  # (a numpy scalar stays one; an array is laid out as torch's copy)
+    return copy_like_torch(a, dt) if type(a) is np.ndarray else a.astype(dt)
 
 
 TO_COPY = op("_to_copy", "ToCopyBackward0", _to_copy, lambda F, ctx, g: (F.to_dtype(g, ctx.dtypes[0]),))

@@ -64,12 +64,12 @@ def check_scalar_fits(value, dt: np.dtype) -> None:
     value = py_number(value)
     if dt.kind == "f":
         fits = not math.isfinite(value) or abs(value) <= float(np.finfo(dt).max)  # (no numpy cast)
-    elif isinstance(value, float):  # a float is checked as it is: no NaN, no wrap-around
-        info = np.iinfo(dt)
-        fits = math.isfinite(value) and int(info.min) <= value <= int(info.max)
     else:
-        info = np.iinfo(dt)
-        fits = (-info.max if dt.kind == "u" else info.min) <= int(value) <= info.max
+        lo, hi = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
+        if isinstance(value, float):  # a float is checked as it is: no NaN, no wrap-around
+            fits = math.isfinite(value) and lo <= value <= hi
+        else:
+            fits = (-hi if dt.kind == "u" else lo) <= int(value) <= hi
     if not fits:
         raise RuntimeError(f"value cannot be converted to type {_SCALAR_C_TYPES[dt]} without overflow")
 

@@ -426,13 +426,7 @@ def _stale_view(x: Tensor) -> None:
     if x._x.multi_view:
         raise _stale_multi_view_error(x)
     if x._x.function_view and x._rec is not None:  # (made under the Function's no_grad too)
-        raise RuntimeError(
-            f"Output {x._idx} of {x._rec.op.name} is a view and its base or another view of its "
-            "base has been modified inplace. This view was created inside a custom Function (or "
-            "because an input was returned as-is) and the autograd logic to handle view+inplace "
-            "would override the custom backward associated with the custom Function, leading to "
-            "incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
-            "output of the custom Function.")
+        raise _function_view_error(x, "its base or another view of its base has been modified inplace")
     if x._x.no_grad_view:
         raise RuntimeError(
             "A view was created in no_grad mode and its base or another view of its base has been "
@@ -528,15 +522,22 @@ def _shape_error(op, arrays, exc: ValueError) -> Exception:
     shapes = [np.shape(a) for a in arrays if isinstance(a, (ndarray, np.generic))]
     if len(shapes) >= 2:
         a, b = shapes[0], shapes[1]
-        for k in range(1, max(len(a), len(b)) + 1):
-            sa = a[-k] if k <= len(a) else 1
-            sb = b[-k] if k <= len(b) else 1
-            if sa != sb and sa != 1 and sb != 1:
-                dim = max(len(a), len(b)) - k
-                return RuntimeError(
-                    f"{op.name}: The size of tensor a ({sa}) must match the size of tensor b "
-                    f"({sb}) at non-singleton dimension {dim} (shapes {list(a)} and {list(b)})")
+        mismatch = _size_mismatch(a, b)
+        if mismatch:
+            return RuntimeError(f"{op.name}: {mismatch} (shapes {list(a)} and {list(b)})")
     return RuntimeError(f"{op.name}: {exc} (input shapes {[list(s) for s in shapes]})")
+
+
+def _size_mismatch(a: tuple, b: tuple) -> str | None:
+    """torch's words for the first dim (from the right) where shapes `a` and `b` do not
+    broadcast, or None when they do."""
+    for k in range(1, max(len(a), len(b)) + 1):
+        sa = a[-k] if k <= len(a) else 1
+        sb = b[-k] if k <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return (f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                    f"non-singleton dimension {max(len(a), len(b)) - k}")
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -551,9 +552,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     for x in others:  # (an argument of the wrong type first: torch's binding rejects it)
         if not isinstance(x, (Tensor, *_OPERANDS)):
             _check_operand(op, inputs, x, inplace=True)
-    for x in inputs:  # NOTE [views of a base that gained a history]
-        if type(x) is Tensor and not x._rg and x._base is not None:
-            grow(x)
+    _grow_all(inputs)  # NOTE [views of a base that gained a history]
     enabled = check_inplace(self)
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
     if not arrays[0].flags.writeable:  # a read-only numpy array (or a number's expand())
@@ -646,14 +645,19 @@ def _read_only_error(target: np.ndarray) -> RuntimeError:
                         "clone() it before writing into it")
 
 
+def _function_view_error(t: Tensor, what: str) -> RuntimeError:
+    """torch's refusal of a view a custom Function returned, written to (or its base)."""
+    return RuntimeError(
+        f"Output {t._idx} of {t._rec.op.name} is a view and {what}. This view was created "
+        "inside a custom Function (or because an input was returned as-is) and the autograd "
+        "logic to handle view+inplace would override the custom backward associated with the "
+        "custom Function, leading to incorrect gradients. This behavior is forbidden. You can "
+        "fix this by cloning the output of the custom Function.")
+
+
 def _check_inplace_allowed(t: Tensor) -> None:
     if t._x is not None and t._x.function_view and t._rec is not None:
-        raise RuntimeError(
-            f"Output {t._idx} of {t._rec.op.name} is a view and is being modified inplace. This view "
-            "was created inside a custom Function (or because an input was returned as-is) and the "
-            "autograd logic to handle view+inplace would override the custom backward associated "
-            "with the custom Function, leading to incorrect gradients. This behavior is forbidden. "
-            "You can fix this by cloning the output of the custom Function.")
+        raise _function_view_error(t, "is being modified inplace")
     if t._x is not None and t._x.no_grad_view:
         raise RuntimeError(
             "A view was created in no_grad mode and is being modified inplace with grad mode "
@@ -1039,15 +1043,15 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                                 accumulate, create)
                 if grads is None:
                     continue
-                if rec.extra is not None and not rec.extra.hooked and rec.saved is not FREED:
-                    _check_watched(rec)  # watched alone: the fast path below skips _run's check
-            elif rec.extra is not None:
-                if rec.extra.hooked:
+            ex = rec.extra
+            if ex is not None:
+                if not ex.hooked:
+                    if rec.saved is not FREED:  # watched alone (NOTE in recording.py): the
+                        _check_watched(rec)  # fast path below skips _run's check
+                elif targets is None:  # (capture ran them)
                     grads = _before_node(rec, _slot_list(grads), create)
-                elif rec.saved is not FREED:  # watched alone (NOTE in recording.py)
-                    _check_watched(rec)
             saved = rec.saved
-            if plain and (rec.extra is None or not rec.extra.hooked) and saved is not FREED:
+            if plain and (ex is None or not ex.hooked) and saved is not FREED:
                 # NOTE [playback fast path] _run's common case inline: no create_graph, no
                 # hooks on this node, no anomaly mode (packed values still unpack, and a
                 # changed version still raises, through unpack_saved)
@@ -1152,14 +1156,7 @@ def _rule_shape_error(exc: ValueError) -> Exception:
     if m is None:
         return exc
     a, b = (tuple(int(n) for n in re.findall(r"\d+", s)) for s in m.groups())
-    for k in range(1, max(len(a), len(b)) + 1):
-        sa = a[-k] if k <= len(a) else 1
-        sb = b[-k] if k <= len(b) else 1
-        if sa != sb and sa != 1 and sb != 1:
-            return RuntimeError(
-                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
-                f"non-singleton dimension {max(len(a), len(b)) - k}")
-    return RuntimeError(str(exc))
+    return RuntimeError(_size_mismatch(a, b) or str(exc))
 
 
 # NOTE [no zip] Playback walks a record's inputs by position, not with zip() over its five

@@ -498,14 +498,10 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
                 finally:
                     rec.extra = extra
                 out = []
-                for k, (e, gi, shape, dt) in enumerate(zip(rec.edges(), in_grads, rec.shapes,
-                                                           rec.dtypes)):
-                    if e is None or gi is None:  # as engine.playback passes gradients on
+                # (reduced to the inputs' shapes and dtypes, as engine.playback passes them on)
+                for k, (e, gi) in enumerate(zip(rec.edges(), engine._node_outputs(rec, in_grads, F))):
+                    if e is None or gi is None:
                         continue
-                    if gi.shape != shape:
-                        gi = F.sum_to(gi, shape)
-                    if gi.dtype != dt:
-                        gi = F.to_dtype(gi, dt)
                     engine._send(bufs, heap, at, e[0], e[1], gi)
                     flow.sent[(rec, k)] = gi
                     out.append(f"{_value(gi)} to {scene.node_name(e[0])}")
