@@ -306,6 +306,13 @@ def _others_product(x, axis: int):
     return np.moveaxis(left * right[..., ::-1], -1, axis)
 
 
+def _prod_safe_zeros(g, self, axis: int):
+    """g times each entry's product of the others, in g's dtype (torch: self.to(grad's
+    dtype), as _prod_grad: a float16 input's prod(dtype=float32) differentiates in float32)."""
+    dt = np.result_type(g)
+    return g * _others_product(self if self.dtype == dt else self.astype(dt), axis)
+
+
 def _prod_all_bwd(F, ctx, g, self, result):
     if len(ctx.shapes[0]) == 0:
         return (g,)
@@ -314,8 +321,7 @@ def _prod_all_bwd(F, ctx, g, self, result):
         if zeros > 1:  # every product of the others has a zero: torch gives zeros, whatever g holds
             return (F.zeros_like(self),)
         if zeros == 1:
-            g = g.astype(self.dtype) if np.result_type(g) != self.dtype else g
-            return (g * _others_product(self.reshape(-1), 0).reshape(self.shape),)
+            return (_prod_safe_zeros(g, self.reshape(-1), 0).reshape(self.shape),)
     return (_prod_grad(F, g, self, result, None),)
 
 
@@ -326,7 +332,7 @@ def _prod_dim_bwd(F, ctx, g, self, result):
     if not keepdim:
         g, result = F.unsqueeze_dims(g, (dim,)), F.unsqueeze_dims(result, (dim,))
     if F is prims and (self == 0).any():  # torch: a zero anywhere, the others' products everywhere
-        return (g * _others_product(self, dim),)
+        return (_prod_safe_zeros(g, self, dim),)
     return (_prod_grad(F, g, self, result, dim),)
 
 

@@ -213,6 +213,11 @@ VALUES = [
         m.tensor([[1.0, 2.0], m.tensor([3.0, 4.0])]),
         m.tensor([[1, 2], m.tensor([3.0, 4.0], dtype=m.float64)]),
         m.tensor([[[1, 2]], m.tensor([[3, 4]])]), m.tensor([[1.0], [m.tensor(2.0)]]))),
+    ("prod's gradient with a zero, float16 reduced in float32", lambda m: (lambda x: (
+        m.autograd.grad(x.prod(dtype=m.float32), x),
+        m.autograd.grad(x.reshape(2, 3).prod(1, dtype=m.float32).sum(), x)))(
+        m.tensor([0.7119140625, 1.5048828125, 1.572265625, 0.0, 1.09375, 1.865234375],
+                 dtype=m.float16, requires_grad=True))),
     ("a bool tensor as an index", lambda m: ([10, 20][m.tensor(True)], m.tensor(False).__index__())),
     ("integer arange of float bounds", lambda m: (m.arange(0.2, 2.5, 1, dtype=m.int64),
                                                   m.arange(0, 3.7, dtype=m.int64))),
