@@ -22,6 +22,7 @@ from .grad_mode import RULE_THREADS as _RULE_THREADS
 from .grad_mode import STATE, TRACES
 from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
+from .hooks import USER_CODE as _USER_CODE
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
 from .ops.dtypes import py_number
 from .ops.registry import OPS, operand_error
@@ -1018,9 +1019,15 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     useful = None if targets is None else _useful_nodes(roots, targets, within)
     captured = {}
     heap, bufs, at = [], {}, {}  # NOTE [waiting nodes]
+    # NOTE [torch's order]: with user code about, `heap` is a ready queue as torch's, and
+    # a node reached for the first time goes to `waiting`, which nothing reads
+    deps = _dependencies(roots) if _USER_CODE[0] and within is None else None
+    waiting = heap if deps is None else []
     for edge, g in roots:
         if edge is not None:  # (None: a no_grad view, whose gradient goes nowhere)
-            _send(bufs, heap, at, edge[0], edge[1], g)
+            _send(bufs, waiting, at, edge[0], edge[1], g)
+            if deps is not None:  # as torch's GraphRoot passes them on, in order
+                _arrive((edge[0],), deps, bufs, heap, at)
     prev = _swap_grad_enabled(create)
     quiet = _quiet()  # NOTE [quiet IEEE]
     # the fast path's conditions that hold for the whole playback (anomaly mode is read
@@ -1119,7 +1126,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 b = bufs.get(nxt)
                 if b is None:
                     key = -nxt.pos
-                    _heappush(heap, key)
+                    _heappush(waiting, key)
                     at[key] = nxt
                     outs = nxt.outs  # one slot (NOTE [slots]): one output or none (a leaf's sink)
                     if type(outs) is not tuple or len(outs) < 2:
@@ -1136,6 +1143,8 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
                 else:
                     idx = rec.input_idx[k]
                     b[idx] = gi if b[idx] is None else _accumulate(b[idx], gi)
+            if deps is not None:  # rec has run: what it feeds is an edge closer to ready
+                _arrive(rec.inputs, deps, bufs, heap, at)
             # let go: a leaf's sink may take these arrays (NOTE [stealing])
             in_grads = gi = g = grads = None
     except ValueError as exc:  # (a saved value an unpack hook gave in another shape, say)
@@ -1182,6 +1191,77 @@ def _rule_shape_error(exc: ValueError) -> Exception:
 # graph: W4 counted 491M instructions a step with them, 462M without) that adds up, and
 # every tuple was one more object for the collector to walk. Positions are unique, so an
 # int names one node.
+
+
+# NOTE [torch's order]
+# torch runs a node once it is ready (every node that sends it a gradient has run): of the
+# ready nodes, the one with the highest sequence number first, except that a leaf's
+# AccumulateGrad, whose sequence number is the largest there is, runs as soon as it is
+# ready. Positions order records as sequence numbers do, and the waiting record with the
+# highest position is always ready, so for records the plain heap above is torch's order
+# with no counting. Sinks are where they part: by position a sink waits for every record
+# made after it, and two sinks of one node run the later-made first, where torch runs
+# `a` before `b` in `a * b` (its ties leave its std::priority_queue in the order the
+# heap's sifting gives; heapq sifts alike, so equal entries come out of it as torch's do).
+# Only user code running during a backward sees the difference, so once any exists
+# (hooks.USER_CODE) playback counts each node's edges as torch does, and `heap` holds only
+# ready nodes, as _Ready entries that compare by priority alone. A node that becomes
+# ready without a gradient (a custom Function's backward returned None for it) is not
+# run, and the nodes it feeds move on at once; torch runs it with undefined gradients
+# (its hooks see None, a leaf's post-accumulate hooks run), which tape does not do.
+
+
+class _Ready:
+    """A ready node's entry in the ready queue: its priority alone decides (NOTE [torch's
+    order]); the node is at[entry]."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __lt__(self, other):
+        return self.key < other.key
+
+
+_SINK_FIRST = float("-inf")  # a sink's key: before every record (-position)
+
+
+def _dependencies(roots) -> dict:
+    """Per node of the graph the roots lead to, how many edges reach it (one per root edge,
+    as from torch's GraphRoot, and one per input edge of a record in the graph)."""
+    deps: dict = {}
+    stack = []
+    for edge, _ in roots:
+        if edge is not None:
+            stack.append(edge[0])
+    while stack:
+        node = stack.pop()
+        n = deps.get(node)
+        deps[node] = 1 if n is None else n + 1
+        if n is None and type(node) is Record:
+            for nxt in node.inputs:
+                if nxt is not None:
+                    stack.append(nxt)
+    return deps
+
+
+def _arrive(nodes, deps, bufs, heap, at) -> None:
+    """One edge into each of `nodes` (in order; None for no edge) is done: a node whose
+    last edge that was is ready, or, with no gradient sent to it, passes its own edges on."""
+    stack = [n for n in reversed(nodes) if n is not None]
+    while stack:  # (depth first, as calls would go, without their recursion limit)
+        node = stack.pop()
+        n = deps[node] - 1
+        deps[node] = n
+        if n:
+            continue
+        if node in bufs:
+            entry = _Ready(_SINK_FIRST if type(node) is AccumulateGrad else -node.pos)
+            at[entry] = node
+            _heappush(heap, entry)
+        elif type(node) is Record:
+            stack.extend(m for m in reversed(node.inputs) if m is not None)
 
 
 def _send(bufs, heap, at, node, idx, g):

@@ -24,6 +24,7 @@ import numpy as np
 
 from .engine import _inplace_error, _record, _wrap, call, second_time_error
 from .grad_mode import STATE, no_grad, untraceable
+from .hooks import USER_CODE as _USER_CODE
 from .hooks import _Packed, pack_saved
 from .hooks import unpack_saved as _unpack_packed
 from .ops.registry import Op
@@ -140,6 +141,7 @@ class Function(metaclass=_FunctionMeta):
         recording = STATE.grad_enabled and not STATE.inference and any(t._rg for t in tensors)
         if not recording:
             return result
+        _USER_CODE[0] = True  # its backward is user code
         rec = _record(cls._op, tensors, (ctx, cls))
         final, diff = [], []
         for i, o in enumerate(outputs):

@@ -32,6 +32,11 @@ from .tensor import Tensor, _wrap
 
 _ids = itertools.count()
 
+# [0]: some user code may run during a backward (a hook, a custom Function's backward, an
+# unpack hook) and so see the order nodes run in: playback then keeps torch's ready order
+# (NOTE [torch's order] in engine.py). Set for good by the first such registration.
+USER_CODE = [False]
+
 
 class RemovableHandle:
     """Returned by every register_* call; `.remove()` unregisters the hook."""
@@ -54,6 +59,7 @@ class RemovableHandle:
 
 def add_hook(table: dict, fn) -> RemovableHandle:
     untraceable("a hook registered inside the function")
+    USER_CODE[0] = True
     hid = next(_ids)
     table[hid] = fn
     return RemovableHandle(table, hid)

@@ -10,7 +10,8 @@ NOTE [positions]
 Positions come from one global counter, so an op's inputs always have lower positions than
 the op itself: reverse playback pops the highest position first and never needs a
 dependency count. AccumulateGrad sinks take a position when created, which is before any
-record that feeds them.
+record that feeds them (and decides when they run only while no user code can watch:
+NOTE [torch's order] in engine.py).
 """
 
 from __future__ import annotations

@@ -465,8 +465,13 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
             raise engine.second_time_error()
     flow = _Flow()
     heap, bufs, at = [], {}, {}
+    # in the engine's order, sinks included (NOTE [torch's order] in engine.py)
+    deps = engine._dependencies(roots_) if engine._USER_CODE[0] else None
+    waiting = heap if deps is None else []
     for i, ((node, idx), g) in enumerate(roots_):
-        engine._send(bufs, heap, at, node, idx, g)
+        engine._send(bufs, waiting, at, node, idx, g)
+        if deps is not None:
+            engine._arrive((node,), deps, bufs, heap, at)
         flow.sent[("root", i)] = g
     for node, b in bufs.items():
         flow.received[node] = engine._slot_list(b)
@@ -502,9 +507,11 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
                 for k, (e, gi) in enumerate(zip(rec.edges(), engine._node_outputs(rec, in_grads, F))):
                     if e is None or gi is None:
                         continue
-                    engine._send(bufs, heap, at, e[0], e[1], gi)
+                    engine._send(bufs, waiting, at, e[0], e[1], gi)
                     flow.sent[(rec, k)] = gi
                     out.append(f"{_value(gi)} to {scene.node_name(e[0])}")
+                if deps is not None:
+                    engine._arrive(rec.inputs, deps, bufs, heap, at)
                 got = ", ".join(_value(g) for g in grads)
                 flow.title = f"{rec.op.node} #{rec.pos} gets {got} and sends " + (
                     "; ".join(out) or "nothing")
@@ -539,7 +546,8 @@ def steps(root: Tensor, gradient=None, *, names=None, show_saved: bool = False) 
     """The backward pass from `root`, one drawing per step (a `graphviz.Digraph` each).
 
     Step 0 is the seed gradient entering the root's node; then one step per node in
-    playback order (highest tape position first), with every gradient sent so far in
+    playback's order (highest tape position first; once the program has hooks, a leaf's
+    sink as soon as its gradient is complete, as torch runs it), with every gradient sent so far in
     blue on its edge and the `.grad` each leaf (or retained tensor) would hold. Nothing
     runs for real: `root.backward()` afterwards works and gives the same numbers. Raises
     at once, with backward's own error, where backward would (freed or stale saved values).

@@ -1,5 +1,7 @@
 """Fixtures: `mod` runs a test body once with tape and once with torch; every test must leave
-grad mode, inference mode, anomaly mode and the default dtype as it found them."""
+grad mode, inference mode, anomaly mode and the default dtype as it found them, and starts
+as a fresh process would, with no user code registered (so playback takes its plain order
+unless the test itself registers a hook: NOTE [torch's order] in tape/engine.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from helpers import MODULE_IDS, MODULES
 
 import tape
 from tape.grad_mode import STATE
+from tape.hooks import USER_CODE
 
 pytest_plugins = ["tape.pytest_plugin"]  # the `mod` fixture and @pytest.mark.both
 
@@ -21,6 +24,7 @@ def mod(request):
 
 @pytest.fixture(autouse=True)
 def leaves_no_trace():
+    USER_CODE[0] = False
     yield
     assert STATE.grad_enabled, "a test left tape's grad mode disabled"
     assert not STATE.inference, "a test left tape's inference mode on"

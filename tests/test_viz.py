@@ -408,6 +408,25 @@ def test_steps_accumulate_onto_existing_grads_and_seed():
 
 
 @needs_graphviz
+@pytest.mark.parametrize("hooked", [False, True])
+def test_steps_run_the_sinks_when_backward_does(hooked):
+    """With a hook registered, backward runs a's sink before b's, as torch does, and the
+    steps show that order; without, the sinks run by position, b's (made later) first."""
+    a = tape.tensor(2.0, requires_grad=True)
+    b = tape.tensor(3.0, requires_grad=True)
+    y = a * b
+    ran = []
+    if hooked:
+        for name, t in (("a", a), ("b", b)):
+            t.register_post_accumulate_grad_hook(lambda t, name=name: ran.append(name))
+    titles = [f.graph_attr["label"] for f in viz.steps(y, names=dict(a=a, b=b, y=y))]
+    stores = [t.split("stores ")[1][0] for t in titles if "stores" in t]
+    assert stores == (["a", "b"] if hooked else ["b", "a"])
+    y.backward()
+    assert ran == (["a", "b"] if hooked else [])
+
+
+@needs_graphviz
 def test_steps_raise_where_backward_would():
     t = big_example(tape)
     t["k"].backward()

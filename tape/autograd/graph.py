@@ -15,6 +15,7 @@ import threading
 from ..grad_mode import STATE
 from ..grad_mode import untraceable as _untraceable
 from ..graph import AccumulateGrad, Node
+from ..hooks import USER_CODE as _USER_CODE
 from ..hooks import RemovableHandle
 
 
@@ -37,6 +38,7 @@ class saved_tensors_hooks:  # noqa: N801 - torch's name
         if _DISABLED.message is not None:
             raise RuntimeError(_DISABLED.message)
         _untraceable("saved_tensors_hooks inside the function")
+        _USER_CODE[0] = True  # the unpack hook runs during backward
         STATE.saved_hooks = STATE.saved_hooks + ((self.pack_hook, self.unpack_hook),)
         return None
 
