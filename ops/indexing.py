@@ -378,7 +378,7 @@ def _check_writable(self, steps) -> None:
         raise RuntimeError(view_msg if steps else
                            "a leaf Variable that requires grad is being used in an in-place operation.")
     base = self._base
-    if base is not None and base._rec is None and base._rg:  # a view of such a leaf
+    if base is not None and base._rec is None:  # a view of a leaf (engine._check_inplace_allowed)
         raise RuntimeError(view_msg)
     rec = self._rec
     if steps and rec is not None and rec.op.view and rec.op.outputs != 1:

@@ -488,6 +488,39 @@ def test_a_view_of_a_leaf_that_later_requires_grad_refuses_in_place(mod):
     assert a.tolist() == [1.0, 1.0, 1.0]
 
 
+# leaves that are views themselves (of a base with no history), as common idioms make them
+VIEW_LEAVES = [
+    ("arange.reshape", lambda m: m.arange(6.0).reshape(2, 3).requires_grad_()),
+    ("randn.T", lambda m: m.ones(2, 3).T.requires_grad_()),
+    ("indexed with None", lambda m: m.ones(4)[None].requires_grad_()),
+    ("sliced", lambda m: m.zeros(5)[1:4].requires_grad_()),
+    ("view of a view", lambda m: m.ones(2, 3).view(6)[:4].requires_grad_()),
+]
+VIEW_LEAF_WRITES = [
+    ("add_", lambda w: w.add_(1)),
+    ("zero_", lambda w: w.zero_()),
+    ("setitem", lambda w: w.__setitem__(0, 5.0)),
+    ("a view of it, mul_", lambda w: w[0].mul_(2)),
+    ("a view of it, setitem", lambda w: w.unsqueeze(0).__setitem__(0, 2.0)),
+    ("+=", lambda w: w.__iadd__(1)),
+]
+
+
+@pytest.mark.parametrize("write", [c[1] for c in VIEW_LEAF_WRITES], ids=[c[0] for c in VIEW_LEAF_WRITES])
+@pytest.mark.parametrize("make", [c[1] for c in VIEW_LEAVES], ids=[c[0] for c in VIEW_LEAVES])
+def test_a_leaf_that_is_a_view_refuses_in_place(mod, make, write):
+    """(tape wrote into it, and the leaf became a non-leaf whose gradient was lost)"""
+    w = make(mod)
+    before = w.tolist()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being "
+                                           "used in an in-place operation"):
+        write(w)
+    assert w.tolist() == before and w._version == 0
+    assert w.is_leaf and w.grad_fn is None
+    (w * 2).sum().backward()
+    assert (w.grad == 2).all()
+
+
 def _grown_copy(m):
     x = m.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
     a = m.zeros(4)
