@@ -965,9 +965,10 @@ def _roots(tensors, grads, create):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} and "
                     f"output[{i}] has a shape of {t.shape!r}.")
-            g = g if create else g._data
-            if not create and g.dtype != t._data.dtype:
-                g = g.astype(t._data.dtype)
+            if g._data.dtype != t._data.dtype:  # torch casts it to the output's dtype first
+                g = g.to(t.dtype) if create else g._data.astype(t._data.dtype)  # (recorded)
+            else:
+                g = g if create else g._data
         if create and not isinstance(g, Tensor):
             g = _wrap(g)
         edge = edge_of(t)

@@ -1,6 +1,8 @@
 """Beyond first order: autograd.grad / backward(inputs=...) with torch's errors, second and
 third derivatives through create_graph, and Newton's method with an autograd Hessian."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -80,6 +82,42 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_grad_results_match_torch(name):
     compare(CASES[name])
+
+
+def _cast_case(out_dtype, go_dtype, how, go_requires_grad=False):
+    """A grad_output of another dtype than its output: torch casts it first (recorded under
+    create_graph), so the gradient's value, dtype and graph follow the output's dtype."""
+
+    def body(m):
+        x = m.tensor([1.0, -2.0], dtype=getattr(m, out_dtype), requires_grad=True)
+        go = m.tensor([0.1, 0.3], dtype=getattr(m, go_dtype), requires_grad=go_requires_grad)
+        y = x.double() * 3 if how.endswith("double") else x * 3
+        if how.startswith("backward"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                y.backward(go, create_graph=True)
+            g = x.grad
+        else:
+            (g,) = m.autograd.grad(y, x, go, create_graph=True)
+        names = [type(n).__name__ for n, _ in g.grad_fn.next_functions] if g.grad_fn else []
+        return g.tolist(), str(g.dtype).split(".")[1], g is go, names
+
+    return body
+
+
+GRAD_OUTPUT_CASTS = {
+    f"{how} {o} output, {g} grad_output{' requiring grad' if rg else ''}": _cast_case(o, g, how, rg)
+    for how in ("grad", "backward", "grad through double")
+    for o, g in (("float64", "float32"), ("float32", "float64"), ("float64", "float64"))
+    for rg in (False, True)
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_OUTPUT_CASTS))
+def test_grad_outputs_are_cast_to_the_outputs_dtype_under_create_graph(name):
+    """(tape cast them only without create_graph: 0.1 as float32 reached a float64 result
+    unrounded to float64's 0.1, and a float32 leaf got a float64 .grad)"""
+    compare(GRAD_OUTPUT_CASTS[name], rtol=0, atol=0)
 
 
 def test_backward_inputs_accumulates_only_there(mod):
