@@ -222,9 +222,10 @@ def narrow(x, dim, start, length):
 
 
 def sigmoid(x):
-    # exp(-|x|) never overflows (NaN stays NaN)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    # torch's kernel, rounding for rounding: 1 / (1 + exp(-x)). exp(-x) overflows to inf below
+    # about -88 (float32) or -709 (float64), and the result is 0 as torch's is, where
+    # exp(x) / (1 + exp(x)) kept a subnormal (numpy's overflow warning: NOTE [quiet IEEE])
+    return 1 / (1 + np.exp(-x))
 
 
 def log_sigmoid(x):

@@ -172,10 +172,7 @@ _inplace(TANH, "tanh")
 
 
 def _sigmoid(a):
-    # exp(-|a|) never overflows: 1 / (1 + e) for a >= 0, e / (1 + e) below (NaN stays NaN)
-    a = _as_float(a)
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+    return prims.sigmoid(_as_float(a))
 
 
 SIGMOID = op("sigmoid", "SigmoidBackward0", opmath(_sigmoid),

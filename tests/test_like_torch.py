@@ -6,6 +6,7 @@ gradients; for errors the type and a key phrase)."""
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 
@@ -224,6 +225,12 @@ VALUES = [
     ("linear of a vector with a 0-d bias: matmul's squeeze_ result takes the bias in place", lambda m: (
         lambda x, w: (lambda y: (node_tree(y.grad_fn), y))(m.nn.functional.linear(x, w, m.tensor(0.5))))(
         m.tensor([1.0, 2.0, 3.0], requires_grad=True), m.ones(2, 3, requires_grad=True))),
+    ("sigmoid and silu where exp(-x) overflows: exactly 0 and -0, as 1 / (1 + exp(-x))", lambda m: [
+        [(v == 0.0, math.copysign(1.0, v)) for v in f(m.tensor(xs, dtype=dt)).tolist()]
+        for f in (m.sigmoid, m.nn.functional.silu)
+        for xs, dt in (([-710.0, -745.0, -1000.0], m.float64), ([-91.3, -103.0, -88.8], m.float32))]),
+    ("gelu in float32 keeps torch's zeros and tail", lambda m: m.nn.functional.gelu(
+        m.tensor([-14.0, -12.0, -10.0, -5.5404477, -4.0953345, -3.0, -2.0, -1.0, -0.0, 0.0, 1.0, 1.8e38]))),
     ("float16 sigmoid and erf: computed in float32, rounded once", lambda m: (
         lambda xs: (m.sigmoid(xs).double().numpy().tolist(), m.erf(xs).double().numpy().tolist()))(
         m.tensor(np.linspace(-8, 8, 401), dtype=m.float16))),
