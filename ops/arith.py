@@ -373,7 +373,7 @@ def _pow_scalar_bwd(F, ctx, g, self):
     (exponent,) = ctx.params
     if exponent == 0:  # zeros, whatever g holds (torch's pow_backward)
         return (F.zeros_like(g),)
-    return (g * (exponent * self ** (exponent - 1)),)  # torch's grouping
+    return (g * (exponent * F.pow(self, exponent - 1)),)  # torch's grouping, and its pow
 
 
 def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
@@ -411,6 +411,10 @@ def _pow_tensor_fwd(a, b):
         if type(b) in _PY:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return _int_pow_negative(a, b, dt)
+    if type(b) in _PY and dt in prims.POW_FLOATS:  # a number exponent: torch's paths for
+        path = prims.POW_PATHS.get(b)              # 0.5, -0.5, -1, 2, 3 and -2
+        if path is not None:
+            return path(a if a.dtype == dt else a.astype(dt))
     return np.power(a, b, dtype=dt)
 
 
