@@ -189,6 +189,7 @@ RSUB_T = op("rsub", "RsubBackward0", lambda a, b, alpha: _sub(b, a if alpha == 1
 @function("rsub", methods="__rsub__")
 def rsub(input, other, *, alpha=1):
     """other - alpha * input"""
+    other = py_number(other)  # a numpy scalar is a number to torch (RsubBackward1)
     _no_bool_subtraction(input, other)
     if type(other) in _PY:
         if alpha == 1 and in_recorded_rule():
@@ -325,7 +326,8 @@ def reciprocal(input):
 
 @function(methods="__rtruediv__", module=False)
 def rdiv(self, other):
-    # torch computes number / tensor as reciprocal(tensor) * number
+    # torch computes number / tensor as reciprocal(tensor) * number (a numpy scalar too)
+    other = py_number(other)
     if type(other) in _PY:
         inverse = call(RECIPROCAL, (self,))
         return call(_by_number(MUL, MUL_HALF, inverse, other), (inverse, other))
@@ -567,12 +569,12 @@ def _floor_div_values(a, b):
 def floor_divide(input, other):
     """floor(input / other), rounding toward -inf; not differentiable (torch records a
     NotImplemented node when an input requires grad)."""
-    return _no_derivative("floor_divide", _floor_div_values, input, other)
+    return _no_derivative("floor_divide", _floor_div_values, py_number(input), py_number(other))
 
 
 @function(methods="__rfloordiv__", module=False)
 def rfloordiv(self, other):
-    return _no_derivative("floor_divide", _floor_div_values, other, self)
+    return _no_derivative("floor_divide", _floor_div_values, py_number(other), self)
 
 
 @function(methods=("floor_divide_", "__ifloordiv__"), module=False)
@@ -605,6 +607,7 @@ REMAINDER_T = op("remainder", "RemainderBackward1", _remainder_values, _remainde
 @function("remainder", methods=("remainder", "__mod__"))
 def remainder(input, other):
     """input - other * floor(input / other): the remainder with the divisor's sign."""
+    input, other = py_number(input), py_number(other)  # numpy scalars are numbers to torch
     if type(input) in _PY:  # torch's remainder(Scalar, Tensor) has no derivative
         return _no_derivative("remainder", _remainder_values, input, other)
     if type(other) in _PY:
@@ -619,6 +622,7 @@ def rmod(self, other):
 
 @function(methods=("remainder_", "__imod__"), module=False)
 def remainder_(self, other):
+    other = py_number(other)
     if type(other) in _PY:
         return call_inplace(REMAINDER, self, (), (other,))
     return call_inplace(REMAINDER_T, self, (other,))

@@ -179,6 +179,17 @@ def _half_by_number(fn):
     return body
 
 
+def _int_float_half(m):
+    return m.tensor([3, -7]), m.tensor([3.5, -7.0]), m.tensor(3.0, dtype=m.float16)
+
+
+def _reflected_graph(m, s):
+    x = m.tensor([1.5, -2.0], requires_grad=True)
+    ys = [s - x, s / x, x % s]
+    sum(y.sum() for y in ys).backward()
+    return [node_tree(y.grad_fn) for y in ys], ys, x.grad
+
+
 def _out(make):
     """`make(m, out)` with an out= tensor: the result, whether it is `out`, and out's version."""
     def body(m):
@@ -445,7 +456,12 @@ VALUES = [
         ("as alpha", lambda m, s: m.add(m.tensor([1.0]), m.tensor([1.0]), alpha=s)),
         ("as clamp's min", lambda m, s: m.clamp(m.tensor([1, 5]), s)),
         ("as an exponent", lambda m, s: _pow_graph(m, s)),
-        ("as full's value", lambda m, s: m.full((2,), s)))],
+        ("as full's value", lambda m, s: m.full((2,), s)),
+        # (tape turned them into tensors here: float64 results, RsubBackward0, DivBackward0)
+        ("// and reflected //", lambda m, s: [(t // s, s // t) for t in _int_float_half(m)]),
+        ("% and reflected %", lambda m, s: [t % s for t in _int_float_half(m)] + [
+            s % m.tensor([3.0, -2.5])]),
+        ("reflected - and / of a tensor requiring grad", lambda m, s: _reflected_graph(m, s)))],
     # tensor(): the elements' own dtypes, promoted as torch promotes (float beats int whatever
     # the width); a tensor inside a list is a scalar
     ("tensor([np.float64])", lambda m: m.tensor([np.float64(1.5)])),
