@@ -385,9 +385,12 @@ def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
         # where exponent == 0 the gradient is 0, even at self == 0 (torch's pow_backward)
         gs = F.where(F.value(exponent) == 0, 0.0, g * (exponent * self ** (exponent - 1)))
     if need_exp:
-        # d/de self**e = result * log(self); torch defines it as 0 where self == 0 and e >= 0
+        # d/de self**e = result * log(self); torch defines it as 0 where self == 0 and e >= 0,
+        # and takes the log in the result's dtype (a float32 base's log, for a float64
+        # exponent, was the gradient's float32 accuracy)
         mask = (F.value(self) == 0) & (F.value(exponent) >= 0)
-        ge = g * F.where(mask, 0.0, result * F.log(self))  # (torch's grouping)
+        base = F.to_dtype(self, F.value(result).dtype)
+        ge = g * F.where(mask, 0.0, result * F.log(base))  # (torch's grouping)
     return gs, ge
 
 
