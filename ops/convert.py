@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from .dims import copy_like_torch
-from .dtypes import type_label
+from .dtypes import fill_scalar, py_number, type_label
 from .registry import call, call_inplace, check_inplace, function, op
 
 
@@ -150,6 +150,8 @@ def fill_(self, value):
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         return call_inplace(FILL_T, self, (value,))
+    if isinstance(value, (bool, int, float, np.generic)):  # checked as torch converts it
+        value = fill_scalar(py_number(value), self._data.dtype)
     return call_inplace(FILL, self, (), (value,))
 
 

@@ -74,6 +74,19 @@ def check_scalar_fits(value, dt: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {_SCALAR_C_TYPES[dt]} without overflow")
 
 
+def fill_scalar(value, dt: np.dtype):
+    """A number written into every (or every masked) entry of a tensor of dtype `dt` (full,
+    fill_, masked_fill), converted as torch converts it: past 64 bits is Python's overflow,
+    out of the dtype's range (or NaN into integers) is torch's error, and a negative int into
+    an unsigned dtype wraps around."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("int too big to convert")
+    check_scalar_fits(value, dt)
+    if dt.kind == "u" and not isinstance(value, bool) and value < 0:
+        return int(value) % (int(np.iinfo(dt).max) + 1)
+    return value
+
+
 def opmath(forward):
     """`forward` as torch runs it on float16: computed in float32, rounded once at the end
     (numpy would round every intermediate to float16, a few ulps off torch's result)."""

@@ -321,11 +321,18 @@ def getitem(self, index):
 
 
 def _value_operand(self, value):
-    """The value of `x[i] = value`: a tensor, or a number as a 0-d array of x's dtype."""
+    """The value of `x[i] = value`: a tensor, or a number as a 0-d array of x's dtype,
+    converted as torch converts it. (numpy's integers and float64, a float, are numbers to
+    torch here; its other scalars are refused.)"""
     if _is_tensor(value):
         return value
-    if isinstance(value, (bool, int, float, np.bool_, np.number)):
-        return np.asarray(value).astype(self._data.dtype)
+    if isinstance(value, (bool, int, float, np.integer)):
+        dt = self._data.dtype
+        if isinstance(value, int) and not isinstance(value, bool) and not -2 ** 63 <= value < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+        if dt != np.float16:  # (float16 takes its overflow as inf here, unlike fill_)
+            check_scalar_fits(value, dt)  # NaN into an int, 2**40 into int32: torch's error
+        return np.asarray(value).astype(dt)  # (a negative int into uint8 wraps, as torch's)
     raise TypeError(f"can't assign a {_type_name(value)} to a {self.type_name()}")
 
 
@@ -362,10 +369,20 @@ def _check_put(self, value, shape, index, stripped) -> None:
     if not ok:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast "
                            f"to indexing result of shape {list(result)}")
-    if _is_tensor(value) and value._data.dtype != self._data.dtype:
+    if _is_tensor(value) and value._data.dtype != self._data.dtype and not (
+            _one_mask(index) and value._data.size == 1):  # torch: masked_fill_ with its item
         raise RuntimeError(
             f"Index put requires the source and destination dtypes match, got "
             f"{self.dtype.torch_name} for the destination and {value.dtype.torch_name} for the source.")
+
+
+def _one_mask(index) -> bool:
+    """Is the advanced index one bool mask from the first dim (then torch's index_put_ writes
+    a one-element value as a number, cast to the target's dtype)?"""
+    items = list(index)
+    while items and isinstance(items[-1], slice) and items[-1] == slice(None):
+        items.pop()
+    return len(items) == 1 and isinstance(items[0], np.ndarray) and items[0].dtype == np.bool_
 
 
 def _check_writable(self, steps) -> None:

@@ -361,16 +361,8 @@ def full(size, fill_value, *, dtype=None, device=None,
         raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
     _check_device(device)
     npd = _np_dtype("full", dtype, _infer_dtype(fill_value))
-    return _finish(np.full(_shape((size,)), _fill_value(fill_value, npd), dtype=npd), requires_grad)
-
-
-def _fill_value(value, npd: np.dtype):
-    """A factory's fill value, checked as torch converts it: out of the dtype's range (or
-    NaN into integers) is its error; a negative int into an unsigned dtype wraps around."""
-    _promotion.check_scalar_fits(value, npd)
-    if npd.kind == "u" and not isinstance(value, bool) and value < 0:
-        return int(value) % (int(np.iinfo(npd).max) + 1)
-    return value
+    value = _promotion.fill_scalar(fill_value, npd)
+    return _finish(np.full(_shape((size,)), value, dtype=npd), requires_grad)
 
 
 def _like(name, fill, t, dtype, requires_grad, device):
@@ -379,7 +371,7 @@ def _like(name, fill, t, dtype, requires_grad, device):
     _check_device(device)
     npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype, name)
     out = empty_like_torch(np.asarray(t._data), npd)  # laid out as t (NOTE [a copy's layout])
-    np.copyto(out, _fill_value(py_number(fill), npd), casting="unsafe")  # (as np.full fills)
+    np.copyto(out, _promotion.fill_scalar(py_number(fill), npd), casting="unsafe")  # (as np.full fills)
     return _finish(out, requires_grad)
 
 

@@ -457,3 +457,75 @@ def _expanded_after(body, m):
 @pytest.mark.parametrize("body", EXPANDED)
 def test_write_into_an_expanded_tensor_like_torch(body):
     assert _expanded_after(body, tape) == _expanded_after(body, torch)
+
+
+# ---- numbers written into a tensor, converted as torch converts them ----------------------
+# (tape wrote NaN into an int64 tensor as -2**63, 2**40 into int32 as garbage, took a
+# numpy.float32 value, and refused a one-element value of another dtype through a bool mask)
+
+
+def _number_write(how, dtype, value):
+    def body(m):
+        x = m.zeros(3, dtype=getattr(m, dtype))
+        if how == "fill_":
+            x.fill_(value)
+        elif how == "slice":
+            x[1:] = value
+        elif how == "mask":
+            x[m.tensor([True, False, True])] = value
+        else:
+            x[m.tensor([0, 2])] = value
+        return x.tolist(), str(x.dtype).split(".")[1]
+    return body
+
+
+NUMBER_WRITES = [
+    (f"{how} {value!r} into {dtype}", _number_write(how, dtype, value))
+    for how in ("fill_", "slice", "mask", "index")
+    for dtype, values in (("float16", (70000.0, 3.5)), ("float32", (1e39, float("inf"))),
+                          ("int64", (2 ** 63, 2 ** 64, -2 ** 63, float("nan"), float("inf"), 3.7)),
+                          ("int32", (2 ** 31, -2 ** 31, 1e10)), ("uint8", (-1, -1.0, 256, -255, 300.0)),
+                          ("bool", (2.5, 0)))
+    for value in values
+] + [
+    (f"setitem {type(v).__name__}", _number_write("slice", "float32", v))
+    for v in (np.float32(1.25), np.float64(1.25), np.int64(3), np.int32(-3), np.bool_(True), np.float16(1))
+]
+
+
+@pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in NUMBER_WRITES])
+def test_numbers_written_as_torch_converts_them(body):
+    assert _outcome(body, tape) == _outcome(body, torch)
+
+
+def _outcome(body, m):
+    try:
+        return body(m)
+    except Exception as exc:  # noqa: BLE001 - compared with torch's
+        return "raised", type(exc).__name__, str(exc).replace("torch.", "tape.")
+
+
+@pytest.mark.parametrize("target, value", [
+    (t, v) for t in ("float32", "int64", "bool") for v in ("int64 0-d", "float64 [1]", "bool [[1]]")
+] + [("float32", "float64 0-d requiring grad")])  # (torch's int tensors that end up requiring
+def test_one_element_value_through_a_bool_mask_is_cast(target, value):  # grad are its own corner)
+    """torch's index_put_ writes it as a number (masked_fill_), whatever its dtype; the
+    gradient reaching a value that requires grad is cast back to its dtype."""
+    def body(m):
+        dt, rest = value.split(" ", 1)
+        shape = () if rest.startswith("0-d") else (1,) if rest.startswith("[1]") else (1, 1)
+        v = m.full(shape, 7.9 if dt == "float64" else 1, dtype=getattr(m, dt),
+                   requires_grad=rest.endswith("grad"))
+        x = m.zeros(3, dtype=getattr(m, target))
+        if v.requires_grad and target == "float32":
+            x = x.requires_grad_() * 1
+        x[m.tensor([True, False, True])] = v
+        out = [x.tolist(), str(x.dtype).split(".")[1], node_tree(x.grad_fn)]
+        if v.requires_grad and x.requires_grad:
+            x.sum().backward()
+            out += [v.grad.tolist(), str(v.grad.dtype).split(".")[1]]
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, theirs = _outcome(body, tape), _outcome(body, torch)
+    assert ours == theirs
