@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from . import prims
-from .dtypes import binary_dtype, float_dtype, py_number
+from .dtypes import binary_dtype, float_dtype, int_scalar, py_number
 from .registry import (
     Op,
     call,
@@ -458,6 +458,9 @@ def pow(input=_GIVEN_AS_SELF, exponent=_MISSING, *, self=_MISSING):
     if input is _MISSING or exponent is _MISSING:
         raise TypeError(f"pow() missing required argument '{'input' if input is _MISSING else 'exponent'}'")
     input, exponent = py_number(input), py_number(exponent)
+    for number in (input, exponent):
+        if type(number) is int:
+            int_scalar(number)  # past 64 bits: Python's OverflowError, as torch's parser gives
     if type(input) in _PY:
         return call(POW_ST, (exponent,), (input,))
     if type(exponent) in _PY:

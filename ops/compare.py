@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from . import prims
+from .dtypes import type_label
 from .registry import call, function, op
 
 
@@ -17,11 +18,19 @@ def _cmp(name, ufunc, dunder, rdunder):
     def compare(input, other):
         return call(OP, (input, other))
 
-    compare.__name__ = name
-    compare.__doc__ = f"Elementwise `{name}` (a bool tensor that never requires grad)."
-    function(name, methods=(name, dunder))(compare)
-    if rdunder:
-        function(methods=rdunder, module=False)(compare)
+    def module_compare(input, other):  # (a method's self is a tensor; this input may not be)
+        if not hasattr(input, "_data"):
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got ({type_label(input)}, "
+                f"{type_label(other)}), but expected one of:\n * (Tensor input, Tensor other, *, "
+                "Tensor out = None)\n * (Tensor input, Number other, *, Tensor out = None)\n")
+        return call(OP, (input, other))
+
+    for fn in (compare, module_compare):
+        fn.__name__ = name
+        fn.__doc__ = f"Elementwise `{name}` (a bool tensor that never requires grad)."
+    function(name)(module_compare)
+    function(methods=(name, dunder) + ((rdunder,) if rdunder else ()), module=False)(compare)
     return OP
 
 

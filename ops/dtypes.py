@@ -74,13 +74,23 @@ def check_scalar_fits(value, dt: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {_SCALAR_C_TYPES[dt]} without overflow")
 
 
+def int_scalar(value: int) -> int:
+    """A Python int as torch's argument parser takes it for a number argument: within 64 bits
+    (int64 or uint64), or Python's OverflowError."""
+    if value >= 2 ** 64:
+        raise OverflowError("int too big to convert")
+    if value < -2 ** 63:
+        raise OverflowError("can't convert negative int to unsigned")
+    return value
+
+
 def fill_scalar(value, dt: np.dtype):
     """A number written into every (or every masked) entry of a tensor of dtype `dt` (full,
     fill_, masked_fill), converted as torch converts it: past 64 bits is Python's overflow,
     out of the dtype's range (or NaN into integers) is torch's error, and a negative int into
     an unsigned dtype wraps around."""
-    if isinstance(value, int) and not isinstance(value, bool) and not -2 ** 63 <= value < 2 ** 64:
-        raise OverflowError("int too big to convert")
+    if type(value) is int:
+        int_scalar(value)
     check_scalar_fits(value, dt)
     if dt.kind == "u" and not isinstance(value, bool) and value < 0:
         return int(value) % (int(np.iinfo(dt).max) + 1)

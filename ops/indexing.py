@@ -98,9 +98,16 @@ def _is_int(x) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
-def _index_array(arr: np.ndarray) -> np.ndarray:
-    """An index array as numpy indexes with it: bool masks, or intp positions."""
+_INDEX_TENSOR_DTYPES = frozenset(map(np.dtype, (np.int64, np.int32, np.uint8, np.bool_)))
+
+
+def _index_array(arr: np.ndarray, tensor: bool = False) -> np.ndarray:
+    """An index array as numpy indexes with it: bool masks, or intp positions. A tensor index
+    must be long, int, byte or bool (an empty float one too, an int16 one too); a sequence
+    or numpy array was made an index by torch's own conversion."""
     kind = arr.dtype.kind
+    if tensor and arr.dtype not in _INDEX_TENSOR_DTYPES:
+        raise IndexError(_NOT_INDEX_DTYPE)
     if kind == "b":
         return arr
     if arr.dtype == np.uint8:
@@ -140,7 +147,7 @@ def _item(it):
                 return "int", int(it) if _is_tensor(it) else int(arr)
             if arr.dtype.kind == "b" or arr.dtype == np.uint8:
                 return "bool", bool(it) if _is_tensor(it) else bool(arr)
-        return "array", _index_array(arr)
+        return "array", _index_array(arr, _is_tensor(it))
     try:
         return "int", operator.index(it)
     except TypeError:
@@ -568,7 +575,7 @@ def _put_indices(self, indices, check=True) -> tuple:
             raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not "
                             f"{_type_name(it)}")
         else:
-            index.append(_index_array(np.asarray(it._data)))
+            index.append(_index_array(np.asarray(it._data), tensor=True))
     used = sum(a.ndim if isinstance(a, np.ndarray) and a.dtype.kind == "b" else 1 for a in index)
     if used > self.ndim:
         raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
@@ -768,6 +775,9 @@ def _masked_fill_args(name, input, mask, value):
         if value.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                                f"with {value.ndim} dimension(s).")
+        if (name == "masked_fill" and value._rg and input._data.dtype.kind not in "fc"
+                and registry._engine.STATE.grad_enabled):  # (its in-place form lets it through)
+            raise RuntimeError(f"Autograd not support dtype: {input.dtype.torch_name}")
         return MASKED_FILL_T, (input, value), (m,)
     check_scalar_fits(value, input._data.dtype)
     return MASKED_FILL, (input,), (m, value)

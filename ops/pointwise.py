@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dtypes import binary_dtype, py_number, result_type
+from .dtypes import binary_dtype, check_scalar_fits, float_dtype, int_scalar, py_number, result_type
 from .registry import call, call_inplace, check_inplace, check_operands, function, op
 
 
@@ -82,6 +82,7 @@ def _clamp_args(name, input, min, max):
     if min is None and max is None:
         raise RuntimeError(f"torch.{name}: At least one of 'min' or 'max' must not be None")
     min, max = py_number(min), py_number(max)
+    bool_input = input._data.dtype == np.bool_
     if _is_tensor(min) or _is_tensor(max):
         for bound in (min, max):
             if bound is not None and not _is_tensor(bound):
@@ -89,7 +90,21 @@ def _clamp_args(name, input, min, max):
                     f"{name}() received an invalid combination of arguments - got (Tensor, "
                     f"min={type(min).__name__}, max={type(max).__name__}): min and max must both "
                     "be Tensors (or None) or both numbers (or None)")
+        if bool_input and min is not None and max is not None and \
+                min._data.dtype == max._data.dtype == np.bool_:
+            raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
         return CLAMP_T, (input, min, max), ()
+    bounds = [b for b in (min, max) if b is not None]
+    if bool_input and all(isinstance(b, bool) for b in bounds):  # a bool result: no kernel
+        kernel = "clamp_scalar_cpu" if len(bounds) == 2 else "clamp_min_scalar_cpu" if max is None \
+            else "clamp_max_scalar_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    for b in bounds:  # each converted to the result's dtype, as torch's scalar kernel takes it
+        if not isinstance(b, bool):
+            if type(b) is int:
+                int_scalar(b)
+            dt = input._data.dtype
+            check_scalar_fits(b, float_dtype(dt) if isinstance(b, float) else dt)
     return CLAMP, (input,), (min, max)
 
 

@@ -24,6 +24,7 @@ from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import USER_CODE as _USER_CODE
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
+from .ops.dtypes import int_scalar as _int_scalar
 from .ops.dtypes import py_number
 from .ops.registry import OPS, operand_error
 from .quiet import quiet as _quiet
@@ -149,7 +150,7 @@ def call(op, inputs: tuple, params: tuple = ()):
                 if n == 1 and not isinstance(x, np.ndarray):  # exp(1.0): torch takes a tensor
                     raise operand_error(op.name, "input", 1, x)
                 # numpy scalars count as Python numbers in torch's promotion, not as 0-d tensors
-                arrays.append(py_number(x))
+                arrays.append(py_number(x) if type(x) is not int else _int_scalar(x))
             else:
                 _check_operand(op, inputs, x)
                 arrays.append(x)

@@ -650,7 +650,53 @@ def test_value_like_torch(body):
     compare(body)
 
 
+def _clamp_bools(bounds):
+    return lambda m: m.tensor([True, False]).clamp(**bounds(m))
+
+
+def _number_first(name, a):
+    return lambda m: getattr(m, name)(a, m.tensor([1, 5]))
+
+
 ERRORS = [
+    # found by probe helpers; each of these ran, or raised another error, before
+    *[(f"clamp of bools by bools, {k}", _clamp_bools(kw), f'"{kernel}" not implemented for \'Bool\'')
+      for k, kw, kernel in (
+        ("min", lambda m: dict(min=True), "clamp_min_scalar_cpu"),
+        ("max", lambda m: dict(max=False), "clamp_max_scalar_cpu"),
+        ("both", lambda m: dict(min=True, max=True), "clamp_scalar_cpu"),
+        ("both tensors", lambda m: dict(min=m.tensor(True), max=m.tensor(True)), "clamp_cpu"))],
+    ("clamp of float32 by 1e39", lambda m: m.tensor([1.0]).clamp(min=1e39),
+     "value cannot be converted to type float without overflow"),
+    ("clamp of float16 by 70000", lambda m: m.tensor([1.0], dtype=m.float16).clamp(max=70000.0),
+     "value cannot be converted to type c10::Half without overflow"),
+    ("clamp of int32 by 2**31", lambda m: m.tensor([1], dtype=m.int32).clamp(min=2 ** 31),
+     "value cannot be converted to type int without overflow"),
+    *[(f"a Python int past 64 bits, {k}", f, phrase) for k, f, phrase in (
+        ("+", lambda m: m.tensor([1.0]) + 10 ** 20, "int too big to convert"),
+        ("==", lambda m: m.tensor([1.0]) == -2 ** 63 - 1, "can't convert negative int to unsigned"),
+        ("**", lambda m: m.tensor([1.0]) ** 2 ** 64, "int too big to convert"),
+        ("clamp", lambda m: m.tensor([1.0]).clamp(max=2 ** 64), "int too big to convert"),
+        ("fill_", lambda m: m.zeros(2).fill_(-2 ** 63 - 1), "can't convert negative int to unsigned"))],
+    *[(f"{name}(number, tensor)", _number_first(name, a),
+       f"{name}() received an invalid combination of arguments - got") for name, a in (
+        ("lt", 3), ("eq", np.float64(2.0)), ("ge", np.array([1, 2])))],
+    ("narrow from past the end", lambda m: m.arange(6.0).narrow(0, 7, 1),
+     "start out of range (expected to be in range of [-6, 6], but got 7)"),
+    ("narrow of a negative length", lambda m: m.arange(6.0).narrow(0, 1, -1),
+     "narrow(): length must be non-negative."),
+    ("an int16 tensor as an index", lambda m: m.arange(6.0)[m.tensor([1, 0], dtype=m.int16)],
+     "tensors used as indices must be long, int, byte or bool tensors"),
+    ("an empty float tensor as an index", lambda m: m.arange(6.0)[m.tensor([])],
+     "tensors used as indices must be long, int, byte or bool tensors"),
+    ("copy_ from a numpy array", lambda m: m.zeros(3).copy_(np.ones(3)),
+     "copy_(): argument 'other' (position 1) must be Tensor, not numpy.ndarray"),
+    ("copy_ from a list", lambda m: m.zeros(3).copy_([1.0, 2.0, 3.0]),
+     "copy_(): argument 'other' (position 1) must be Tensor, not list"),
+    ("masked_fill of ints by a value requiring grad",
+     lambda m: m.arange(4).masked_fill(m.tensor([True, False, True, False]),
+                                       m.tensor(3.5, requires_grad=True)),
+     "Autograd not support dtype: Long"),
     ("pinned memory without an accelerator", lambda m: m.zeros(2, pin_memory=True),
      "pin_memory=True requires a CUDA or other accelerator backend"),
     ("tensors where a list's sizes say scalars",
