@@ -170,3 +170,41 @@ def test_functional_errors_match_torch(name):
         with pytest.raises(kind) as info:
             body(m)
         assert phrase in str(info.value), f"{m.__name__}: {info.value}"
+
+
+def _structure(r):
+    if isinstance(r, (list, tuple)):
+        return type(r).__name__, [_structure(e) for e in r]
+    return "Tensor", tuple(r.shape)
+
+
+_STRUCTURE_CASES = {
+    "one input, one output": (lambda a: a * 2, lambda x, y: x),
+    "a tuple of inputs": (lambda a, b: a * b, lambda x, y: (x, y)),
+    "a tuple of outputs": (lambda a: (a * 2, a.sum()), lambda x, y: x),
+    "tuples of both": (lambda a, b: (a * b, b * 2), lambda x, y: (x, y)),
+    "a tuple of one input": (lambda a: a * 2, lambda x, y: (x,)),
+}
+
+
+@pytest.mark.parametrize("strategy", ["forward-mode", "reverse-mode"])
+@pytest.mark.parametrize("case", list(_STRUCTURE_CASES))
+def test_jacobian_result_structure_is_torchs(case, strategy):
+    """torch's forward-mode builds lists where its reverse-mode builds tuples (tape gave tuples)."""
+    fn, args = _STRUCTURE_CASES[case]
+    got = {}
+    for m in (tape, torch):
+        x, y = m.tensor([1.0, 2.0], dtype=m.float64), m.tensor([3.0], dtype=m.float64)
+        got[m] = _structure(m.autograd.functional.jacobian(fn, args(x, y), vectorize=True,
+                                                           strategy=strategy))
+    assert got[tape] == got[torch]
+
+
+@pytest.mark.parametrize("strategy", ["forward-mode", "reverse-mode"])
+def test_hessian_result_structure_is_torchs(strategy):
+    got = {}
+    for m in (tape, torch):
+        x, y = m.tensor([1.0, 2.0], dtype=m.float64), m.tensor([3.0], dtype=m.float64)
+        got[m] = _structure(m.autograd.functional.hessian(
+            lambda a, b: (a * a).sum() * b.sum(), (x, y), vectorize=True, outer_jacobian_strategy=strategy))
+    assert got[tape] == got[torch]

@@ -282,7 +282,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                 zeros_like(x).reshape(tuple(out.shape) + tuple(x.shape))
                 for r, x in zip(rows, inputs)))
         result = _finish(tuple(result), create_graph)
-    return _untupled(result, (out_tuple, in_tuple))
+    result = _untupled(result, (out_tuple, in_tuple))
+    if strategy == "forward-mode" and in_tuple:  # torch's forward-mode builds lists
+        result = [list(r) for r in result] if out_tuple else list(result)
+    return result
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
