@@ -339,7 +339,8 @@ def _value_operand(self, value):
             raise ValueError("Overflow when unpacking long long")
         if dt != np.float16:  # (float16 takes its overflow as inf here, unlike fill_)
             check_scalar_fits(value, dt)  # NaN into an int, 2**40 into int32: torch's error
-        return np.asarray(value).astype(dt)  # (a negative int into uint8 wraps, as torch's)
+        with np.errstate(over="ignore"):  # (70000 into float16 is inf, silently as torch's)
+            return np.asarray(value).astype(dt)  # (a negative int into uint8 wraps, as torch's)
     raise TypeError(f"can't assign a {_type_name(value)} to a {self.type_name()}")
 
 

@@ -499,10 +499,14 @@ def test_numbers_written_as_torch_converts_them(body):
 
 
 def _outcome(body, m):
-    try:
-        return body(m)
-    except Exception as exc:  # noqa: BLE001 - compared with torch's
-        return "raised", type(exc).__name__, str(exc).replace("torch.", "tape.")
+    """What `body(m)` gave or raised, and the warnings it gave (torch gives none here)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            got = body(m)
+        except Exception as exc:  # noqa: BLE001 - compared with torch's
+            got = "raised", type(exc).__name__, str(exc).replace("torch.", "tape.")
+    return got, [w.category.__name__ for w in seen]
 
 
 @pytest.mark.parametrize("target, value", [
