@@ -479,6 +479,9 @@ def _plain_outputs_(op, inputs, out):
                 t._rg = t._data.dtype.kind in "fc"
                 extra = t._extras()
                 extra.no_grad_view, extra.view_version = True, vc[0]
+        if op.outputs != 1 or (x._x is not None and x._x.multi_view):
+            for t in outs:  # (as torch's views keep their base view's creation meta)
+                t._extras().multi_view = True
         return outs[0] if op.outputs == 1 else outs
     if op.outputs == 1:
         return _wrap(out)
@@ -500,9 +503,13 @@ def _recorded_outputs(op, rec: Record, inputs, out):
             for i, o in enumerate(out))
     rec.outs = _ref(outs[0]) if op.outputs == 1 else tuple(_ref(t) for t in outs)
     if op.view:  # (NOTE [stale views] in views.py)
+        # a view of an output of a multi-output view (unbind(0)[0][1:]) is one too, as torch's
+        # views keep their base view's creation meta
+        x0 = inputs[0]._x
+        multi = op.outputs != 1 or (x0 is not None and x0.multi_view)
         for t in outs:
             x = t._extras()
-            x.view_version, x.multi_view = vc[0], op.outputs != 1
+            x.view_version, x.multi_view = vc[0], multi
     if op.save_plan:
         saved = list(rec.saved)
         for k, ((i, _), m) in enumerate(zip(op.save_plan, op.save_mask(rec.needs))):
@@ -556,6 +563,13 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             _check_operand(op, inputs, x, inplace=True)
     _grow_all(inputs)  # NOTE [views of a base that gained a history]
     enabled = check_inplace(self)
+    if enabled and self._rec is None and self._x is not None and self._x.multi_view and any(
+            getattr(x, "_rg", False) for x in others):  # (an unrecorded view gaining a history)
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. This view is the output of a function that returns multiple views. Such "
+            "functions do not allow the output views to be modified inplace. You should replace "
+            "the inplace operation by an out-of-place one.")
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
     if not arrays[0].flags.writeable:  # a read-only numpy array (or a number's expand())
         raise _read_only_error(arrays[0])
@@ -671,8 +685,9 @@ def _check_inplace_allowed(t: Tensor) -> None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation.")
     rec = t._rec
-    # torch checks the multi-output view first (unbind of a leaf names Unbind, not the leaf)
-    if rec is not None and rec.op.view and rec.op.outputs != 1:
+    # torch checks the multi-output view first (unbind of a leaf names Unbind, not the leaf;
+    # a view of its output names its own op: Slice)
+    if rec is not None and t._x is not None and t._x.multi_view:
         raise RuntimeError(
             f"Output {t._idx} of {short_name(rec.op.node)} is a view and is being modified inplace. "
             "This view is the output of a function that returns multiple views. Such functions do "

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import compare, kind, node_tree
 
@@ -676,3 +678,51 @@ def test_a_watched_loss_record_with_hooks_runs_them_and_checks_its_target(name, 
         return x.grad, seen, loss.grad if name == "retain_grad" else None
 
     compare(body, phrase="modified by an inplace operation" if changed else None)
+
+
+# ---- views of the outputs of unbind / split / chunk ---------------------------------------
+# torch's views keep their base view's creation meta: a view of a multi-output view refuses
+# in-place ops as the output itself does, and an output of a tensor that needs no gradient
+# refuses one that would give it a history. (tape wrote into both.)
+
+def _grad_base(m):
+    return m.arange(6.0).reshape(2, 3).requires_grad_() * 1
+
+
+MULTI_VIEW_WRITES = [
+    ("a slice of unbind's output, add_", lambda m: _grad_base(m).unbind(0)[0][1:].add_(1),
+     "Output 0 of Slice is a view and is being modified inplace"),
+    ("a view of split's output, mul_", lambda m: _grad_base(m).split(1)[0].view(3).mul_(2),
+     "Output 0 of View is a view and is being modified inplace"),
+    ("chunk's output transposed, zero_", lambda m: _grad_base(m).chunk(2)[0].t().zero_(),
+     "Output 0 of T is a view and is being modified inplace"),
+    ("unbind of a plain tensor, mul_ by a tensor requiring grad",
+     lambda m: m.zeros(2, 3).unbind(0)[1].mul_(m.ones(3, requires_grad=True)),
+     "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+     "This view is the output of a function that returns multiple views."),
+    ("a slice of it, setitem of a tensor requiring grad",
+     lambda m: m.zeros(2, 3).unbind(0)[1][1:].__setitem__(slice(None), m.ones(2, requires_grad=True)),
+     "A view was created in no_grad mode and is being modified inplace with grad mode enabled"),
+    ("a slice of it, copy_ of a tensor requiring grad",
+     lambda m: m.zeros(2, 3).unbind(0)[1][1:].copy_(m.ones(2, requires_grad=True)),
+     "A view was created in no_grad mode and is being modified inplace with grad mode enabled"),
+]
+
+
+@pytest.mark.parametrize("body, phrase", [pytest.param(b, p, id=n) for n, b, p in MULTI_VIEW_WRITES])
+def test_views_of_multi_output_views_refuse_in_place(mod, body, phrase):
+    with pytest.raises(RuntimeError, match=re.escape(phrase)):
+        body(mod)
+
+
+def test_a_view_of_a_multi_output_view_goes_stale_as_torchs(mod):
+    x = _grad_base(mod)
+    q = x.unbind(0)[0][1:]
+    with mod.no_grad():
+        x.mul_(2)
+    with pytest.raises(RuntimeError, match="Output 0 of Slice is a view and its base or another view "
+                                           "of its base has been modified inplace"):
+        _ = q.grad_fn
+    p = mod.zeros(2, 3).unbind(0)[1]
+    p.mul_(2)  # no gradient involved: allowed
+    assert p.tolist() == [0.0, 0.0, 0.0] and not p.requires_grad
