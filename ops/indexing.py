@@ -81,6 +81,7 @@ for _name, _node, _src in (("_index_put_impl_", "IndexPutImplBackward0", "values
 _INVALID = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
             "valid indices (got {})")
 _NOT_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
+_ZERO_DIM_SLICE = "slice() cannot be applied to a 0-dim tensor."
 _ZERO_DIM = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
              "in C++ to convert a 0-dim tensor to a number")
 
@@ -304,7 +305,7 @@ def getitem(self, index):
     if isinstance(index, slice):
         # a lone slice is always recorded, even a full one (torch turns its shortcut off here)
         if self.ndim == 0:
-            raise IndexError(_ZERO_DIM)
+            raise IndexError(_ZERO_DIM_SLICE)
         size = self.shape[0]
         start, stop, step = index.indices(size)
         if step < 0:
@@ -500,7 +501,7 @@ def setitem(self, index, value) -> None:
         steps, adv, shape = [(UNSQUEEZE, (0,))], None, (1,) + tuple(self.shape)
     else:
         if self.ndim == 0 and (_is_int(index) or isinstance(index, slice)):
-            raise IndexError(_ZERO_DIM)
+            raise IndexError(_ZERO_DIM_SLICE if isinstance(index, slice) else _ZERO_DIM)
         steps, adv, shape = _plan(self.shape, _as_items(index), check=False)
     # torch's order: the value is expanded before copy_ checks the target, while index_put_
     # checks the target before the value; the kernels check memory overlap, then the index
@@ -771,7 +772,10 @@ def _masked_fill_args(name, input, mask, value):
     if m.dtype.kind != "b":
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{C_NAMES[m.dtype]}")
-    check_broadcast(tuple(mask.shape), tuple(input.shape))
+    if name == "masked_fill":
+        check_broadcast(tuple(mask.shape), tuple(input.shape))
+    else:  # in place, torch names the target first
+        check_broadcast(tuple(input.shape), tuple(mask.shape))
     if _is_tensor(value):
         if value.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "

@@ -146,20 +146,21 @@ def _split_size(input, split_size: int, dim: int):
 @function("split_with_sizes", methods="split_with_sizes")
 def split_with_sizes(input, split_sizes, dim=0):
     """Pieces of the given sizes along `dim` (a tuple of views)."""
-    if hasattr(split_sizes, "_data"):
+    if hasattr(split_sizes, "_data") or not isinstance(split_sizes, (list, tuple)):
+        kind = "Tensor" if hasattr(split_sizes, "_data") else type(split_sizes).__name__
         raise TypeError("split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, "
-                        "not Tensor")
+                        f"not {kind}")
     if input.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     sizes = tuple(int(s) for s in split_sizes)
-    dim = wrap_dim(dim, input.ndim)
+    given, dim = dim, wrap_dim(dim, input.ndim)  # (torch's messages name the dim as given)
     if any(s < 0 for s in sizes):
         raise RuntimeError("split_with_sizes expects split_sizes have only non-negative entries, but got "
                            f"split_sizes={list(sizes)}")
     if sum(sizes) != input.shape[dim]:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {input.shape[dim]} (input tensor's "
-            f"size at dimension {dim}), but got split_sizes={list(sizes)}")
+            f"size at dimension {given}), but got split_sizes={list(sizes)}")
     return call(SPLIT_WITH_SIZES, (input,), (dim, sizes))
 
 

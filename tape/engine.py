@@ -570,7 +570,8 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
             "enabled. This view is the output of a function that returns multiple views. Such "
             "functions do not allow the output views to be modified inplace. You should replace "
             "the inplace operation by an out-of-place one.")
-    arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else x for x in others]
+    # (numpy scalars are numbers to torch's promotion here too, as in call)
+    arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else py_number(x) for x in others]
     if not arrays[0].flags.writeable:  # a read-only numpy array (or a number's expand())
         raise _read_only_error(arrays[0])
     repeated = 0 in arrays[0].strides and has_internal_overlap(arrays[0])  # an expand()ed tensor
