@@ -694,10 +694,11 @@ def _check_inplace_allowed(t: Tensor) -> None:
             "This view is the output of a function that returns multiple views. Such functions do "
             "not allow the output views to be modified inplace. You should replace the inplace "
             "operation by an out-of-place one.")
-    # torch: a view that requires grad, of a base with no history (a leaf, whether or not it
-    # requires grad: `arange(6.).view(2, 3).requires_grad_()` is such a view)
+    # torch: a view that requires grad (it or its base does: check_inplace asked), of a base
+    # with no history (a leaf, whether or not it requires grad: `arange(6.).view(2, 3)
+    # .requires_grad_()` is such a view)
     base = t._base
-    if base is not None and base._rec is None and (t._rg or base._rg):
+    if base is not None and base._rec is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
