@@ -153,7 +153,10 @@ def _alpha(input, other, alpha) -> tuple:
 
 
 def _is_bool(x) -> bool:
-    """A bool tensor or a Python bool (torch wraps it as one; np.bool_ it reads as a float)."""
+    """A bool tensor (or array: a rule's value) or a Python bool (torch wraps it as one;
+    np.bool_ it reads as a float)."""
+    if type(x) is _ndarray:
+        return x.dtype == np.bool_
     return type(x) is bool or getattr(getattr(x, "_data", None), "dtype", None) == np.bool_
 
 
@@ -382,6 +385,7 @@ def _pow_tensor_bwd(F, ctx, g, self, exponent, result):
     need_self, need_exp = ctx.needs
     gs = ge = None
     if need_self:
+        _no_bool_subtraction(F.value(exponent), 1)  # torch's rule computes exponent - 1
         # where exponent == 0 the gradient is 0, even at self == 0 (torch's pow_backward)
         gs = F.where(F.value(exponent) == 0, 0.0, g * (exponent * self ** (exponent - 1)))
     if need_exp:

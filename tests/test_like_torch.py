@@ -709,6 +709,8 @@ ERRORS = [
      "The size of tensor a (4) must match the size of tensor b (2) at non-singleton dimension 0"),
     ("split's sizes along dim -1", lambda m: m.zeros(2, 3).split([1, 1], -1),
      "split_sizes to sum exactly to 3 (input tensor's size at dimension -1)"),
+    ("the gradient of x ** a bool tensor", lambda m: (m.tensor([1.5], requires_grad=True) ** m.tensor(
+        [True])).sum().backward(), "Subtraction, the `-` operator, with a bool tensor is not supported"),
     ("split by a float", lambda m: m.zeros(4).split(2.0),
      "split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not float"),
     ("pinned memory without an accelerator", lambda m: m.zeros(2, pin_memory=True),
