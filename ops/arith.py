@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from . import prims
-from .dtypes import binary_dtype, float_dtype, int_scalar, py_number
+from .dtypes import binary_dtype, check_scalar_fits, float_dtype, int_scalar, py_number
 from .registry import (
     Op,
     call,
@@ -468,8 +468,18 @@ def pow(input=_GIVEN_AS_SELF, exponent=_MISSING, *, self=_MISSING):
     if type(input) in _PY:
         return call(POW_ST, (exponent,), (input,))
     if type(exponent) in _PY:
+        _exponent_fits(input, exponent)
         return call(POW, (input,), (exponent,))
     return call(POW_TT, (input, exponent))
+
+
+def _exponent_fits(input, exponent) -> None:
+    """torch converts a number exponent to an integer or float16 base's own dtype, checked
+    (int32 ** 2**31, float16 ** 70000. are its errors); float32 and float64 take it as a double."""
+    dt = getattr(getattr(input, "_data", None), "dtype", None)
+    if dt is not None and not isinstance(exponent, bool) and (
+            dt == _HALF or (dt.kind in "iu" and isinstance(exponent, int))):
+        check_scalar_fits(exponent, dt)
 
 
 @function(methods="__rpow__", module=False)
@@ -484,6 +494,7 @@ def rpow(self, other):
 def pow_(self, exponent):
     exponent = py_number(exponent)
     if type(exponent) in _PY:
+        _exponent_fits(self, exponent)
         return call_inplace(POW, self, (), (exponent,))
     return call_inplace(POW_TT, self, (exponent,))
 

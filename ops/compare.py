@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from . import prims
-from .dtypes import type_label
+from .dtypes import binary_dtype, check_scalar_fits, type_label
 from .registry import call, function, op
 
 
@@ -43,8 +43,6 @@ GE = _cmp("ge", np.greater_equal, "__ge__", None)
 
 
 def _where_fwd(a, b, cond):
-    from .dtypes import binary_dtype
-
     dt = binary_dtype(a, b)
     out = np.where(cond, a, b)
     return out if dt is None else out.astype(dt, copy=False)
@@ -110,11 +108,28 @@ def where(condition, input=_ABSENT, other=_ABSENT):
     if input is _ABSENT or other is _ABSENT:
         raise TypeError("where() received an invalid combination of arguments - expected "
                         "(Tensor condition) or (Tensor condition, Tensor input, Tensor other)")
+    _branch_fits(input, other)
     return call(WHERE, (input, other), (_cond(condition),))
 
 
 def _where_method(self, condition, other):
+    _branch_fits(self, other)
     return call(WHERE, (self, other), (_cond(condition),))
+
+
+def _branch_fits(a, b) -> None:
+    """A Python int branch is converted to an integer result's dtype with torch's check (2**31
+    beside an int32 tensor is its error; a float result takes any number)."""
+    ints = [x for x in (a, b) if type(x) is int]
+    if not ints:
+        return
+    dt = binary_dtype(getattr(a, "_data", a), getattr(b, "_data", b))
+    dt = np.dtype(np.int64) if dt is None and len(ints) == 2 else dt
+    if dt is None:  # a tensor and a number: the tensor's dtype
+        dt = next(x._data.dtype for x in (a, b) if hasattr(x, "_data"))
+    if dt.kind in "iu":
+        for v in ints:
+            check_scalar_fits(v, dt)
 
 
 function(methods="where", module=False)(_where_method)

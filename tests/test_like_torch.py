@@ -236,6 +236,11 @@ VALUES = [
     ("linear of a vector with a 0-d bias: matmul's squeeze_ result takes the bias in place", lambda m: (
         lambda x, w: (lambda y: (node_tree(y.grad_fn), y))(m.nn.functional.linear(x, w, m.tensor(0.5))))(
         m.tensor([1.0, 2.0, 3.0], requires_grad=True), m.ones(2, 3, requires_grad=True))),
+    ("where's number branches that fit, or give a float result", lambda m: [m.where(
+        m.tensor([True, False]), m.tensor([1, 2], dtype=dt), v) for dt, v in (
+        (m.uint8, -1), (m.int32, 2.5), (m.float16, 70000.0), (m.int32, -2 ** 31))]),
+    ("float32 ** 1e39 takes it as a double", lambda m: (m.tensor([1.0]) ** 1e39,
+                                                        m.tensor([2], dtype=m.int32) ** 3)),
     ("sigmoid and silu where exp(-x) overflows: exactly 0 and -0, as 1 / (1 + exp(-x))", lambda m: [
         [(v == 0.0, math.copysign(1.0, v)) for v in f(m.tensor(xs, dtype=dt)).tolist()]
         for f in (m.sigmoid, m.nn.functional.silu)
@@ -711,6 +716,21 @@ ERRORS = [
      "split_sizes to sum exactly to 3 (input tensor's size at dimension -1)"),
     ("the gradient of x ** a bool tensor", lambda m: (m.tensor([1.5], requires_grad=True) ** m.tensor(
         [True])).sum().backward(), "Subtraction, the `-` operator, with a bool tensor is not supported"),
+    *[(f"where of ints and a number past the dtype, {k}", f, phrase) for k, f, phrase in (
+        ("int32 beside 2**31", lambda m: m.where(m.tensor([True, False]), m.tensor([1, 2], dtype=m.int32),
+                                                 2 ** 31), "converted to type int without overflow"),
+        ("the number first", lambda m: m.where(m.tensor([True, False]), -2 ** 31 - 1,
+                                               m.tensor([1, 2], dtype=m.int32)), "type int without overflow"),
+        ("int64 beside 2**63", lambda m: m.where(m.tensor([True, False]), m.tensor([1, 2]), 2 ** 63),
+         "value cannot be converted to type int64_t without overflow"),
+        ("the method", lambda m: m.tensor([1, 2], dtype=m.int32).where(m.tensor([True, False]), 2 ** 31),
+         "type int without overflow"))],
+    ("int32 ** 2**31", lambda m: m.tensor([1], dtype=m.int32) ** 2 ** 31,
+     "value cannot be converted to type int without overflow"),
+    ("float16 ** 70000", lambda m: m.tensor([1.0], dtype=m.float16) ** 70000.0,
+     "value cannot be converted to type c10::Half without overflow"),
+    ("float16 pow_ 70000", lambda m: m.tensor([1.0], dtype=m.float16).pow_(70000.0),
+     "value cannot be converted to type c10::Half without overflow"),
     ("split by a float", lambda m: m.zeros(4).split(2.0),
      "split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not float"),
     ("pinned memory without an accelerator", lambda m: m.zeros(2, pin_memory=True),
