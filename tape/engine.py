@@ -360,7 +360,9 @@ def _record(op, inputs: tuple, params: tuple, need_self=None) -> Record:
 
 def _edges(inputs: tuple):
     """Per input: its node and output index (NOTE [flat]), whether it needs a gradient,
-    its shape and dtype (None when it needs none), as tuples. Shared by _record and call."""
+    its shape (a tensor's, even when it needs no gradient: torch keeps the sizes its node
+    shows, `_saved_self_sym_sizes`) and dtype (None when it needs none), as tuples. Shared by
+    _record and call."""
     nodes, idxs, needs, shapes, dtypes = [], [], [], [], []
     for x in inputs:
         if (type(x) is Tensor or isinstance(x, Tensor)) and (
@@ -383,7 +385,7 @@ def _edges(inputs: tuple):
             nodes.append(None)
             idxs.append(0)
             needs.append(False)
-            shapes.append(None)
+            shapes.append(x._data.shape if isinstance(x, Tensor) else None)
             dtypes.append(None)
     idxs = zero_idx(len(idxs)) if not any(idxs) else tuple(idxs)
     return tuple(nodes), idxs, tuple(needs), tuple(shapes), tuple(dtypes)

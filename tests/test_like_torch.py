@@ -1243,6 +1243,15 @@ SAVED = [
     ("stack", _saved(lambda m, x: m.stack([x, x], 1), "dim")),
     ("split", _saved(lambda m, x: x.split(1)[0], "dim", "split_size", "self_sym_sizes")),
     ("split_with_sizes", _saved(lambda m, x: x.split([1, 1], 1)[0], "dim", "split_sizes")),
+    # the sizes of an input that needs no gradient are kept too (tape's record had none: a
+    # TypeError); its strides are () as torch's
+    ("mm, self needs no gradient", _saved(lambda m, x: m.ones(3, 2, dtype=m.float64) @ x,
+                                          "self_sym_sizes", "self_sym_strides", "mat2_sym_sizes")),
+    ("mm, mat2 needs no gradient", _saved(lambda m, x: x @ m.ones(2, 4, dtype=m.float64),
+                                          "mat2_sym_sizes", "mat2_sym_strides", "self_sym_sizes")),
+    ("linear, the input needs no gradient", _saved(
+        lambda m, x: m.nn.functional.linear(m.ones(3, 2, dtype=m.float64), x, m.ones(2, dtype=m.float64)),
+        "mat1_sym_sizes", "mat1_sym_strides", "mat2_sym_sizes")),
 ]
 
 
