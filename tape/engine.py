@@ -965,6 +965,8 @@ def _roots(tensors, grads, create):
         raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
     roots = []
     for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):  # (torch's own check is an assert, so is its error)
+            raise AssertionError("Expected output to be a tape.Tensor")
         if not t._rg and not (t._base is not None and grow(t)):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn")
