@@ -420,10 +420,8 @@ def _pow_tensor_fwd(a, b):
         if type(b) in _PY:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return _int_pow_negative(a, b, dt)
-    if type(b) in _PY and dt in prims.POW_FLOATS:  # a number exponent: torch's paths for
-        path = prims.POW_PATHS.get(b)              # 0.5, -0.5, -1, 2, 3 and -2
-        if path is not None:
-            return path(a if a.dtype == dt else a.astype(dt))
+    if type(b) in _PY and dt in prims.POW_FLOATS:  # a number exponent: torch's paths
+        return prims.pow(a if a.dtype == dt else a.astype(dt), b)
     return np.power(a, b, dtype=dt)
 
 

@@ -170,7 +170,5 @@ COPY = op("copy_", "CopyBackwards", _copy_fwd,
 @function(methods="copy_", module=False)
 def copy_(self, other, non_blocking=False):  # (torch's binding names it `other`)
     if not hasattr(other, "_data") and not isinstance(other, (bool, int, float, np.number, np.bool_)):
-        kind = type(other)
-        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
-        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {name}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type_label(other)}")
     return call_inplace(COPY, self, (other,))

@@ -56,9 +56,11 @@ _SCALAR_C_TYPES = {np.dtype(t): name for t, name in (
 
 def check_scalar_fits(value, dt: np.dtype) -> None:
     """torch's checked conversion of a Python number written into a tensor of dtype `dt`
-    (masked_fill's value): out of the dtype's range is its error, not a wrapped-around or
-    infinite value. inf and nan fit a floating dtype; an unsigned one takes ints down to -max
-    (they wrap), floats only within its range."""
+    (masked_fill's value): past 64 bits is Python's overflow (int_scalar), out of the dtype's
+    range is its error, not a wrapped-around or infinite value. inf and nan fit a floating
+    dtype; an unsigned one takes ints down to -max (they wrap), floats only within its range."""
+    if type(value) is int:  # (before any dtype: torch's parser reads it first)
+        int_scalar(value)
     if dt.kind == "b" or isinstance(value, bool):
         return
     value = py_number(value)
@@ -89,8 +91,6 @@ def fill_scalar(value, dt: np.dtype):
     fill_, masked_fill), converted as torch converts it: past 64 bits is Python's overflow,
     out of the dtype's range (or NaN into integers) is torch's error, and a negative int into
     an unsigned dtype wraps around."""
-    if type(value) is int:
-        int_scalar(value)
     check_scalar_fits(value, dt)
     if dt.kind == "u" and not isinstance(value, bool) and value < 0:
         return int(value) % (int(np.iinfo(dt).max) + 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dtypes import binary_dtype, check_scalar_fits, float_dtype, int_scalar, py_number, result_type
+from .dtypes import binary_dtype, check_scalar_fits, float_dtype, py_number, result_type
 from .registry import call, call_inplace, check_inplace, check_operands, function, op
 
 
@@ -99,11 +99,9 @@ def _clamp_args(name, input, min, max):
         kernel = "clamp_scalar_cpu" if len(bounds) == 2 else "clamp_min_scalar_cpu" if max is None \
             else "clamp_max_scalar_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    dt = input._data.dtype
     for b in bounds:  # each converted to the result's dtype, as torch's scalar kernel takes it
         if not isinstance(b, bool):
-            if type(b) is int:
-                int_scalar(b)
-            dt = input._data.dtype
             check_scalar_fits(b, float_dtype(dt) if isinstance(b, float) else dt)
     return CLAMP, (input,), (min, max)
 

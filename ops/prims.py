@@ -145,15 +145,15 @@ exp, log = np.exp, np.log
 # torch's pow(Tensor, Scalar) for float32 and float64 takes these exponents by other kernels
 # (sqrt(-0.) is -0. where (-0.) ** 0.5 is 0., 1 / sqrt(-0.) is -inf, and 1 / (x * x) is 0
 # where x * x overflows): every other exponent, and float16, go to pow itself
-POW_PATHS = {0.5: np.sqrt, -0.5: lambda x: 1 / np.sqrt(x), -1: lambda x: 1 / x,
+_POW_PATHS = {0.5: np.sqrt, -0.5: lambda x: 1 / np.sqrt(x), -1: lambda x: 1 / x,
              2: lambda x: x * x, 3: lambda x: x * x * x, -2: lambda x: 1 / (x * x)}
 POW_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def pow(x, e):
-    """x ** e, with torch's paths for a number `e` (POW_PATHS)."""
+    """x ** e, with torch's paths for a number `e` (_POW_PATHS)."""
     if type(e) in (int, float) and getattr(x, "dtype", None) in POW_FLOATS:
-        path = POW_PATHS.get(e)
+        path = _POW_PATHS.get(e)
         if path is not None:
             return path(x)
     return np.power(x, e)

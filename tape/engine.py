@@ -443,12 +443,22 @@ def _stale_view(x: Tensor) -> None:
     regenerate(x)
 
 
+# torch's words for an output of unbind, split or chunk (or a view of one) written in place
+_MULTI_VIEW_RULE = ("This view is the output of a function that returns multiple views. Such "
+                    "functions do not allow the output views to be modified inplace. You should "
+                    "replace the inplace operation by an out-of-place one.")
+
+
 def _stale_multi_view_error(x: Tensor) -> RuntimeError:
     return RuntimeError(
         f"Output {x._idx} of {short_name(x._rec.op.node)} is a view and its base or another view of its base "
-        "has been modified inplace. This view is the output of a function that returns multiple "
-        "views. Such functions do not allow the output views to be modified inplace. You should "
-        "replace the inplace operation by an out-of-place one.")
+        f"has been modified inplace. {_MULTI_VIEW_RULE}")
+
+
+def _multi_view(op, base: Tensor) -> bool:
+    """Is a view `op` makes of `base` a multi-output view: an output of unbind, split or chunk,
+    or a view of one (torch's views keep their base view's creation meta)?"""
+    return op.outputs != 1 or (base._x is not None and base._x.multi_view)
 
 
 def _plain_outputs(op, inputs, out):
@@ -481,8 +491,8 @@ def _plain_outputs_(op, inputs, out):
                 t._rg = t._data.dtype.kind in "fc"
                 extra = t._extras()
                 extra.no_grad_view, extra.view_version = True, vc[0]
-        if op.outputs != 1 or (x._x is not None and x._x.multi_view):
-            for t in outs:  # (as torch's views keep their base view's creation meta)
+        if _multi_view(op, x):
+            for t in outs:
                 t._extras().multi_view = True
         return outs[0] if op.outputs == 1 else outs
     if op.outputs == 1:
@@ -505,10 +515,7 @@ def _recorded_outputs(op, rec: Record, inputs, out):
             for i, o in enumerate(out))
     rec.outs = _ref(outs[0]) if op.outputs == 1 else tuple(_ref(t) for t in outs)
     if op.view:  # (NOTE [stale views] in views.py)
-        # a view of an output of a multi-output view (unbind(0)[0][1:]) is one too, as torch's
-        # views keep their base view's creation meta
-        x0 = inputs[0]._x
-        multi = op.outputs != 1 or (x0 is not None and x0.multi_view)
+        multi = _multi_view(op, inputs[0])
         for t in outs:
             x = t._extras()
             x.view_version, x.multi_view = vc[0], multi
@@ -567,11 +574,8 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     enabled = check_inplace(self)
     if enabled and self._rec is None and self._x is not None and self._x.multi_view and any(
             getattr(x, "_rg", False) for x in others):  # (an unrecorded view gaining a history)
-        raise RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. This view is the output of a function that returns multiple views. Such "
-            "functions do not allow the output views to be modified inplace. You should replace "
-            "the inplace operation by an out-of-place one.")
+        raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad "
+                           f"mode enabled. {_MULTI_VIEW_RULE}")
     # (numpy scalars are numbers to torch's promotion here too, as in call)
     arrays = [self._arr()] + [x._data if isinstance(x, Tensor) else py_number(x) for x in others]
     if not arrays[0].flags.writeable:  # a read-only numpy array (or a number's expand())
@@ -691,11 +695,8 @@ def _check_inplace_allowed(t: Tensor) -> None:
     # torch checks the multi-output view first (unbind of a leaf names Unbind, not the leaf;
     # a view of its output names its own op: Slice)
     if rec is not None and t._x is not None and t._x.multi_view:
-        raise RuntimeError(
-            f"Output {t._idx} of {short_name(rec.op.node)} is a view and is being modified inplace. "
-            "This view is the output of a function that returns multiple views. Such functions do "
-            "not allow the output views to be modified inplace. You should replace the inplace "
-            "operation by an out-of-place one.")
+        raise RuntimeError(f"Output {t._idx} of {short_name(rec.op.node)} is a view and is being modified "
+                           f"inplace. {_MULTI_VIEW_RULE}")
     # torch: a view that requires grad (it or its base does: check_inplace asked), of a base
     # with no history (a leaf, whether or not it requires grad: `arange(6.).view(2, 3)
     # .requires_grad_()` is such a view)
@@ -1043,16 +1044,7 @@ def playback(roots, *, retain: bool, create: bool, targets=None, accumulate=True
     F = PRIMS_TAPE if create else PRIMS_NP
     useful = None if targets is None else _useful_nodes(roots, targets, within)
     captured = {}
-    heap, bufs, at = [], {}, {}  # NOTE [waiting nodes]
-    # NOTE [torch's order]: with user code about, `heap` is a ready queue as torch's, and
-    # a node reached for the first time goes to `waiting`, which nothing reads
-    deps = _dependencies(roots) if _USER_CODE[0] and within is None else None
-    waiting = heap if deps is None else []
-    for edge, g in roots:
-        if edge is not None:  # (None: a no_grad view, whose gradient goes nowhere)
-            _send(bufs, waiting, at, edge[0], edge[1], g)
-            if deps is not None:  # as torch's GraphRoot passes them on, in order
-                _arrive((edge[0],), deps, bufs, heap, at)
+    heap, bufs, at, waiting, deps = _start(roots, _USER_CODE[0] and within is None)
     prev = _swap_grad_enabled(create)
     quiet = _quiet()  # NOTE [quiet IEEE]
     # the fast path's conditions that hold for the whole playback (anomaly mode is read
@@ -1250,6 +1242,22 @@ class _Ready:
 
 
 _SINK_FIRST = float("-inf")  # a sink's key: before every record (-position)
+
+
+def _start(roots, ordered: bool):
+    """Playback's state once the roots' gradients are in their nodes' slots: (heap, bufs, at,
+    waiting, deps). NOTE [waiting nodes]; with `ordered` (NOTE [torch's order]) `heap` is a
+    ready queue as torch's, `deps` counts each node's edges, and a node reached for the first
+    time goes to `waiting`, which nothing reads; else `waiting` is `heap` and `deps` None."""
+    heap, bufs, at = [], {}, {}
+    deps = _dependencies(roots) if ordered else None
+    waiting = heap if deps is None else []
+    for edge, g in roots:
+        if edge is not None:  # (None: a no_grad view, whose gradient goes nowhere)
+            _send(bufs, waiting, at, edge[0], edge[1], g)
+            if deps is not None:  # as torch's GraphRoot passes them on, in order
+                _arrive((edge[0],), deps, bufs, heap, at)
+    return heap, bufs, at, waiting, deps
 
 
 def _dependencies(roots) -> dict:

@@ -464,14 +464,9 @@ def _simulate(roots, gradients, scene: _Scene) -> list[_Flow]:
         if rec.saved is FREED:
             raise engine.second_time_error()
     flow = _Flow()
-    heap, bufs, at = [], {}, {}
     # in the engine's order, sinks included (NOTE [torch's order] in engine.py)
-    deps = engine._dependencies(roots_) if engine._USER_CODE[0] else None
-    waiting = heap if deps is None else []
-    for i, ((node, idx), g) in enumerate(roots_):
-        engine._send(bufs, waiting, at, node, idx, g)
-        if deps is not None:
-            engine._arrive((node,), deps, bufs, heap, at)
+    heap, bufs, at, waiting, deps = engine._start(roots_, engine._USER_CODE[0])
+    for i, (_, g) in enumerate(roots_):
         flow.sent[("root", i)] = g
     for node, b in bufs.items():
         flow.received[node] = engine._slot_list(b)
