@@ -53,6 +53,7 @@ from .compile_boundary import (
     takes_var_keywords,
 )
 from .grad_mode import NOT_FAST, STATE, TRACES
+from .graph import kept_sinks
 from .ops.dtypes import DEFAULT_FLOAT
 from .ops.registry import Op
 from .plan_buffers import BufferPool
@@ -746,7 +747,7 @@ class _Plan:
         # the edges first: a leaf's AccumulateGrad made for them takes a position before the
         # record's, as in eager (after it, playback would sink the leaf's gradient before
         # this record's contribution arrives: twice in one backward)
-        lines = [f"edges = edges_of({_tuple(srcs)})",
+        lines = [f"edges = edges_of({_tuple(srcs)}, {ns.bind(kept_sinks(), 'kept')})",
                  f"rec = Record(COMPILED, next_position(), *edges, "
                  f"{(True,) * len(srcs)!r}, ({saved}, None, 0), ({ns.bind(self, 'plan')},), "
                  f"{ns.expr(shapes, 'shapes')}, {ns.bind(dtypes, 'dtypes')})"]

@@ -792,12 +792,13 @@ def edge_of(t: Tensor):
     return None
 
 
-def edges_of(tensors) -> tuple:
+def edges_of(tensors, kept=None) -> tuple:
     """edge_of for each tensor, as a record keeps them: (nodes, output indices) (NOTE
     [flat]); a tensor whose gradient goes nowhere (a view made under no_grad) gets (None, 0).
     For tape.compile's record, whose inputs are mostly leaves: a leaf with a live
     AccumulateGrad and no view to check is looked up inline (edge_of's common case), ~1 µs
-    a call of W2's six parameters."""
+    a call of W2's six parameters. `kept` (a plan's KeptSinks) then holds the leaves'
+    AccumulateGrads until the next call (NOTE [kept sinks] in graph.py)."""
     nodes, idxs = [], []
     for t in tensors:
         x = t._x
@@ -811,6 +812,8 @@ def edges_of(tensors) -> tuple:
         e = edge_of(t)
         nodes.append(None if e is None else e[0])
         idxs.append(0 if e is None else e[1])
+    if kept is not None:
+        kept.accs = [n for n in nodes if type(n) is AccumulateGrad]
     return tuple(nodes), tuple(idxs)
 
 

@@ -223,7 +223,7 @@ class AccumulateGrad(Node):
 
     @property
     def metadata(self) -> dict:
-        return extras(self).metadata
+        return _own_extras(self).metadata
 
     @property
     def position(self) -> int:
@@ -235,12 +235,52 @@ class AccumulateGrad(Node):
     def register_hook(self, fn):
         from .hooks import add_hook
 
-        return add_hook(extras(self).post_hooks, fn)
+        return add_hook(_own_extras(self).post_hooks, fn)
 
     def register_prehook(self, fn):
         from .hooks import add_hook
 
-        return add_hook(extras(self).pre_hooks, fn)
+        return add_hook(_own_extras(self).pre_hooks, fn)
+
+
+class KeptSinks:
+    """The AccumulateGrads one tape.compile plan keeps alive between its calls (NOTE [kept
+    sinks])."""
+
+    __slots__ = ("accs", "__weakref__")
+
+    def __init__(self):
+        self.accs = []
+
+
+_KEPT: weakref.WeakSet = weakref.WeakSet()
+
+
+def kept_sinks() -> KeptSinks:
+    kept = KeptSinks()
+    _KEPT.add(kept)
+    return kept
+
+
+def _own_extras(acc: AccumulateGrad):
+    """The sink's extras, for a hook or metadata about to be added: from then on it lives
+    only as long as a graph or the user holds it, as torch's (NOTE [kept sinks])."""
+    if acc.extra is None:
+        for kept in list(_KEPT):
+            if any(a is acc for a in kept.accs):
+                kept.accs = [a for a in kept.accs if a is not acc]
+    return extras(acc)
+
+
+# NOTE [kept sinks]
+# A leaf's AccumulateGrad lives while a graph holds it (the leaf holds it weakly, as
+# torch's does), so a training loop makes one per parameter per step, and a compiled
+# function's call spent ~5 µs of W2's step making its six and finding them again
+# (engine.edges_of). A plan keeps the ones its last call used instead. That is only
+# visible through what a sink carries from one graph to the next: hooks and metadata.
+# So a sink leaves every plan's keeping the moment it gets either (_own_extras), and
+# from then on lives exactly as long as torch's would. The plan keeps the leaf alive
+# too (a sink holds its leaf, as torch's does) until its next call, or until it dies.
 
 
 def accumulate_grad(leaf) -> AccumulateGrad | None:

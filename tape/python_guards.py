@@ -62,6 +62,10 @@ _is = operator.is_
 # packages, and the standard library's own files
 _LIBRARIES = ("tape", "numpy")
 _STDLIB = tuple({os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib")})
+# tape's own files, by place as well as by name: a copy imported under another name (two
+# versions side by side, as benchmarks/ab_variants.py does) is still not the user's code
+_OWN = tuple(os.path.join(os.path.dirname(os.path.abspath(m.__file__)), "")
+             for m in (sys.modules[__package__], sys.modules[__package__ + ".ops"]))
 
 
 class Guard:
@@ -247,7 +251,7 @@ def _followed(fn) -> bool:
     package = (getattr(fn, "__module__", None) or "").partition(".")[0]
     path = fn.__code__.co_filename
     stdlib = path.startswith(_STDLIB) and "-packages" not in path  # (site-/dist-packages)
-    return package not in _LIBRARIES and not stdlib
+    return package not in _LIBRARIES and not stdlib and not path.startswith(_OWN)
 
 
 def _user_module(m: types.ModuleType) -> bool:
@@ -257,7 +261,7 @@ def _user_module(m: types.ModuleType) -> bool:
     if name in _LIBRARIES or name in sys.stdlib_module_names:
         return False
     path = getattr(m, "__file__", None) or ""
-    return not (path.startswith(_STDLIB) and "-packages" not in path)
+    return not (path.startswith(_STDLIB) and "-packages" not in path or path.startswith(_OWN))
 
 
 def _has_state(v) -> bool:
