@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -128,7 +129,13 @@ def _plain(data, inner=False, depth=None):
                 "converting the list to a single numpy.ndarray with numpy.array() before converting "
                 "to a tensor.", UserWarning, stacklevel=4)
         return [_plain(x, True, depth - 1) for x in data]
+    if data is None:  # (given a dtype: without one, _infer_dtype has refused it already)
+        raise _NoneElement
     return data
+
+
+class _NoneElement(TypeError):
+    """None among tensor()'s data: torch's TypeError depends on the dtype (_nested_array)."""
 
 
 def _first_depth(data) -> int:
@@ -186,7 +193,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             STATE.trace.observe(data, np.array(data._data, copy=True))
         arr = copy_like_torch(np.asarray(data._data), None if dtype is None else _dtypes.to_np(dtype))
     else:
-        if data is None:
+        if data is None and dtype is None:
             raise RuntimeError("Could not infer dtype of NoneType")
         npd = _infer_dtype(data) if dtype is None else _dtypes.to_np(dtype)
         arr = _nested_array(data, npd)
@@ -204,7 +211,11 @@ def _leaves(v):
 
 def _nested_array(data, npd) -> np.ndarray:
     """Nested Python sequences as an array, with torch's errors when their lengths disagree."""
-    plain = _plain(data)
+    try:
+        plain = _plain(data)
+    except _NoneElement:
+        raise TypeError("must be real number, not NoneType" if npd.kind in "fc" else
+                        "'NoneType' object cannot be interpreted as an integer") from None
     try:
         with np.errstate(over="ignore"):  # a float too large for float16 is inf, silently
             return np.array(plain, dtype=npd)
@@ -353,10 +364,20 @@ def empty(*size, dtype=None, device=None,
     return _filled("empty", 0, _size_kw(size, kw, "empty"), dtype, requires_grad, device, out)
 
 
+def _fill_number(name: str, value):
+    """full's and full_like's fill_value as the Python number torch's parser reads: a numpy
+    scalar, or a 0-d tensor that needs no gradient (its dtype plays no part in the result's)."""
+    if isinstance(value, Tensor):
+        if value.ndim or value.requires_grad:
+            raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not Tensor")
+        return value.item()
+    return py_number(value)
+
+
 def full(size, fill_value, *, dtype=None, device=None,
          layout=None, pin_memory=False, requires_grad=False) -> Tensor:
     _check_memory(layout, pin_memory)
-    fill_value = py_number(fill_value)  # (a numpy scalar is read as a Python number)
+    fill_value = _fill_number("full", fill_value)
     if isinstance(size, (int, np.integer)):
         raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
     _check_device(device)
@@ -397,7 +418,7 @@ def full_like(input, fill_value, *, dtype=None, device=None,
               layout=None, pin_memory=False, requires_grad=False,
               memory_format=None):
     _check_memory(layout, pin_memory)
-    return _like("full_like", fill_value, input, dtype, requires_grad, device)
+    return _like("full_like", _fill_number("full_like", fill_value), input, dtype, requires_grad, device)
 
 
 def arange(start=None, end=None, step=1, *, dtype=None, device=None,
@@ -418,8 +439,14 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None,
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     npd = _np_dtype("arange", dtype, _infer_dtype(vals))
     _no_bool_kernel("arange_cpu", npd)
+    if npd.kind in "iu" and npd != np.int64:
+        # torch's kernel for the narrower integers counts ceil((end - start) / step) in double,
+        # then steps from the start by the step, both truncated: arange(0, 1, .1, dtype=int32)
+        # is ten zeros
+        n = max(math.ceil((vals[1] - vals[0]) / vals[2]), 0)
+        return _finish((int(vals[0]) + np.arange(n) * int(vals[2])).astype(npd), requires_grad)
     if npd.kind in "iu":
-        vals = [int(v) for v in vals]  # (torch casts the bounds to an integer dtype first)
+        vals = [int(v) for v in vals]  # (int64's casts the bounds to integers first)
         if vals[2] == 0:  # a fractional step truncated: torch's own (ValueError) wording
             raise ValueError("step must be nonzero")
     return _finish(np.arange(*vals).astype(npd), requires_grad)
@@ -432,8 +459,31 @@ def linspace(start, end, steps, *, dtype=None, device=None,
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     npd = _np_dtype("linspace", dtype)
+    start, end, steps = py_number(start), py_number(end), int(steps)
+    if steps < 2:  # torch fills the start in (checked for an integer dtype only)
+        if npd.kind in "iu":
+            _promotion.check_scalar_fits(start, npd)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _finish(np.full(steps, start).astype(npd), requires_grad)
     _no_bool_kernel("linspace_cpu", npd)
-    return _finish(np.linspace(start, end, int(steps)).astype(npd), requires_grad)
+    for bound in (start, end):  # torch converts both to the dtype first, checked
+        _promotion.check_scalar_fits(bound, npd)
+    if npd.kind != "f":  # the bounds converted first (-3 is 253 as uint8), stepped in double
+        # (the compiler fuses its multiply-adds: long double stands in), then truncated
+        first, last = (np.longdouble(int(np.array(int(v)).astype(npd))) for v in (start, end))
+        step = np.longdouble(np.float64((last - first) / (steps - 1)))
+        i = np.arange(steps).astype(np.longdouble)
+        out = np.where(i < steps // 2, first + step * i, last - step * (steps - 1 - i))
+        return _finish(out.astype(np.float64).astype(npd), requires_grad)
+    # torch's kernel steps from the start up to half way and back from the end after it, so
+    # an infinite bound gives inf - inf or inf * 0 everywhere: NaN. (Its vector loop and the
+    # compiler's fused multiply-adds round some values otherwise: they agree to rounding.)
+    first, last = npd.type(start), npd.type(end)
+    with np.errstate(invalid="ignore", over="ignore"):
+        step = (last - first) / npd.type(steps - 1)
+        i = np.arange(steps).astype(npd)
+        out = np.where(i < steps // 2, first + step * i, last - step * (npd.type(steps - 1) - i))
+    return _finish(out.astype(npd), requires_grad)
 
 
 def _no_bool_kernel(kernel: str, npd) -> None:
@@ -604,6 +654,9 @@ def _legacy_data(args, kwargs) -> np.ndarray:
             return np.zeros(_shape(tuple(data)), dtype=default)
         if not isinstance(data, (list, tuple, range, np.ndarray)):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+        if isinstance(data, np.ndarray):  # torch reads an array as from_numpy() first: one of
+            shared = from_numpy(data)._data  # the default dtype is shared, not copied
+            return shared if shared.dtype == default else shared.astype(default)
         return _nested_array(data, default)
     return np.zeros(_shape(args), dtype=default)
 

@@ -309,7 +309,7 @@ class Tensor:
         return _seen(self, self._data.tolist())
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        if self._rg and not force:
+        if self._rg and not force and STATE.grad_enabled:  # (torch: with grad mode on only)
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )

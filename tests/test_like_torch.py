@@ -650,6 +650,55 @@ class _TwoOut:
         return seen, x.grad
 
 
+
+def _numpy_without_grad_mode(m):
+    """numpy() of a tensor that requires grad: refused only while grad mode is on."""
+    t = m.ones(2, requires_grad=True) * 2
+    out = []
+    with m.no_grad():
+        out += [t.numpy(), np.asarray(t)]
+    with m.inference_mode():
+        out.append(t.numpy())
+    with m.set_grad_enabled(False):
+        out.append(t.numpy())
+    return out
+
+
+def _legacy_shares(m, dtype, default=None):
+    """Tensor(ndarray): an array of the default dtype is shared, as from_numpy shares it."""
+    before = m.get_default_dtype()
+    if default is not None:
+        m.set_default_dtype(getattr(m, default))
+    try:
+        a = np.array([1.0, 2.0], dtype=dtype)
+        t = m.Tensor(a)
+        a[0] = 9.0
+        return t
+    finally:
+        m.set_default_dtype(before)
+
+
+VALUES += [
+    ("numpy() without grad mode", _numpy_without_grad_mode),
+    *[(f"full with a 0-d {dt} tensor as the fill", lambda m, dt=dt, v=v: (
+        m.full((2,), m.tensor(v, dtype=getattr(m, dt))),
+        m.full_like(m.ones(2, dtype=m.float64), m.tensor(v, dtype=getattr(m, dt)))))
+      for dt, v in (("float64", 1.1), ("int32", 3), ("bool", True), ("float16", 1.5))],
+    ("Tensor(float32 array) shares it", lambda m: _legacy_shares(m, np.float32)),
+    ("Tensor(float64 array) shares it under float64", lambda m: _legacy_shares(m, np.float64, "float64")),
+    ("Tensor(float64 array) copies it", lambda m: _legacy_shares(m, np.float64)),
+    *[(f"arange({args}, dtype={dt})", lambda m, args=args, dt=dt: m.arange(*args, dtype=getattr(m, dt)))
+      for dt in ("int32", "int16", "int8", "uint8", "int64")
+      for args in ((2.5,), (0, 10, 2.5), (0, 1, 0.1), (0.5, 3.7, 0.9), (7.5, 1, -1.5))],
+    *[(f"linspace({a}, {b}, {n}, dtype={dt})", lambda m, a=a, b=b, n=n, dt=dt: m.linspace(
+        a, b, n, dtype=getattr(m, dt)).tolist())
+      for dt in ("float32", "float64", "float16", "int32", "int64", "uint8")
+      for a, b, n in ((0, float("inf"), 3), (float("-inf"), 1, 4), (-3, 7, 7), (-1, 1, 7), (2, 40, 13),
+                      (-1e10, 0, 1), (0, 1e10, 0), (0, 10, 4))
+      if not (dt in ("int32", "int64", "uint8") and a == float("-inf"))],
+]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1138,6 +1187,30 @@ def _acc_hook_returns(m):
     y = x * 2
     y.grad_fn.next_functions[0][0].register_hook(lambda gi, go: (go[0],))
     y.sum().backward()
+
+
+
+ERRORS += [
+    ("full with a tensor that requires grad as the fill",
+     lambda m: m.full((2,), m.tensor(1.0, requires_grad=True)), "must be Number, not Tensor"),
+    ("full with a one-element 1-d tensor as the fill",
+     lambda m: m.full((2,), m.ones(1)), "argument 'fill_value' (position 2) must be Number, not Tensor"),
+    ("full_like with a 2-element tensor as the fill",
+     lambda m: m.full_like(m.ones(2), m.ones(2)), "must be Number, not Tensor"),
+    *[(f"tensor({data}, dtype={dt})",
+       lambda m, data=data, dt=dt: m.tensor(data, dtype=getattr(m, dt)), phrase)
+      for data in ([1.0, None], [[1, 2], [None, 3]], None)
+      for dt, phrase in (("float64", "must be real number, not NoneType"),
+                         ("float16", "must be real number, not NoneType"),
+                         ("int64", "'NoneType' object cannot be interpreted as an integer"),
+                         ("bool", "'NoneType' object cannot be interpreted as an integer"))],
+    *[(f"linspace({a}, {b}, {n}, dtype={dt})", lambda m, a=a, b=b, n=n, dt=dt: m.linspace(
+        a, b, n, dtype=getattr(m, dt)), f"value cannot be converted to type {c} without overflow")
+      for dt, c, a, b, n in (("int32", "int", 0, 1e10, 3), ("float16", "c10::Half", 0, 70000.0, 2),
+                             ("int64", "int64_t", 0, float("inf"), 3),
+                             ("uint8", "uint8_t", float("nan"), 1, 1),
+                             ("int32", "int", -1e10, 0, 1))],
+]
 
 
 @pytest.mark.parametrize("body, phrase", [pytest.param(b, p, id=n) for n, b, p in ERRORS])
