@@ -80,6 +80,10 @@ class Op:
     # own backward rules being recorded, where torch's C++ formula calls another overload
     # (NOTE [rule scalars] in tape/engine.py); None: as usual. Set with `rule_form`
     rule_form: Callable[..., Any] | None = None
+    # the rule reads what was saved itself, when it asks (a custom Function's
+    # ctx.saved_tensors): a record whose saved values were freed still runs, and only
+    # that read raises torch's "backward through the graph a second time"
+    reads_saved_itself: bool = False
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)

@@ -1327,11 +1327,11 @@ def _slot_list(b) -> list:
 
 def _run(rec: Record, grads, F, retain: bool, create: bool):
     saved = rec.saved
-    if saved is FREED:
+    if saved is FREED and not rec.op.reads_saved_itself:
         raise second_time_error()
     if rec.extra is not None and rec.extra.watched:
         _check_watched(rec)
-    entries = rec.saved_entries()
+    entries = () if saved is FREED else rec.saved_entries()
     if create:
         vals = [None if e is None else unpack_saved(rec, e, k, True) for k, e in enumerate(entries)]
     else:

@@ -22,7 +22,7 @@ import weakref
 
 import numpy as np
 
-from .engine import _inplace_error, _record, _wrap, call, second_time_error
+from .engine import _check_inplace_allowed, _inplace_error, _record, _wrap, call, second_time_error
 from .grad_mode import STATE, no_grad, untraceable
 from .hooks import USER_CODE as _USER_CODE
 from .hooks import _Packed, pack_saved
@@ -79,7 +79,8 @@ class _FunctionMeta(type):
         super().__init__(name, bases, ns)
         # one op per Function class; the rule (defined below) calls cls.backward
         cls._op = Op(name=name, node=f"{name}Backward", forward=None,
-                     backward=lambda *a: _function_backward(*a), inputs=("input",))
+                     backward=lambda *a: _function_backward(*a), inputs=("input",),
+                     reads_saved_itself=True)  # (ctx.saved_tensors)
 
 
 class Function(metaclass=_FunctionMeta):
@@ -140,7 +141,13 @@ class Function(metaclass=_FunctionMeta):
                               UserWarning, stacklevel=2)
         recording = STATE.grad_enabled and not STATE.inference and any(t._rg for t in tensors)
         if not recording:
-            return result
+            return _unrecorded_outputs(result, outputs, tensors, ctx, single)
+        for o in outputs:  # (checked before anything changes: an error leaves every tensor as it was)
+            if isinstance(o, Tensor) and o._rg and any(o is d for d in ctx._dirty):
+                if o._rec is None and o._base is None:
+                    raise RuntimeError(
+                        "a leaf Variable that requires grad has been used in an in-place operation.")
+                _check_inplace_allowed(o)  # a view of a leaf, a view made under no_grad...
         _USER_CODE[0] = True  # its backward is user code
         rec = _record(cls._op, tensors, (ctx, cls))
         final, diff = [], []
@@ -150,18 +157,20 @@ class Function(metaclass=_FunctionMeta):
                 diff.append(False)
                 continue
             marked = any(o is n for n in ctx._non_diff)  # (asked before o may be re-wrapped)
-            if any(o is d for d in ctx._dirty):
-                if o._rec is None and o._rg:
-                    raise RuntimeError(
-                        "a leaf Variable that requires grad has been used in an in-place operation.")
-            elif any(o is t for t in tensors):
-                o = _wrap(o._arr(), vc=o._vc, base=o._base or o)  # an input returned as is
+            dirty = any(o is d for d in ctx._dirty)
+            if not dirty and any(o is t for t in tensors):
+                o = _alias(o)  # an input returned as is: a view of it
             differentiable = o._data.dtype.kind in "fc" and not marked
             if differentiable:
                 pin_output(o)  # (NOTE [outputs found when asked])
                 o._rec, o._idx, o._rg = rec, i, True
-                if o._base is not None and not any(o is d for d in ctx._dirty):
-                    o._extras().function_view = True
+                if o._base is not None and not dirty:
+                    # torch refuses it once it, its base or another view of that base is
+                    # written in place (engine._stale_view)
+                    x = o._extras()
+                    x.function_view = True
+                    if x.view_version is None:
+                        x.view_version = o._vc[0]
             else:
                 o._rg = False
                 if o._base is not None:
@@ -169,7 +178,7 @@ class Function(metaclass=_FunctionMeta):
             final.append(o)
             diff.append(differentiable)
         # saved values live on the record, so the engine frees them (NOTE [Function saved tensors])
-        rec.saved = _saved_entries(ctx, outputs, diff)
+        rec.saved = _saved_entries(ctx, final, diff)  # (an input returned as is: saved as the input)
         rec.outs = tuple(weakref.ref(o) if isinstance(o, Tensor) else _dead for o in final)
         # each tensor output's shape and dtype: a materialized zero gradient has them, also
         # once the output itself is gone
@@ -188,6 +197,28 @@ class Function(metaclass=_FunctionMeta):
 
 def _dead():  # stands for a non-tensor output in Record.outs
     return None
+
+
+def _alias(t: Tensor) -> Tensor:
+    """A view of `t` as a whole (torch's view_as(self)): its storage and version counter."""
+    return _wrap(t._arr(), vc=t._vc, base=t if t._base is None else t._base)
+
+
+def _unrecorded_outputs(result, outputs, tensors, ctx, single):
+    """apply()'s results when nothing is recorded (no_grad, inference mode, no input that
+    requires grad): as torch, an input returned is a new tensor that needs no gradient (its
+    alias, or detach()ed when it requires grad), never the input itself with its history."""
+    final = []
+    for o in outputs:
+        if isinstance(o, Tensor) and any(o is t for t in tensors):
+            if o._rg:
+                o = o.detach()
+            elif not any(o is d for d in ctx._dirty):
+                o = _alias(o)
+        final.append(o)
+    if all(a is b for a, b in zip(final, outputs)):
+        return result
+    return final[0] if single else tuple(final)
 
 
 class _Slot:

@@ -489,3 +489,155 @@ def test_a_view_a_function_returned_whose_base_changed_says_so(use):
 
     compare(body, phrase="Output 0 of Fn is a view and its base or another view of its base has "
                          "been modified inplace. This view was created inside a custom Function")
+
+
+# ---------------------------------------------------------------------------------------
+# What apply() returns and checks around inputs returned as they are, dirty views, and a
+# graph run twice, each compared with torch
+
+
+def _identity(m, backward=lambda ctx, g: g):
+    class Id(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return backward(ctx, g)
+
+    return Id
+
+
+def _doubling_in_place(m):
+    class D(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    return D
+
+
+def _saving(m, reads):
+    class S(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.saved_tensors[0] if reads else g * 2
+
+    return S
+
+
+def _unrecorded_identity(m, mode):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    w = m.tensor([3.0, 4.0], requires_grad=True)
+    y = x * 1
+    with mode(m):
+        r = _identity(m).apply(y)
+    if r.requires_grad:
+        (r * w).sum().backward()
+    return r is y, r.requires_grad, r.grad_fn, r._version, x.grad
+
+
+def _unrecorded_dirty(m, make):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    given = make(x)
+    with m.no_grad():
+        r = _doubling_in_place(m).apply(given)
+    return r is given, r.requires_grad, r.is_leaf, r.grad_fn, r * 1, x, x._version
+
+
+def _saved_input_returned(m):
+    seen = []
+
+    class S(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (s,) = ctx.saved_tensors
+            seen.append((s.is_leaf, s.grad_fn))
+            return g
+
+    x = m.tensor([1.0, 3.0], requires_grad=True)
+    S.apply(x).sum().backward()
+    return seen
+
+
+def _base_of_returned_input_changed(m, use):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    r = _identity(m, lambda ctx, g: g * 7).apply(y)
+    y.mul_(2)
+    return r.grad_fn if use == "grad_fn" else r.sum().backward()
+
+
+def _view_input_returned(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    r = _identity(m, lambda ctx, g: g * 2).apply((x * 1)[1:])
+    r.sum().backward()
+    return x.grad, r.grad_fn, r._base is not None
+
+
+def _twice(m, reads):
+    x = m.tensor([1.0, 3.0], requires_grad=True)
+    y = _saving(m, reads).apply(x).sum()
+    y.backward()
+    y.backward()
+    return x.grad
+
+
+APPLY_CASES = [
+    ("an input returned under no_grad", lambda m: _unrecorded_identity(m, lambda m: m.no_grad())),
+    ("an input returned in inference mode", lambda m: _unrecorded_identity(m, lambda m: m.inference_mode())),
+    ("an input returned with no input requiring grad", lambda m: (lambda x, r: (
+        r is x, r.add_(1), x, x._version, r.requires_grad))(*(lambda x: (x, _identity(m).apply(x)))(
+            m.tensor([1.0, 2.0])))),
+    ("a dirty leaf under no_grad", lambda m: _unrecorded_dirty(m, lambda x: x)),
+    ("a dirty non-leaf under no_grad", lambda m: _unrecorded_dirty(m, lambda x: x * 1)),
+    ("a dirty view of a non-leaf under no_grad", lambda m: _unrecorded_dirty(m, lambda x: (x * 1)[:2])),
+    ("a dirty view of a leaf under no_grad", lambda m: _unrecorded_dirty(m, lambda x: x[:2])),
+    ("a view input returned as is", lambda m: _view_input_returned(m)),
+    ("a dirty view of a non-leaf", lambda m: (lambda x: (lambda y: (
+        _doubling_in_place(m).apply(y[:2]).sum().backward(), x.grad, y.grad_fn))(x * 1))(
+            m.tensor([1.0, 2.0, 3.0], requires_grad=True))),
+    ("a saved input also returned is the input", _saved_input_returned),
+    ("a second backward that reads nothing saved", lambda m: _twice(m, reads=False)),
+]
+
+APPLY_ERRORS = [
+    ("a second backward that reads what was saved", lambda m: _twice(m, reads=True),
+     "Trying to backward through the graph a second time"),
+    *[(f"a dirty {name} of a leaf", lambda m, view=view: _doubling_in_place(m).apply(
+        view(m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True))),
+       "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+      for name, view in (("slice", lambda x: x[:1]), ("transpose", lambda x: x.t()),
+                         ("view", lambda x: x.view(4)))],
+    *[(f"the base of an input returned as is changed, then {use}",
+       lambda m, use=use: _base_of_returned_input_changed(m, use),
+       "Output 0 of Id is a view and its base or another view of its base has been modified inplace")
+      for use in ("grad_fn", "backward")],
+]
+
+
+@pytest.mark.parametrize("body", [c[1] for c in APPLY_CASES], ids=[c[0] for c in APPLY_CASES])
+def test_apply_outputs_like_torch(body):
+    compare(body)
+
+
+@pytest.mark.parametrize("body, phrase", [c[1:] for c in APPLY_ERRORS], ids=[c[0] for c in APPLY_ERRORS])
+def test_apply_errors_like_torch(body, phrase):
+    compare(body, phrase=phrase)
