@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_HALF = np.dtype(np.float16)
+
 # np.add.reduce is np.sum without its Python wrapper (~3 us a call on small arrays); the
 # result dtypes are the same (small integers and bools sum in the default int)
 _add_reduce = np.add.reduce
@@ -20,6 +22,8 @@ def sum_to(x, shape):
     xs = x.shape
     if xs == shape:
         return x
+    if x.dtype is _HALF:  # torch sums float16 in float32 and rounds once (NOTE [accumulation])
+        return sum_to(x.astype(np.float32), shape).astype(_HALF)
     lead = len(xs) - len(shape)
     if lead == 1 and shape and xs[1:] == shape:  # one leading dim (a bias's gradient)
         return _add_reduce(x, axis=0)
@@ -177,6 +181,10 @@ def index_put_zeros(shape, index, g, like, accumulate=True, node=None):
     """Zeros of `shape` with `g` added at `index` (repeated indices accumulate). `node`:
     the name torch records it under (ops.indexing.INDEX_PUT_ZEROS)."""
     out = np.zeros(shape, dtype=like.dtype)
+    if accumulate and node == "ScatterAddBackward0" and out.dtype == np.float16:
+        from .registry import OPS  # (as the op recorded under that name sums: in float32)
+
+        return OPS[node].forward(out, g, shape, index, accumulate)
     if accumulate:
         np.add.at(out, index, g)
     else:

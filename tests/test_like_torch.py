@@ -1354,6 +1354,29 @@ def test_float16_ops_round_once_as_torch(name, fn):
     np.testing.assert_array_equal(a, b)
 
 
+def _half_gradient(m, name):
+    """A float16 gradient summed over many entries: over broadcast dims, or gather's scatter-add."""
+    rng = np.random.default_rng(11)
+    x = m.tensor(rng.uniform(0.5, 2.0, (3, 5)), dtype=m.float16, requires_grad=True)
+    w = m.tensor(rng.uniform(0.5, 2.0, (700, 3, 5)), dtype=m.float16)
+    if name == "expand":
+        (x.expand(700, 3, 5) * w).sum().backward()
+    elif name == "broadcast mul":
+        (x * w).sum().backward()
+    elif name == "batched matmul":
+        (w.transpose(1, 2) @ x).sum().backward()
+    else:
+        index = m.tensor(rng.integers(0, 5, (3, 900)))
+        x.gather(1, index).backward(m.tensor(rng.uniform(0.5, 2.0, (3, 900)), dtype=m.float16))
+    return np.array(x.grad.tolist())
+
+
+@pytest.mark.parametrize("name", ["expand", "broadcast mul", "batched matmul", "gather"])
+def test_float16_gradients_summed_over_many_entries_round_once_as_torch(name):
+    # torch sums them in float32 (index_add and index_put do not, and neither does tape)
+    np.testing.assert_array_equal(_half_gradient(tape, name), _half_gradient(torch, name))
+
+
 @pytest.mark.parametrize("reduce", [lambda x: x.var(), lambda x: x.std(), lambda x: x.var(0),
                                     lambda x: x.std(0)], ids=["var", "std", "var(0)", "std(0)"])
 def test_var_and_std_of_nothing_differentiate_without_numpys_warnings(reduce):
