@@ -661,7 +661,7 @@ def _numpy_without_grad_mode(m):
         out.append(t.numpy())
     with m.set_grad_enabled(False):
         out.append(t.numpy())
-    return out
+    return [(type(a).__name__, a.tolist()) for a in out]
 
 
 def _legacy_shares(m, dtype, default=None):
