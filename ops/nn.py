@@ -260,6 +260,8 @@ def _softmax_like(OP, name, input, dim, dtype):
     ndim = input._data.ndim
     dim = wrap_dim(dim, ndim)
     last = dim == max(ndim, 1) - 1
+    if not input._data.size and input._data.dtype.kind != "f":
+        return shape.clone(input)  # torch: nothing to compute, no kernel asked for (an int64 result)
     _require_float(input, f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl")
     return call(OP, (input,), (dim,))
 
@@ -680,6 +682,11 @@ def _class_weight_view(weight, ndim: int, class_dim: int):
     return shape.view(weight, tuple(shp))
 
 
+def _share(label_smoothing: float, n_classes: int) -> float:
+    """label_smoothing / C, as torch divides in double: inf for no classes (a NaN loss)."""
+    return label_smoothing / n_classes if n_classes else math.inf
+
+
 def _ce_label_smoothing(input, target, weight, red, ignore_index, label_smoothing):
     """torch's cross_entropy_loss_label_smoothing: (1 - eps) * nll + eps / C * smoothing term."""
     class_dim = 0 if input.ndim == 1 else 1
@@ -705,7 +712,7 @@ def _ce_label_smoothing(input, target, weight, red, ignore_index, label_smoothin
     else:
         ret = smooth
     return arith.add(arith.mul_scalar(nll, 1 - label_smoothing),
-                     arith.mul_scalar(ret, label_smoothing / n_classes))
+                     arith.mul_scalar(ret, _share(label_smoothing, n_classes)))
 
 
 def _ce_prob_target(input, target, weight, red, label_smoothing):
@@ -719,7 +726,8 @@ def _ce_prob_target(input, target, weight, red, label_smoothing):
     if label_smoothing > 0.0:
         if label_smoothing > 1.0:
             raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-        target = arith.add_scalar(arith.mul_scalar(target, 1 - label_smoothing), label_smoothing / n_classes)
+        target = arith.add_scalar(arith.mul_scalar(target, 1 - label_smoothing),
+                                  _share(label_smoothing, n_classes))
     prod = arith.mul(logp, target)
     if weight is not None:
         w = _class_weight_view(weight, logp.ndim, class_dim) if logp.ndim > 1 else weight

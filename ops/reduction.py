@@ -580,6 +580,8 @@ def amin(input, dim=(), keepdim=False):
 def _var_fwd(a, dims, correction, keepdim):
     if a.dtype is _HALF:  # NOTE [accumulation]
         return _var_fwd(a.astype(np.float32), dims, correction, keepdim).astype(_HALF)
+    if a.dtype == np.float32:  # torch's CPU kernel accumulates float32 in double, rounds once
+        return _var_fwd(a.astype(np.float64), dims, correction, keepdim).astype(np.float32)
     c = 1 if correction is None else correction
     n = a.size if dims is None else _numel(a.shape, dims)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -593,6 +595,8 @@ def _var_fwd(a, dims, correction, keepdim):
 def _std_fwd(a, dims, correction, keepdim):
     if a.dtype is _HALF:  # (the square root in float32 too, then rounded)
         return np.sqrt(_var_fwd(a.astype(np.float32), dims, correction, keepdim)).astype(_HALF)
+    if a.dtype == np.float32:  # (in double too: the square root as well)
+        return np.sqrt(_var_fwd(a.astype(np.float64), dims, correction, keepdim)).astype(np.float32)
     return np.sqrt(_var_fwd(a, dims, correction, keepdim))
 
 
@@ -634,9 +638,8 @@ def _std_bwd(F, ctx, g, self, result):
     return (_var_grad(F, g_var, self, dims, correction, keepdim, ctx.shapes[0]),)
 
 
-# (torch keeps the correction: 1 when none was given with a dim, None for var() itself)
-_CORRECTION = {"correction": lambda ctx: ctx.params[1] if ctx.params[1] is not None or ctx.params[0] is None
-               else 1}
+# torch keeps the correction (1 when none was given), None for var() itself: _var_args
+_CORRECTION = {"correction": lambda ctx: ctx.params[1]}
 VAR = op("var", "VarBackward0", contiguous_result(_var_fwd), _var_bwd, saves=(("self", (0,)),),
          param_names=("dim", "correction", "keepdim"), saved_attrs=_CORRECTION)
 STD = op("std", "StdBackward0", contiguous_result(_std_fwd), _std_bwd,
@@ -646,6 +649,9 @@ STD = op("std", "StdBackward0", contiguous_result(_std_fwd), _std_bwd,
 
 def _var_args(name, input, dim, unbiased, keepdim, correction):
     check_keepdim(name, keepdim)
+    plain = dim is _NO_DIM and unbiased is None and correction is None
+    if dim is _NO_DIM:
+        dim = None
     if isinstance(dim, bool):  # var(x, unbiased)
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
@@ -657,25 +663,29 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = _reduce_dims(dim, input.ndim)
     c = 1 if correction is None else correction
-    n = input.numel() if dims is None else _numel(input.shape, dims)
+    # torch's reduction factor: input numel / output numel (0 when either is empty)
+    kept = 1 if dims is None else int(np.prod([s for i, s in enumerate(input.shape) if i not in dims]))
+    n = input.numel() // kept if kept else 0
     if n - c <= 0:
         import warnings
 
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
+    if not plain and correction is None:
+        correction = 1
     # torch keeps dim=None for a full reduction but the dims for var(x, dim=())
     return dims if dims is not None or dim is None else tuple(range(input.ndim)), correction, keepdim
 
 
 @function("var", methods="var")
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=_NO_DIM, unbiased=None, keepdim=False, *, correction=None):
     """Variance over `dim` (all by default) with `correction` (1: Bessel's) or `unbiased`."""
     return call(VAR, (input,), _var_args("var", input, dim, unbiased, keepdim, correction))
 
 
 @function("std", methods="std")
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=_NO_DIM, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: sqrt(var); its gradient is 0 where it is 0, as torch."""
     return call(STD, (input,), _var_args("std", input, dim, unbiased, keepdim, correction))
 
@@ -685,6 +695,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _norm_fwd(a, ord, dims, keepdim, dtype):
+    dims = dims or None  # (dim=[] is kept as () for torch's _saved_dim: every dim)
     if dtype is not None:
         a = a.astype(_np_dtype(dtype))
     if a.dtype is _HALF:  # NOTE [accumulation]
@@ -709,6 +720,7 @@ def _norm_fwd(a, ord, dims, keepdim, dtype):
 def _norm_bwd(F, ctx, g, self, result):
     """torch's norm_backward: divisions by a zero norm (or powers of a zero entry) masked to 0."""
     p, dims, keepdim, _ = ctx.params
+    dims = dims or None
     if p == 0:
         return (None,)
     g = _kept(F, g, dims, keepdim)
@@ -776,11 +788,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         if dims is None and a.size == 0:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor "
                                "because the operation does not have an identity")
-        for d in dims or ():
-            if a.shape[d] == 0:
+        for shown in (dim if isinstance(dim, (tuple, list)) else (dim,)) if dims else ():
+            if a.shape[shown % a.ndim] == 0:  # (torch names the dim as given: -1, not 0)
                 raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension "
-                                   f"{d}because this dimension is empty and the operation does not "
+                                   f"{shown}because this dimension is empty and the operation does not "
                                    "have an identity")
+    if dims is None and isinstance(dim, (tuple, list)) and input.ndim:
+        dims = ()  # every dim, as None, but torch keeps the empty list it was given
     return call(NORM, (input,), (p, dims, keepdim, dtype))
 
 
@@ -789,6 +803,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def _logsumexp_fwd(a, dims, keepdim):
+    dims = dims or None  # (dim=[] is kept as () for torch's _saved_dim: every dim)
     if a.dtype.kind != "f":
         a = a.astype(float_dtype(a.dtype))
     m = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
@@ -803,6 +818,7 @@ def _logsumexp_fwd(a, dims, keepdim):
 def _logsumexp_bwd(F, ctx, g, self, result):
     """grad * exp(x - result)"""
     dims, keepdim = ctx.params
+    dims = dims or None
     return (_kept(F, g, dims, keepdim) * F.exp(self - _kept(F, result, dims, keepdim)),)
 
 
@@ -816,9 +832,10 @@ def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input))) over `dim`, computed stably (shifted by the max)."""
     check_keepdim("logsumexp", keepdim)
     if isinstance(dim, (tuple, list)) and len(dim) == 0 and input.ndim:
-        if not keepdim:  # (torch's own quirk: all dims, but kept ones only with keepdim)
+        # torch's own quirk: every dim, but kept ones only with keepdim (or with nothing to sum)
+        if not keepdim and input.numel():
             raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input.ndim}")
-        dim = tuple(range(input.ndim))
+        return call(LOGSUMEXP, (input,), ((), keepdim))  # (its _saved_dim is the () given)
     dims = None if input.ndim == 0 else wrap_dims(dim, input.ndim)
     if input.ndim == 0:
         wrap_dims(dim, 0)
@@ -865,11 +882,15 @@ CUMSUM = op("cumsum", "CumsumBackward0", contiguous_result(_cumsum_fwd), _cumsum
 def _cumsum(input, dim, dtype, position):
     if dtype is not None:
         check_dtype_arg("cumsum", dtype)
-        check_grad_dtype(input, dtype)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"cumsum(): argument 'dim' (position {position}) must be int, not "
                         f"{type(dim).__name__}")
-    return call(CUMSUM, (input,), (wrap_dim(dim, input.ndim), dtype))
+    dim = wrap_dim(dim, input.ndim)  # (torch checks the dim before the dtype)
+    if dtype is not None:
+        check_grad_dtype(input, dtype)
+        if np.dtype(_np_dtype(dtype)).kind == "b":
+            raise NotImplementedError('"cumsum_out_cpu" not implemented for \'Bool\'')
+    return call(CUMSUM, (input,), (dim, dtype))
 
 
 @function("cumsum")

@@ -485,7 +485,16 @@ class Tensor:
     def stride(self, dim: int | None = None):
         """Steps in elements between neighbours along each dim (numpy's byte strides / itemsize)."""
         d = self._data
-        steps = tuple(s // d.itemsize for s in d.strides) if type(d) is np.ndarray else ()
+        if type(d) is not np.ndarray:
+            steps = ()
+        elif d.size:
+            steps = tuple(s // d.itemsize for s in d.strides)
+        else:  # numpy's empty arrays have zero strides; torch's are a contiguous tensor's
+            steps, step = [], 1
+            for n in reversed(d.shape):
+                steps.append(step)
+                step *= max(n, 1)
+            steps = tuple(reversed(steps))
         if dim is None:
             return steps
         from .ops.dims import wrap_dim

@@ -699,6 +699,39 @@ VALUES += [
 ]
 
 
+
+def _var_float32(m, name, dim):
+    """float32 var/std: torch's kernel works in double and rounds once (compared exactly)."""
+    a = np.random.default_rng(5).standard_normal((40, 3, 7)).astype(np.float32) * 3
+    out = getattr(m.tensor(a), name)() if dim is None else getattr(m.tensor(a), name)(dim)
+    return out.numpy().tobytes()
+
+
+VALUES += [
+    *[(f"float32 {name}({dim})", lambda m, name=name, dim=dim: _var_float32(m, name, dim))
+      for name in ("var", "std") for dim in (None, 0, 2, (1, 2))],
+    ("var/std's saved correction", lambda m: [
+        f(m.ones(2, 3, requires_grad=True)).grad_fn._saved_correction for f in (
+            lambda x: x.var(), lambda x: x.var(None), lambda x: x.var(dim=None),
+            lambda x: x.var(unbiased=True), lambda x: x.var(True), lambda x: x.var(None, unbiased=False),
+            lambda x: x.std(dim=None),
+            lambda x: x.var(keepdim=True), lambda x: m.std(x), lambda x: x.var(False), lambda x: x.std(0))]),
+    *[(f"logsumexp({shape}, [], {kd})", lambda m, shape=shape, kd=kd: (lambda x: (
+        lambda r: (r, r.grad_fn._saved_dim, r.sum().backward(), x.grad))(m.logsumexp(x, [], kd)))(
+            m.ones(*shape, requires_grad=True)))
+      for shape, kd in (((0,), False), ((0, 3), False), ((0,), True), ((2, 3), True))],
+    ("norm's saved dim", lambda m: [m.norm(m.ones(2, 3, requires_grad=True), 2, d).grad_fn._saved_dim
+                                    for d in (None, [], 1, (0, 1))]),
+    ("cross_entropy of no classes, label smoothing", lambda m: [m.nn.functional.cross_entropy(
+        m.zeros(*s, requires_grad=True), m.zeros(*s), label_smoothing=0.1) for s in ((0,), (2, 0))]),
+    ("softmax of an empty int tensor", lambda m: [f(x, 0, dtype=dt) for f in (
+        m.softmax, m.log_softmax, m.nn.functional.softmax) for x, dt in (
+            (m.zeros(0), m.int64), (m.zeros(0, dtype=m.int64), None), (m.zeros(2, 0, dtype=m.int32), None))]),
+    ("strides of empty tensors", lambda m: [t.stride() for t in (
+        m.zeros(0, 4), m.tensor([]), m.zeros(2, 0, 3), m.empty_like(m.zeros(0, 2)), m.ones(1, 0))]),
+]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1213,6 +1246,18 @@ ERRORS += [
 ]
 
 
+
+ERRORS += [
+    ("cumsum into bools", lambda m: m.cumsum(m.tensor([1, 0, 2]), 0, dtype=m.bool),
+     '"cumsum_out_cpu" not implemented for \'Bool\''),
+    ("cumsum's dim is checked before its dtype",
+     lambda m: m.cumsum(m.ones(3, requires_grad=True), 1, dtype=m.int64), "Dimension out of range"),
+    *[(f"norm {p} over the empty dim {d}", lambda m, p=p, d=d: m.norm(m.zeros(2, 0), p, d),
+       f"on the dimension {d[0] if isinstance(d, tuple) else d}because this dimension is empty")
+      for p, d in ((float("inf"), -1), (float("inf"), (-1, 0)), (-1.0, -1))],
+]
+
+
 @pytest.mark.parametrize("body, phrase", [pytest.param(b, p, id=n) for n, b, p in ERRORS])
 def test_error_like_torch(body, phrase):
     compare(body, phrase=phrase)
@@ -1443,3 +1488,18 @@ def test_pow_exponent_gradient_takes_the_log_in_the_results_dtype(base, exponent
         return e.grad, b.grad
 
     compare(body, rtol=1e-15, atol=0)
+
+
+def _dof_warnings(m, shape, dim, correction):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        m.ones(*shape).var(dim, correction=correction)
+    return [str(w.message).split(".")[0] for w in seen]
+
+
+@pytest.mark.parametrize("shape, dim, correction", [
+    ((2, 0, 3), 0, 1), ((2, 0, 3), 0, 0), ((2, 0, 3), 1, 0), ((0,), 0, 0), ((2, 3), 0, 2),
+    ((2, 3), 0, 0), ((1,), None, 1), ((4, 5, 6), (0, 2), 1)])
+def test_var_warns_of_degrees_of_freedom_as_torch(shape, dim, correction):
+    # torch's reduction factor is input numel / output numel: 0 when the output is empty
+    assert _dof_warnings(tape, shape, dim, correction) == _dof_warnings(torch, shape, dim, correction)
