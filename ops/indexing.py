@@ -694,7 +694,7 @@ def gather(input, dim, index, *, sparse_grad=False):
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {list(idx.shape)} to be no "
                 f"larger than self {list(input.shape)} apart from dimension {dim}")
-    out = call(GATHER, (input,), (dim, idx.astype(np.intp, copy=False), bool(sparse_grad)))
+    out = call(GATHER, (input,), (dim, idx, bool(sparse_grad)))  # (int32 kept: torch saves it so)
     return watch_params(out, ("index", index))
 
 
@@ -735,8 +735,7 @@ def index_select(input, dim, index):
         raise IndexError("index_select(): Index is supposed to be a vector")
     if idx.dtype.kind not in "iu" or idx.dtype == np.uint8:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
-    idx = idx.astype(np.intp, copy=False)
-    if input.ndim and input.shape[dim] == 0 and idx.size:
+    if input.ndim and input.shape[dim] == 0 and idx.size:  # (an int32 index is kept: torch saves it)
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if input.ndim == 0 and idx.size != 1:
         raise RuntimeError(

@@ -137,8 +137,8 @@ def mm(input, mat2):
             f"{b.shape[0]}x{b.shape[1]})")
     if a.dtype != b.dtype:
         _same_dtype("mm", input, mat2, "expected m1 and m2 to have the same dtype")
-    if a.dtype.kind == "b":
-        _not_for_bool("addmm_impl_cpu_", input)
+    if a.dtype.kind == "b" and a.size and b.size:  # (torch fills an empty product, or one
+        _not_for_bool("addmm_impl_cpu_", input)  # over nothing, without its kernel: False)
     return call(MM, (input, mat2))
 
 
@@ -186,7 +186,7 @@ def _should_fold(a, b) -> bool:
 
 
 def _mT(x):
-    return call(TRANSPOSE, (x,), (x.ndim - 2, x.ndim - 1))
+    return call(TRANSPOSE, (x,), (-2, -1))  # (torch's dims, as its _saved_dim0/1 show them)
 
 
 @function(methods="__rmatmul__", module=False)
@@ -260,5 +260,5 @@ def matmul(input, other):
     out_shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
     out = bmm(a3, b3)
     if vector_rhs:
-        out = call(SQUEEZE_DIM, (out,), ((2,),))
+        out = call(SQUEEZE_DIM, (out,), ((-1,),))
     return call(UNSAFE_VIEW, (out,), (out_shape,))

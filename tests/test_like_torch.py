@@ -732,6 +732,36 @@ VALUES += [
 ]
 
 
+
+def _saved_dims_of_matmul(m, left, right, transpose_left=False):
+    """Every node of a matmul's decomposition with its saved dims, depth first."""
+    a, b = m.ones(*left, requires_grad=True), m.ones(*right, requires_grad=True)
+    out, stack = [], [((a.mT if transpose_left else a) @ b).grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        out.append((node.name(), {k: getattr(node, k) for k in dir(node) if k.startswith("_saved_dim")}))
+        stack.extend(n for n, _ in node.next_functions)
+    return out
+
+
+VALUES += [
+    ("an int32 index saved as given", lambda m: (lambda x, i: [
+        x.index_select(0, i).grad_fn._saved_index, x.gather(0, i).grad_fn._saved_index])(
+            m.ones(5, requires_grad=True), m.tensor([1, 2, 2], dtype=m.int32))),
+    ("narrow by a tensor start", lambda m: (lambda g: (g._saved_start, g._saved_end))(
+        m.ones(5, requires_grad=True).narrow(0, m.tensor(1), 2).grad_fn)),
+    *[(f"matmul {left} @ {right}{' (left transposed)' if tl else ''}: saved dims",
+       lambda m, left=left, right=right, tl=tl: _saved_dims_of_matmul(m, left, right, tl))
+      for left, right, tl in (((1, 3), (2, 3, 3), False), ((2, 3, 2), (3,), True), ((3,), (2, 3, 4), False),
+                              ((4, 3), (2, 3, 5), False), ((2, 2, 3), (3,), False))],
+    *[(f"bool mm of {left} and {right}", lambda m, left=left, right=right, f=f: getattr(m, f)(
+        m.ones(*left, dtype=m.bool), m.ones(*right, dtype=m.bool)))
+      for left, right in (((2, 3), (3, 0)), ((3, 0), (0, 3)), ((0, 3), (3, 2))) for f in ("mm", "matmul")],
+]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1255,6 +1285,15 @@ ERRORS += [
     *[(f"norm {p} over the empty dim {d}", lambda m, p=p, d=d: m.norm(m.zeros(2, 0), p, d),
        f"on the dimension {d[0] if isinstance(d, tuple) else d}because this dimension is empty")
       for p, d in ((float("inf"), -1), (float("inf"), (-1, 0)), (-1.0, -1))],
+]
+
+
+
+ERRORS += [
+    *[(f"narrow by a {name} start", lambda m, make=make: m.ones(5).narrow(0, make(m), 2),
+       "start must be an 0-dim integral Tensor.")
+      for name, make in (("1-d", lambda m: m.tensor([1])), ("float", lambda m: m.tensor(1.0)),
+                         ("bool", lambda m: m.tensor(True)))],
 ]
 
 
