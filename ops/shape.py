@@ -437,7 +437,7 @@ def narrow(input, dim, start, length):
     if hasattr(start, "_data"):  # a tensor start is read as the number it holds (torch's _saved_start)
         if start._data.ndim or start._data.dtype.kind not in "iu":
             raise RuntimeError("start must be an 0-dim integral Tensor.")
-        start = int(start._data)
+        start = start.__index__()  # (read as Tensor reads it: tape.compile guards the value)
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
     if not -size <= start <= size:
