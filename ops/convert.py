@@ -118,6 +118,12 @@ def cpu(self, memory_format=None):
     return self
 
 
+@function(methods="cuda", module=False)
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    """There is no CUDA device: tape's error for any device but the CPU."""
+    parse_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{int(device)}")
+
+
 # ---- in-place fills and copies ----------------------------------------------------------
 
 # an overwritten target's gradient is zeros, not g * 0 (an inf or NaN upstream gradient

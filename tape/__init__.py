@@ -35,6 +35,7 @@ from .creation import (
     from_numpy,
     full,
     full_like,
+    initial_seed,
     is_tensor,
     linspace,
     manual_seed,
@@ -48,10 +49,12 @@ from .creation import (
     randn,
     randn_like,
     seed,
+    strided,
     tensor,
     zeros,
     zeros_like,
 )
+from .creation import layout as layout
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -70,6 +73,7 @@ short, int, long = int16, int32, int64  # noqa: A001
 globals().update(_api.FUNCTIONS)
 
 __version__ = "0.1.0"
-from . import nn, viz, wengert  # noqa: E402  (nn.functional; the Wengert-list view)
+from . import cuda, nn, viz, wengert  # noqa: E402  (nn.functional; the Wengert-list view)
+from ._format import set_printoptions
 from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .compiled import compile

@@ -295,11 +295,24 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return _made(_wrap(arr))
 
 
+class layout:  # noqa: N801 - torch's name
+    """A memory layout, as torch.layout: tape has one, `strided` (dense, with strides)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return f"tape.{self.name}"
+
+
+strided = layout("strided")
+
+
 def _check_memory(layout, pin_memory) -> None:
     """torch's factories take `layout=` (strided, the only one: None here) and
     `pin_memory=`, which needs an accelerator, so True is an error on this CPU-only stack."""
-    if layout is not None:
-        raise RuntimeError(f"tape has only the strided layout, given as layout=None (got {layout!r})")
+    if layout is not None and layout is not strided:
+        raise RuntimeError(f"tape has only the strided layout, tape.strided (got {layout!r})")
     if pin_memory:
         raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned "
                            "memory allocator is available on this system.")
@@ -503,11 +516,18 @@ def eye(n, m=None, *, dtype=None, device=None, layout=None, pin_memory=False, re
 # Random numbers: tape's own generator (numpy's PCG64), seeded by manual_seed. The values
 # differ from torch's generator; programs compared with torch take their data from numpy.
 _rng = [np.random.default_rng(0)]
+_seed = [0]
 
 
 def manual_seed(seed: int):
-    _rng[0] = np.random.default_rng(int(seed) % 2**64)  # (a negative seed wraps, as torch's)
+    _seed[0] = int(seed) % 2**64  # (a negative seed wraps, as torch's)
+    _rng[0] = np.random.default_rng(_seed[0])
     return _rng[0]
+
+
+def initial_seed() -> int:
+    """The seed the generator was last seeded with (0 until manual_seed or seed)."""
+    return _seed[0]
 
 
 def seed() -> int:

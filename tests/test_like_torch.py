@@ -1542,3 +1542,41 @@ def _dof_warnings(m, shape, dim, correction):
 def test_var_warns_of_degrees_of_freedom_as_torch(shape, dim, correction):
     # torch's reduction factor is input numel / output numel: 0 when the output is empty
     assert _dof_warnings(tape, shape, dim, correction) == _dof_warnings(torch, shape, dim, correction)
+
+
+_PRINTED = [
+    lambda m: m.tensor([1.23456, 2.5]), lambda m: m.tensor([1e-5, 1.0]), lambda m: m.tensor([1.0, 2.0]),
+    lambda m: m.tensor([1e9, 1.0]), lambda m: m.tensor([0.0, -0.0, float("nan"), float("inf")]),
+    lambda m: m.arange(10.0), lambda m: m.arange(6.0).reshape(2, 3) / 7, lambda m: m.arange(2000.0) / 3,
+    lambda m: m.arange(40).reshape(5, 8),
+    lambda m: m.tensor([1.5, 2.25], requires_grad=True, dtype=m.float64),
+]
+
+
+@pytest.mark.parametrize("options", [
+    {"precision": 2}, {"precision": 0}, {"precision": 7}, {"sci_mode": True}, {"sci_mode": False},
+    {"precision": 2, "sci_mode": False}, {"threshold": 5, "edgeitems": 1, "linewidth": 20},
+    {"linewidth": 30}, {"profile": "short"}, {"profile": "full"}, {"profile": "short", "precision": 5},
+], ids=repr)
+def test_set_printoptions_prints_as_torch(options):
+    printed = {}
+    for m in (tape, torch):
+        m.set_printoptions(**options)
+        try:
+            printed[m] = [repr(make(m)).replace(f"{m.__name__}.", "M.") for make in _PRINTED]
+        finally:
+            m.set_printoptions(profile="default")
+    assert printed[tape] == printed[torch]
+    assert [repr(make(tape)) for make in _PRINTED[:3]] == [
+        "tensor([1.2346, 2.5000])", "tensor([1.0000e-05, 1.0000e+00])", "tensor([1., 2.])"]  # reset
+
+
+def test_cuda_is_not_available_and_the_usual_device_choice_runs():
+    device = "cuda" if tape.cuda.is_available() else "cpu"
+    tape.cuda.manual_seed_all(0)
+    assert (device, tape.cuda.device_count()) == ("cpu", 0)
+    assert tape.ones(2, device=device, layout=tape.strided).tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="tape runs on the CPU only"):
+        tape.ones(2).cuda()
+    tape.manual_seed(123)
+    assert tape.initial_seed() == torch.manual_seed(123).initial_seed() == 123
