@@ -173,6 +173,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     """A new leaf tensor holding a copy of `data` (numbers, nested lists, arrays, tensors)."""
     _check_device(device)
     if isinstance(data, np.ndarray):
+        _no_negative_strides(data)
         npd = data.dtype if dtype is None else _dtypes.to_np(dtype)
         if npd not in _dtypes.BY_NP:
             raise TypeError(f"can't convert np.ndarray of type {data.dtype}. The only supported "
@@ -278,19 +279,26 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     _promotion.check_dtype_arg("as_tensor", dtype)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == dtype else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        _no_negative_strides(data)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == _dtypes.to_np(dtype, "as_tensor")):
         return _made(_wrap(data))
     return tensor(data, dtype=dtype)
+
+
+def _no_negative_strides(arr: np.ndarray) -> None:
+    """torch reads every array through from_numpy first (tensor, as_tensor, Tensor too)."""
+    if any(s < 0 for s in arr.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
+                         "negative strides are not currently supported. (You can probably work around "
+                         "this by making a copy of your array  with array.copy().) ")
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:
     """A tensor sharing memory with `arr` (writes show on both sides)."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    if any(s < 0 for s in arr.strides):
-        raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
-                         "negative strides are not currently supported. (You can probably work around "
-                         "this by making a copy of your array  with array.copy().) ")
+    _no_negative_strides(arr)
     _dtypes.from_np(arr.dtype)
     return _made(_wrap(arr))
 

@@ -1297,6 +1297,18 @@ ERRORS += [
 ]
 
 
+
+ERRORS += [
+    *[(f"{name} of an array with a negative stride",
+       lambda m, make=make: make(m, np.arange(6.0).reshape(2, 3)),
+       "At least one stride in the given numpy array is negative")
+      for name, make in (("tensor", lambda m, a: m.tensor(a[::-1])),
+                         ("as_tensor", lambda m, a: m.as_tensor(a[:, ::-1])),
+                         ("tensor with a dtype", lambda m, a: m.tensor(a[::-1], dtype=m.float32)),
+                         ("Tensor", lambda m, a: m.Tensor(a[::-1])))],
+]
+
+
 @pytest.mark.parametrize("body, phrase", [pytest.param(b, p, id=n) for n, b, p in ERRORS])
 def test_error_like_torch(body, phrase):
     compare(body, phrase=phrase)
