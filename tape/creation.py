@@ -217,6 +217,8 @@ def _nested_array(data, npd) -> np.ndarray:
     except _NoneElement:
         raise TypeError("must be real number, not NoneType" if npd.kind in "fc" else
                         "'NoneType' object cannot be interpreted as an integer") from None
+    if npd.kind in "iu":
+        _floats_fit(plain, npd)
     try:
         with np.errstate(over="ignore"):  # a float too large for float16 is inf, silently
             return np.array(plain, dtype=npd)
@@ -237,6 +239,23 @@ def _nested_array(data, npd) -> np.ndarray:
         if problem is None:
             raise
         raise problem from None
+
+
+def _floats_fit(plain, npd) -> None:
+    """torch converts each float written into an integer dtype checked: NaN, inf and values
+    past the dtype's range (-0.5 for uint8) are its error, where numpy would raise another
+    or wrap silently."""
+    try:
+        probe = np.array(plain)
+    except ValueError:  # (ragged: _nested_array reports it)
+        return
+    if probe.dtype.kind != "f":
+        return
+    info = np.iinfo(npd)
+    with np.errstate(invalid="ignore"):
+        fits = np.isfinite(probe) & (probe >= info.min) & (probe <= info.max)
+    if not fits.all():
+        raise RuntimeError(f"value cannot be converted to type {npd.name} without overflow")
 
 
 def _is_sequence(x) -> bool:

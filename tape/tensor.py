@@ -359,6 +359,9 @@ class Tensor:
             return Size(self._data.shape)
         from .ops.dims import wrap_dim
 
+        if not self._data.ndim and isinstance(dim, int):
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
         return self._data.shape[wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -461,6 +464,10 @@ class Tensor:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
+
+    def __reversed__(self):
+        """As torch's: the tensor flipped along dim 0 (a 0-d one as it is)."""
+        return self if self._data.ndim == 0 else self.flip(0)
 
     def __hash__(self) -> int:
         return id(self)

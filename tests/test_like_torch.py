@@ -762,6 +762,16 @@ VALUES += [
 ]
 
 
+
+VALUES += [
+    ("reversed()", lambda m: (lambda x: (list(reversed(x)), reversed(x)))(m.tensor([[1.0, 2.0], [3.0, 4.0]],
+                                                                                   requires_grad=True))),
+    ("integers and floats into int64 and uint8", lambda m: [
+        m.tensor([2 ** 62, 1.5], dtype=m.int64), m.tensor([-1, 2], dtype=m.uint8),
+        m.tensor([[1.5, 2], [3, 4]], dtype=m.int32), m.tensor(float("nan"), dtype=m.bool)]),
+]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1306,6 +1316,18 @@ ERRORS += [
                          ("as_tensor", lambda m, a: m.as_tensor(a[:, ::-1])),
                          ("tensor with a dtype", lambda m, a: m.tensor(a[::-1], dtype=m.float32)),
                          ("Tensor", lambda m, a: m.Tensor(a[::-1])))],
+]
+
+
+
+ERRORS += [
+    *[(f"size({d}) of a 0-d tensor", lambda m, d=d: m.tensor(1.0).size(d),
+       f"Dimension specified as {d} but tensor has no dimensions") for d in (0, 5, -1)],
+    ("reversed() of a 0-d tensor", lambda m: list(reversed(m.tensor(1.0))), "iteration over a 0-d tensor"),
+    *[(f"tensor({data}, dtype={dt})", lambda m, data=data, dt=dt: m.tensor(data, dtype=getattr(m, dt)),
+       f"value cannot be converted to type {dt} without overflow")
+      for data, dt in ((float("nan"), "int64"), ([1.0, float("inf")], "int32"), (1e300, "uint8"),
+                       (-0.5, "uint8"), ([300.0, 2], "uint8"), ([[1.5, 2], [3e10, 4]], "int32"))],
 ]
 
 
