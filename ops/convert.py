@@ -157,7 +157,7 @@ def fill_(self, value):
                                f"{value.ndim} dimensions.")
         return call_inplace(FILL_T, self, (value,))
     if isinstance(value, (bool, int, float, np.generic)):  # checked as torch converts it
-        value = fill_scalar(py_number(value), self._data.dtype)
+        value = fill_scalar(py_number(value), self._data.dtype, self._data.size)
     return call_inplace(FILL, self, (), (value,))
 
 

@@ -86,11 +86,17 @@ def int_scalar(value: int) -> int:
     return value
 
 
-def fill_scalar(value, dt: np.dtype):
+def fill_scalar(value, dt: np.dtype, numel: int | None = None):
     """A number written into every (or every masked) entry of a tensor of dtype `dt` (full,
     fill_, masked_fill), converted as torch converts it: past 64 bits is Python's overflow,
     out of the dtype's range (or NaN into integers) is torch's error, and a negative int into
-    an unsigned dtype wraps around."""
+    an unsigned dtype wraps around. Any number is a bool (nonzero: True), and a fill of one
+    element (`numel`) into a floating dtype is unchecked, as torch's fast path: 1e10 into
+    float16 is inf."""
+    if dt.kind == "b" or (numel == 1 and dt.kind == "f"):
+        if type(value) is int:
+            int_scalar(value)
+        return bool(value) if dt.kind == "b" else value
     check_scalar_fits(value, dt)
     if dt.kind == "u" and not isinstance(value, bool) and value < 0:
         return int(value) % (int(np.iinfo(dt).max) + 1)

@@ -422,8 +422,10 @@ def full(size, fill_value, *, dtype=None, device=None,
         raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not int")
     _check_device(device)
     npd = _np_dtype("full", dtype, _infer_dtype(fill_value))
-    value = _promotion.fill_scalar(fill_value, npd)
-    return _finish(np.full(_shape((size,)), value, dtype=npd), requires_grad)
+    shape = _shape((size,))
+    value = _promotion.fill_scalar(fill_value, npd, math.prod(shape))
+    with np.errstate(over="ignore"):  # (one element of float16 takes 1e10 as inf, as torch)
+        return _finish(np.full(shape, value, dtype=npd), requires_grad)
 
 
 def _like(name, fill, t, dtype, requires_grad, device):
@@ -432,7 +434,8 @@ def _like(name, fill, t, dtype, requires_grad, device):
     _check_device(device)
     npd = t._data.dtype if dtype is None else _dtypes.to_np(dtype, name)
     out = empty_like_torch(np.asarray(t._data), npd)  # laid out as t (NOTE [a copy's layout])
-    np.copyto(out, _promotion.fill_scalar(py_number(fill), npd), casting="unsafe")  # (as np.full fills)
+    with np.errstate(over="ignore"):  # (as np.full fills; one float16 element takes 1e10 as inf)
+        np.copyto(out, _promotion.fill_scalar(py_number(fill), npd, out.size), casting="unsafe")
     return _finish(out, requires_grad)
 
 

@@ -772,6 +772,22 @@ VALUES += [
 ]
 
 
+
+# one element of a floating dtype is filled unchecked, as torch's fast path; a bool takes any number
+VALUES += [
+    *[(f"fill: {name}", body) for name, body in (
+        ("full_like one float16 element with 1e10", lambda m: m.full_like(m.ones(1, dtype=m.float16), 1e10)),
+        ("full () with 2**40 into float16", lambda m: m.full((), 2 ** 40, dtype=m.float16)),
+        ("full (1, 1) with 1e10 into float16", lambda m: m.full((1, 1), 1e10, dtype=m.float16)),
+        ("fill_ one float16 element with 1e10", lambda m: m.zeros(1, dtype=m.float16).fill_(1e10)),
+        ("full bools with 2**63", lambda m: m.full((2,), 2 ** 63, dtype=m.bool)),
+        ("fill_ bools with 2**63 and 0.5", lambda m: (m.zeros(2, dtype=m.bool).fill_(2 ** 63),
+                                                     m.zeros(2, dtype=m.bool).fill_(0.5))),
+        ("full bools with NaN and 0.0", lambda m: (m.full((2,), float("nan"), dtype=m.bool),
+                                                   m.full((2,), 0.0, dtype=m.bool))))],
+]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1328,6 +1344,22 @@ ERRORS += [
        f"value cannot be converted to type {dt} without overflow")
       for data, dt in ((float("nan"), "int64"), ([1.0, float("inf")], "int32"), (1e300, "uint8"),
                        (-0.5, "uint8"), ([300.0, 2], "uint8"), ([[1.5, 2], [3e10, 4]], "int32"))],
+]
+
+
+
+ERRORS += [  # two elements or more are checked, and a masked fill always
+    *[(f"fill: {name}", body, "value cannot be converted to type c10::Half without overflow")
+      for name, body in (
+          ("full_like three float16 elements with 1e10",
+           lambda m: m.full_like(m.ones(3, dtype=m.float16), 1e10)),
+          ("full (2,) with 2**40 into float16", lambda m: m.full((2,), 2 ** 40, dtype=m.float16)),
+          ("fill_ twenty float16 elements with 1e10", lambda m: m.zeros(20, dtype=m.float16).fill_(1e10)),
+          ("masked_fill one float16 element with 1e10",
+           lambda m: m.zeros(1, dtype=m.float16).masked_fill(m.tensor([True]), 1e10)))],
+    ("fill: one int32 element with 2**40", lambda m: m.zeros(1, dtype=m.int32).fill_(2 ** 40),
+     "value cannot be converted to type int without overflow"),
+    ("fill: bools with 2**64", lambda m: m.full((1,), 2 ** 64, dtype=m.bool), "int too big to convert"),
 ]
 
 
