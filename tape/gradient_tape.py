@@ -19,9 +19,14 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import STATE, no_grad
 from .recording import TAPE
 from .tensor import Tensor, _wrap
+
+# id(tensor) -> [tensor, how many open scopes watch it]: a tensor that needed no gradient
+# is made to need one by the first scope that watches it, and given back by the last one to
+# close, in whatever order they watched it (nested scopes)
+_WATCHERS: dict = {}
 
 
 class GradientTape:
@@ -33,6 +38,7 @@ class GradientTape:
         self._explicit: list = []  # every tensor given to watch()
         self._used = False
         self._recording = False
+        self._holds: list = []  # the tensors this scope's watch() holds in _WATCHERS
 
     # ---- the scope -------------------------------------------------------------------
 
@@ -50,8 +56,13 @@ class GradientTape:
         return False
 
     def _unwatch(self) -> None:
-        for t, was in self._watched:  # watching lasts for the scope only
-            t._rg = was
+        holds, self._holds = self._holds, []
+        for t in holds:  # watching lasts for the scope only: the last scope watching a
+            entry = _WATCHERS[id(t)]  # tensor to close restores it
+            entry[1] -= 1
+            if not entry[1]:
+                del _WATCHERS[id(t)]
+                t._rg = False
 
     def _add(self, rec) -> None:
         self.records.append(rec)
@@ -65,12 +76,21 @@ class GradientTape:
                 raise RuntimeError(f"GradientTape.watch: only floating tensors can be watched "
                                    f"(got {t.dtype!r})")
             self._explicit.append(t)
-            if not t._rg:
+            if any(h is t for h in self._holds):
+                continue
+            entry = _WATCHERS.get(id(t))
+            if entry is not None:  # watched by another open scope too: both must close first
+                entry[1] += 1
+            elif not t._rg:
                 if t._rec is not None:
                     raise RuntimeError("GradientTape.watch: a tensor computed without gradients "
                                        "cannot be watched; watch the leaf it came from")
-                self._watched.append((t, False))
+                _WATCHERS[id(t)] = [t, 1]
                 t._rg = True
+            else:
+                continue
+            self._holds.append(t)
+            self._watched.append((t, False))
 
     def stop_recording(self):
         """A block whose ops are not recorded (their results are constants to this scope)."""
@@ -115,15 +135,17 @@ class GradientTape:
         if grads_out is None:
             # TensorFlow sums a non-scalar target; torch would refuse: do as TensorFlow
             grads_out = [_wrap(np.ones_like(t._data)) for t in targets]
-        # inside an enclosing scope the gradient must be differentiable again
-        create = bool(TAPE.scopes)
-        live = [t for t in targets if t._rg]
+        # inside an enclosing scope the gradient must be differentiable again (unless that
+        # scope stopped recording: stop_recording() is a no_grad block)
+        create = bool(TAPE.scopes) and STATE.grad_enabled
         result = [None] * len(srcs)
-        # tensors watched in the scope count as differentiable even after it has closed
+        # tensors watched in the scope count as differentiable even after it has closed (a
+        # watched target too: gradient(x, x) is ones)
         rewatch = [t for t, _ in self._watched if not t._rg]
         for t in rewatch:
             t._rg = True
         try:
+            live = [t for t in targets if t._rg]
             diff = [i for i, s in enumerate(srcs) if self._tracked(s)]
             if live and diff:
                 gs = [g for t, g in zip(targets, grads_out) if t._rg]

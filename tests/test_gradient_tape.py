@@ -217,3 +217,35 @@ def test_watch_errors():
             t.watch(3.0)
         with pytest.raises(RuntimeError, match="only floating tensors"):
             t.watch(tape.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("inner_first", [True, False], ids=["inner watches first", "outer watches first"])
+def test_nested_scopes_watch_a_tensor_until_the_last_of_them_closes(inner_first):
+    x = tape.tensor(3.0)
+    with tape.GradientTape(persistent=True) as outer:
+        with tape.GradientTape() as inner:
+            for t in ((inner, outer) if inner_first else (outer, inner)):
+                t.watch(x)
+            y = x ** 4
+        d1 = inner.gradient(y, x)
+        assert x.requires_grad  # the outer scope still watches it
+        z = x * x * x  # recorded by the outer scope after the inner one closed
+    assert not x.requires_grad
+    assert (d1.item(), outer.gradient(d1, x).item(), outer.gradient(z, x).item()) == (108.0, 108.0, 27.0)
+
+
+def test_gradient_of_a_watched_tensor_by_itself_is_ones_after_the_scope():
+    x = tape.tensor([3.0, 4.0])
+    with tape.GradientTape() as t:
+        t.watch(x)
+    assert t.gradient(x, x).tolist() == [1.0, 1.0]
+
+
+def test_a_gradient_taken_while_recording_is_stopped_is_not_recorded():
+    x = tape.tensor(2.0)
+    with tape.GradientTape() as t:
+        t.watch(x)
+        y = x ** 2
+        with t.stop_recording():
+            g = t.gradient(y, x)
+    assert (g.item(), g.requires_grad, len(t.records)) == (4.0, False, 1)
