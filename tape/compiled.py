@@ -747,9 +747,12 @@ class _Plan:
         # the edges first: a leaf's AccumulateGrad made for them takes a position before the
         # record's, as in eager (after it, playback would sink the leaf's gradient before
         # this record's contribution arrives: twice in one backward)
+        # nothing saved: nothing to free, so a second backward runs, as eager's records
+        # that save nothing (add, sum) allow
+        kept = f"({saved}, None, 0)" if self.saved_names or self.watched else "()"
         lines = [f"edges = edges_of({_tuple(srcs)}, {ns.bind(kept_sinks(), 'kept')})",
                  f"rec = Record(COMPILED, next_position(), *edges, "
-                 f"{(True,) * len(srcs)!r}, ({saved}, None, 0), ({ns.bind(self, 'plan')},), "
+                 f"{(True,) * len(srcs)!r}, {kept}, ({ns.bind(self, 'plan')},), "
                  f"{ns.expr(shapes, 'shapes')}, {ns.bind(dtypes, 'dtypes')})"]
         outs = []
         for i, (s, g) in enumerate(zip(self.out_slots, grads)):
@@ -884,7 +887,7 @@ class _Plan:
         self._templates: dict = {}
         for o, s, present in zip(outs, self.out_slots, pattern):
             if present:
-                body.append(f"g{s} = {o}" if s not in has else f"g{s} = g{s} + {o}")
+                body.append(f"g{s} = {o}" if s not in has else f"g{s} = g{s} + ({o})")
                 has.add(s)
         for k in range(len(self.steps) - 1, -1, -1):
             step = self.steps[k]
@@ -947,7 +950,8 @@ class _Plan:
                 expr = _sum_to_expr(ns, expr, info[2], step.shapes[j])
             if info[1]:
                 expr = f"F.to_dtype({expr}, {ns.bind(step.dtypes[j], 'dtype')})"
-            lines.append(f"g{src} = {expr}" if src not in has else f"g{src} = g{src} + {expr}")
+            # (parenthesized: eager adds the rule's whole result, g + (a - b), not (g + a) - b)
+            lines.append(f"g{src} = {expr}" if src not in has else f"g{src} = g{src} + ({expr})")
             has.add(src)
         # a slot's gradient is complete once its producer ran: let big arrays go now
         dead = [f"g{s}" for s in step.outs if s in has and self.slot_shapes[s] != ()]
@@ -1134,7 +1138,7 @@ _ONE_GRAD = (True,)  # the pattern of a single output with a gradient (the commo
 # with (version counter, version when saved, tensor or a result's array) for each such value.
 
 
-def _compiled_backward(F, rec, g, saved):
+def _compiled_backward(F, rec, g, saved=()):
     if F is not PRIMS_NP:
         raise RuntimeError("double backward through a tape.compile'd function is not supported: "
                            "call the function without tape.compile to differentiate twice")

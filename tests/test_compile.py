@@ -1504,3 +1504,41 @@ def test_a_copy_of_tape_under_another_name_still_replays(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, check=True).stdout.split()
     assert out == ["3", "0", "[12.0,", "12.0]"]
+
+
+def _log_softmax_plus_linear(w, x):
+    import tape.nn.functional as F
+
+    # w gets two gradients: log_softmax's rule (g - exp(y) * sum(g)) must be added whole
+    return (F.log_softmax(w, -1) * 1e8).sum() + (w * x).sum()
+
+
+@pytest.mark.parametrize("fn", [
+    _log_softmax_plus_linear,
+    lambda w, x: (w.log_softmax(0) * 3).sum() + (w * w).sum() + w.sum(),
+    lambda w, x: w.softmax(-1).mul(x).sum() + (w - w.exp()).sum(),
+], ids=["log_softmax * 1e8 + w * x", "log_softmax + w * w + w", "softmax + w - exp(w)"])
+def test_a_gradient_added_to_another_is_added_whole_on_replay(fn):
+    got = []
+    for f in (fn, tape.compile(fn)):
+        w = tape.zeros(4, 1, requires_grad=True)
+        for _ in range(3):
+            w.grad = None
+            f(w, tape.ones(1)).backward()
+            got.append(w.grad.tolist())
+    assert got[3:] == got[:3]  # every replay's gradient is eager's, bit for bit
+
+
+@pytest.mark.parametrize("fn", [lambda x, s: (x + s).sum(), lambda x, s: (x.reshape(3, 1) - s).clone().sum()],
+                         ids=["add, sum", "reshape, sub, clone, sum"])
+def test_a_second_backward_of_a_plan_that_saved_nothing_runs_as_eager(fn):
+    got = []
+    for f in (fn, tape.compile(fn)):
+        s = tape.tensor(2.0, requires_grad=True)
+        for _ in range(3):
+            x = tape.ones(3, requires_grad=True)
+            out = f(x, s)
+            out.backward()
+            out.backward()  # nothing was saved, so nothing was freed
+            got.append((x.grad.tolist(), s.grad.item()))
+    assert got[3:] == got[:3]
