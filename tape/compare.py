@@ -126,8 +126,12 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?!
 
 
 def _last_digit(token: str) -> float:
-    """The value of one unit in the last printed digit: '0.1235' -> 1e-4, '1.5e-05' -> 1e-6."""
+    """The value of one unit in the last printed digit: '0.1235' -> 1e-4, '1.5e-05' -> 1e-6.
+    torch's whole-number form ('8.') has none: it prints so only exact integers, which
+    nothing rounded, so '8.' and '7.' differ by a real 1."""
     mantissa, _, exponent = token.lower().lstrip("+-").partition("e")
+    if mantissa.endswith(".") and not exponent:
+        return 0.0
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     return 10.0 ** (int(exponent or 0) - decimals)
 

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("<MulBackward0 object at 0x7f00aa01>", "<MulBackward0 object at 0x7fffbb02>"),
     ("x 1.00000001e-05", "x 1e-05"),
     ("f nan", "f nan"),
+    ("tensor([1000000.,       2.])", "tensor([1000000., 2.])"),
 ])
 def test_lines_that_agree(a, b):
     assert line_difference(a, b, 1e-4, 1e-6) is None
@@ -44,6 +45,9 @@ def test_lines_that_agree(a, b):
     ("AddBackward0", "AddBackward", "the text differs: tape has 'AddBackward0' where torch has "
                                     "'AddBackward'"),
     ("x 1.5, 2", "x 1.5 2", "the text differs: tape has ',' where torch has ''"),
+    # torch's whole-number floats are exact: off by one is a real difference
+    ("tensor(8.)", "tensor(7.)", "8. vs 7."),
+    ("grad tensor([3., 5.])", "grad tensor([2., 4.])", "3. vs 2."),
 ])
 def test_lines_that_differ(a, b, why):
     assert line_difference(a, b, 1e-4, 1e-6) == why
