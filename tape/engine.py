@@ -1523,8 +1523,10 @@ def call_node(rec: Record, grads):
     if STATE.grad_enabled:
         vals = [g if g is None or isinstance(g, Tensor) else _wrap(np.asarray(g)) for g in grads]
         out = _run(rec, vals, PRIMS_TAPE, retain=True, create=True)
-        return tuple(None if g is None else g if isinstance(g, Tensor) else _wrap(np.asarray(g))
-                     for g in out)
-    vals = [g._data if isinstance(g, Tensor) else g for g in grads]
-    out = _run(rec, vals, PRIMS_NP, retain=True, create=False)
-    return tuple(None if g is None else _wrap(np.asarray(g)) for g in out)
+        out = tuple(None if g is None else g if isinstance(g, Tensor) else _wrap(np.asarray(g))
+                    for g in out)
+    else:
+        vals = [g._data if isinstance(g, Tensor) else g for g in grads]
+        out = _run(rec, vals, PRIMS_NP, retain=True, create=False)
+        out = tuple(None if g is None else _wrap(np.asarray(g)) for g in out)
+    return out[0] if len(out) == 1 else out  # (torch: one input edge, one tensor)

@@ -788,6 +788,22 @@ VALUES += [
 ]
 
 
+
+def _nodes_called(m):
+    """A node called by hand gives one tensor for one input edge, a tuple for more."""
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    out = []
+    for y in (x.exp(), x.sum(), x * 2, x * x, x.unbind(0)[0], m.cat([x, x]), x[0]):
+        n = y.grad_fn
+        grads = [m.ones(())] * 2 if n.name() == "UnbindBackward0" else [m.ones(y.shape)]
+        with m.no_grad():
+            out.append(n(*grads))
+    return out
+
+
+VALUES += [("nodes called by hand", _nodes_called)]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
