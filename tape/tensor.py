@@ -145,15 +145,20 @@ class Tensor:
             _stale_view(self)
         return self._rec is None
 
-    @property
-    def grad_fn(self):
+    def _current_rec(self):
+        """The record behind this tensor as grad_fn reads it: a view's history brought up to
+        date first (its base's, or made again after an in-place change, or refused)."""
         _follow_base(self)
         x = self._x
         if x is not None and x.view_version is not None and self._vc[0] != x.view_version:
             from .engine import _stale_view  # made again, or refused (NOTE [stale views])
 
             _stale_view(self)
-        rec = self._rec
+        return self._rec
+
+    @property
+    def grad_fn(self):
+        rec = self._current_rec()
         if TRACES and STATE.trace is not None:  # another tensor's node on a replay: NOTE [graph reads]
             STATE.trace.graph_read(self, "grad_fn")
         if rec is None:

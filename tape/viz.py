@@ -53,7 +53,7 @@ import numpy as np
 from . import wengert
 from .graph import AccumulateGrad
 from .recording import FREED, Record
-from .tensor import Tensor
+from .tensor import Tensor, _wrap
 
 __all__ = ["draw", "steps", "animate", "draw_tape", "PALETTE"]
 
@@ -434,8 +434,8 @@ def draw(*tensors, show_saved: bool = True, show_grads: bool = False, names=None
             raise TypeError(f"draw() takes tensors, not {type(t).__name__}")
     scene = _Scene(tensors, names, show_saved)
     flow = None
-    if show_grads:
-        flows = _simulate(tensors, None, scene)
+    if show_grads:  # (seeded with ones: a root need not be a scalar)
+        flows = _simulate(tensors, [_wrap(np.ones_like(t._data)) for t in tensors], scene)
         flow = flows[-1]
         flow.current = None
     return scene.digraph(flow)

@@ -69,7 +69,7 @@ def records_for(*tensors) -> list[Record]:
 
 def _record_of(x) -> Record | None:
     if isinstance(x, Tensor):
-        return x._rec
+        return x._current_rec()  # (a stale view: its history made again, as grad_fn shows it)
     if isinstance(x, Record):
         return x
     if isinstance(x, Node) and not isinstance(x, AccumulateGrad):

@@ -551,3 +551,15 @@ def test_tour_draw_without_graphviz_says_how_to_install(monkeypatch, capsys, tmp
     assert exit_.value.code == 2
     assert 'pip install "tape[viz]"' in capsys.readouterr().err
     assert not (tmp_path / "pictures").exists()
+
+
+@pytest.mark.parametrize("roots", [
+    lambda x: (x.exp(),), lambda x: (x.exp(), x * 3), lambda x: ((x * x).sum(), x[0] * 2),
+], ids=["one non-scalar root", "two non-scalar roots", "a scalar and a 0-d root"])
+def test_draw_show_grads_seeds_every_root_with_ones(roots):
+    x = tape.tensor([1.0, 2.0], requires_grad=True)
+    rs = roots(x)
+    src = viz.draw(*rs, show_grads=True).source
+    tape.autograd.backward(rs, [tape.ones_like(r) for r in rs])
+    for v in x.grad.tolist():  # the leaf's gradient drawn is the one backward stores
+        assert f"{v:.4f}".rstrip("0") in src

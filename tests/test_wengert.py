@@ -232,3 +232,14 @@ def test_retain_grad_repins_an_output_a_scan_missed(lazy_outputs):
     c.retain_grad()
     (c * c).sum().backward()
     assert c.grad.tolist() == [6.0, 12.0]
+
+
+def test_table_and_draw_of_a_stale_view_show_its_history_made_again():
+    b = tape.ones(2, 3, requires_grad=True)
+    a = b * 1
+    v = a[0]
+    a.mul_(3)  # v's history is made again (AsStridedBackward0) when it is next read
+    text = tape.wengert.table(v)
+    assert "AsStridedBackward0" in text and "SelectBackward0" not in text
+    assert "mul_" in text
+    assert v.grad_fn.name() == "AsStridedBackward0"
