@@ -331,7 +331,7 @@ class Tensor:
         return _seen(self, float(self._data.item()))
 
     def __int__(self) -> int:
-        self._scalar_check(int)
+        self._scalar_check(int, warn=False)  # (torch's int() does not warn)
         return _seen(self, int(self._data.item()))
 
     def __index__(self) -> int:
@@ -345,10 +345,11 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
         return _seen(self, bool(self._data.item()))
 
-    def _scalar_check(self, kind):
+    def _scalar_check(self, kind, warn=True):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if self._rg:
+        if warn and self._rg and not _SCALAR_WARNED:  # torch warns once a process
+            _SCALAR_WARNED.append(True)
             warnings.warn(
                 "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                 "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
@@ -571,6 +572,9 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+_SCALAR_WARNED: list = []  # (float() or int() of a tensor that requires grad: warned)
 
 
 def _follow_base(t: Tensor) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -1441,6 +1442,19 @@ def test_backward_with_create_graph_warns_once_a_process():
         (x * x).sum().backward(create_graph=True)
         (x * x).sum().backward(create_graph=True)
     assert sum("reference cycle" in str(w.message) for w in caught) == 1
+
+
+def test_float_of_a_tensor_that_requires_grad_warns_once_a_process_and_int_never():
+    sys.modules["tape.tensor"]._SCALAR_WARNED.clear()
+    x = tape.tensor(2.0, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        int(x)
+        float(x)
+        float(x)
+        x.item()
+    assert [str(w.message).split(" may")[0] for w in caught] == [
+        "Converting a tensor with requires_grad=True to a scalar"]
 
 
 def test_integer_overflow_on_creation_like_torch():
