@@ -188,3 +188,21 @@ def make_cube(mod):
             return g * 3 * x * x * ctx.scale, None
 
     return Cube
+
+
+def doubling_in_place(mod):
+    """A custom Function (built with `mod`, tape or torch) that doubles its input in place
+    and marks it dirty; its gradient is 2."""
+
+    class Double(mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    return Double

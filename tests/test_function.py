@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import compare, make_cube
+from helpers import compare, doubling_in_place, make_cube
 
 import tape
 
@@ -509,21 +509,6 @@ def _identity(m, backward=lambda ctx, g: g):
     return Id
 
 
-def _doubling_in_place(m):
-    class D(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            x.mul_(2)
-            ctx.mark_dirty(x)
-            return x
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-
-    return D
-
-
 def _saving(m, reads):
     class S(m.autograd.Function):
         @staticmethod
@@ -553,7 +538,7 @@ def _unrecorded_dirty(m, make):
     x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
     given = make(x)
     with m.no_grad():
-        r = _doubling_in_place(m).apply(given)
+        r = doubling_in_place(m).apply(given)
     return r is given, r.requires_grad, r.is_leaf, r.grad_fn, r * 1, x, x._version
 
 
@@ -612,7 +597,7 @@ APPLY_CASES = [
     ("a dirty view of a leaf under no_grad", lambda m: _unrecorded_dirty(m, lambda x: x[:2])),
     ("a view input returned as is", lambda m: _view_input_returned(m)),
     ("a dirty view of a non-leaf", lambda m: (lambda x: (lambda y: (
-        _doubling_in_place(m).apply(y[:2]).sum().backward(), x.grad, y.grad_fn))(x * 1))(
+        doubling_in_place(m).apply(y[:2]).sum().backward(), x.grad, y.grad_fn))(x * 1))(
             m.tensor([1.0, 2.0, 3.0], requires_grad=True))),
     ("a saved input also returned is the input", _saved_input_returned),
     ("a second backward that reads nothing saved", lambda m: _twice(m, reads=False)),
@@ -621,7 +606,7 @@ APPLY_CASES = [
 APPLY_ERRORS = [
     ("a second backward that reads what was saved", lambda m: _twice(m, reads=True),
      "Trying to backward through the graph a second time"),
-    *[(f"a dirty {name} of a leaf", lambda m, view=view: _doubling_in_place(m).apply(
+    *[(f"a dirty {name} of a leaf", lambda m, view=view: doubling_in_place(m).apply(
         view(m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True))),
        "a view of a leaf Variable that requires grad is being used in an in-place operation.")
       for name, view in (("slice", lambda x: x[:1]), ("transpose", lambda x: x.t()),

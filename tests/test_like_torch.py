@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import compare, make_cube, node_tree
+from helpers import compare, doubling_in_place, make_cube, node_tree
 
 import tape
 
@@ -543,20 +543,9 @@ def _decorated_class(m):
 
 
 def _dirty_view(m, view, use_result):
-    class Double(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            x.mul_(2)
-            ctx.mark_dirty(x)
-            return x
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-
     x = m.ones(3, requires_grad=True)
     h = x * 1
-    r = Double.apply(view(h))
+    r = doubling_in_place(m).apply(view(h))
     (r.sum() * 10 + h.sum() if use_result else h.sum()).backward()
     return h, r, x.grad
 
