@@ -591,14 +591,32 @@ def randn(*size, dtype=None, device=None,
     return _finish(_rng[0].standard_normal(_shape(size, "randn")).astype(npd), requires_grad)
 
 
-def randint(low, high=None, size=(), *, dtype=None, device=None,
+_RANDINT_FORMS = ("randint() received an invalid combination of arguments - got {}, but expected "
+                  "one of:\n * (int high, tuple of ints size, *, ...)\n"
+                  " * (int low, int high, tuple of ints size, *, ...)")
+
+
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
             layout=None, pin_memory=False, requires_grad=False) -> Tensor:
+    """Integers in [low, high) (low 0 by default), as torch's two forms: randint(high, size)
+    and randint(low, high, size), positional or by keyword."""
     _check_memory(layout, pin_memory)
     _check_device(device)
-    if high is None:
-        low, high = 0, low
+    given = list(args)
+    if size is None and given and not isinstance(given[-1], (int, np.integer)):
+        size = given.pop()
+    numbers = [low, high] if len(given) == 0 else [low, given[0]] if len(given) == 1 else given
+    if len(given) > 2 or (len(given) == 1 and high is not None) or numbers[1] is None:
+        raise TypeError(_RANDINT_FORMS.format(tuple(type(a).__name__ for a in args)))
+    if size is None:  # (randint(0, 10): the second number is where the size goes)
+        raise TypeError(f"randint(): argument 'size' (position {len(args)}) must be tuple of ints, "
+                        f"not {type(args[-1]).__name__}" if len(args) > 1 else
+                        _RANDINT_FORMS.format(tuple(type(a).__name__ for a in args)))
+    lo, hi = (0 if numbers[0] is None else int(numbers[0])), int(numbers[1])
+    if lo >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
     npd = _np_dtype("randint", dtype, np.dtype(np.int64))
-    return _finish(_rng[0].integers(low, high, size=_shape((size,))).astype(npd), requires_grad)
+    return _finish(_rng[0].integers(lo, hi, size=_shape((size,))).astype(npd), requires_grad)
 
 
 def _like_input(name: str, input) -> Tensor:
@@ -630,6 +648,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None,
     dtype unless one is given."""
     _check_memory(layout, pin_memory)
     input = _like_input("randint_like", input)
+    if high is None:  # randint_like(x, high)
+        low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=_own(input, dtype), device=device,
                    requires_grad=requires_grad)
 

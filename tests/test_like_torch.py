@@ -794,6 +794,24 @@ def _nodes_called(m):
 VALUES += [("nodes called by hand", _nodes_called)]
 
 
+
+def _randint_form(m, call):
+    """randint's two forms: shape, dtype and whether every value is in range (not values)."""
+    t, lo, hi = call(m)
+    return tuple(t.shape), t.dtype, bool(((t >= lo) & (t < hi)).all())
+
+
+VALUES += [(f"randint {name}", lambda m, call=call: _randint_form(m, call)) for name, call in (
+    ("(high, size)", lambda m: (m.randint(10, (300,)), 0, 10)),
+    ("(low, high, size)", lambda m: (m.randint(2, 5, (300,)), 2, 5)),
+    ("(high=, size=)", lambda m: (m.randint(high=5, size=(3, 2)), 0, 5)),
+    ("(low=, high=, size=)", lambda m: (m.randint(low=-2, high=3, size=(40,)), -2, 3)),
+    ("(high, size=)", lambda m: (m.randint(5, size=(3,)), 0, 5)),
+    ("(high, Size, dtype=)", lambda m: (m.randint(3, m.Size([2, 2]), dtype=m.float32), 0, 3)),
+    ("like (high)", lambda m: (m.randint_like(m.ones(3, 2), 5), 0, 5)),
+    ("like (low, high)", lambda m: (m.randint_like(m.ones(30), 2, 5), 2, 5)))]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1366,6 +1384,15 @@ ERRORS += [  # two elements or more are checked, and a masked fill always
     ("fill: one int32 element with 2**40", lambda m: m.zeros(1, dtype=m.int32).fill_(2 ** 40),
      "value cannot be converted to type int without overflow"),
     ("fill: bools with 2**64", lambda m: m.full((1,), 2 ** 64, dtype=m.bool), "int too big to convert"),
+]
+
+
+
+ERRORS += [
+    ("randint(0, 10)", lambda m: m.randint(0, 10),
+     "argument 'size' (position 2) must be tuple of ints, not int"),
+    ("randint(10)", lambda m: m.randint(10), "randint() received an invalid combination of arguments"),
+    ("randint(5, 2, (3,))", lambda m: m.randint(5, 2, (3,)), "expects 'from' to be less than 'to'"),
 ]
 
 
