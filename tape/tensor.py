@@ -517,6 +517,13 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         return (_rebuild, (np.array(self._data), self._rg))
 
+    def __copy__(self):
+        """copy.copy(t), as torch's: a new leaf on the same memory (writes show on both),
+        requiring grad as `t` does, with its own version counter (at 1) and no .grad."""
+        out = _wrap(self._arr(), rg=self._rg)
+        out._vc[0] = 1
+        return out
+
     def __deepcopy__(self, memo):
         if self._rec is not None:
             raise RuntimeError(

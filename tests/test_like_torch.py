@@ -812,6 +812,29 @@ VALUES += [(f"randint {name}", lambda m, call=call: _randint_form(m, call)) for 
     ("like (low, high)", lambda m: (m.randint_like(m.ones(30), 2, 5), 2, 5)))]
 
 
+
+def _shallow_copies(m):
+    """copy.copy(t): a new leaf on the same memory, its own version counter, no .grad."""
+    import copy
+
+    x = m.ones(3, requires_grad=True)
+    x.grad = m.full((3,), 5.0)
+    c = copy.copy(x)
+    seen = [c.grad, c.requires_grad, c._version, c.is_leaf]
+    with m.no_grad():
+        x.add_(1)
+    seen += [c, x._version, c._version]
+    c2 = copy.copy(x * 2)
+    c2.sum().backward()
+    w = m.ones(3)
+    c3 = copy.copy(w)
+    w.add_(10)
+    return seen + [c2.is_leaf, c2.grad, x.grad, c3]
+
+
+VALUES += [("copy.copy", _shallow_copies)]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
