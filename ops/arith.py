@@ -441,7 +441,7 @@ POW = op("pow", "PowBackward0", lambda a, e: _pow_tensor_fwd(a, e), _pow_scalar_
          saves=(("self", (0,)),), param_names=("exponent",))
 POW_TT = op("pow", "PowBackward1", _pow_tensor_fwd, _pow_tensor_bwd,
             inputs=("self", "exponent"),
-            saves=(("self", (0, 1)), ("exponent", (0, 1)), ("result", (1,))))
+            saves=(("self", (0, 1)), ("exponent", (0, 1)), ("result", (0, 1))))  # (torch keeps all three)
 POW_ST = op("pow", "PowBackward2", lambda e, base: _pow_tensor_fwd(base, e),
             lambda F, ctx, g, exponent, result: _pow_base_bwd(F, ctx, g, result),
             inputs=("exponent",), saves=(("exponent", (0,)), ("result", (0,))), param_names=("self",))

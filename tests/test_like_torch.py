@@ -1510,6 +1510,10 @@ def _saved(make, *names):
 
 
 SAVED = [
+    *[(f"pow of two tensors, {name}", _saved(
+        lambda m, x, rg=rg: x ** m.tensor([[1.0, 2.0], [3.0, 0.5]], dtype=m.float64, requires_grad=rg),
+        "self", "exponent", "result")) for name, rg in (("the exponent needs no gradient", False),
+                                                       ("both need one", True))],
     ("var's correction", _saved(lambda m, x: x.var(0), "correction", "dim", "keepdim")),
     ("var()'s correction", _saved(lambda m, x: x.var(), "correction")),
     ("std's correction", _saved(lambda m, x: x.std(1, correction=0), "correction")),
