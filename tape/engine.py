@@ -283,6 +283,14 @@ def call(op, inputs: tuple, params: tuple = ()):
     return t
 
 
+def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """torch's canCast, for an in-place op's result written into its target: anything but
+    floating into an integer or bool, or a number into bool (int64 into uint8 wraps)."""
+    if src.kind in "fc" and dst.kind in "iub":
+        return False
+    return dst.kind != "b" or src.kind == "b"
+
+
 def _grow_all(inputs) -> bool:
     """grow() each input that may need it; True when one now requires grad. (Where an op
     has an input that needs no gradient: off the path of ops whose inputs all need one.)"""
@@ -589,7 +597,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     out, params = _forward(op, arrays, params)
     target = arrays[0]
     out_dtype = np.result_type(out)
-    if out_dtype != target.dtype and not np.can_cast(out_dtype, target.dtype, "same_kind"):
+    if out_dtype != target.dtype and not _can_cast(out_dtype, target.dtype):
         from ._dtypes import from_np
 
         raise RuntimeError(

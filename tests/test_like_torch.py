@@ -835,6 +835,14 @@ def _shallow_copies(m):
 VALUES += [("copy.copy", _shallow_copies)]
 
 
+
+VALUES += [(f"in place: {name}", body) for name, body in (  # torch's canCast: int64 into uint8 wraps
+    ("uint8 += int64", lambda m: m.tensor([5, 6], dtype=m.uint8).add_(m.tensor([2, 300]))),
+    ("uint8 *= int32", lambda m: m.tensor([5, 6], dtype=m.uint8).mul_(m.tensor([100, 3], dtype=m.int32))),
+    ("int8 += uint8", lambda m: m.tensor([5, 6], dtype=m.int8).add_(m.tensor([200, 3], dtype=m.uint8))),
+    ("uint8 &= int8", lambda m: m.tensor([5, 6], dtype=m.uint8).__iand__(m.tensor([2, 3], dtype=m.int8))))]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
