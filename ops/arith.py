@@ -60,9 +60,15 @@ def _pointwise(ufunc, floating=False, scaled=False, opmath=False):
             # alpha * b is computed in that dtype's opmath (float32 for float16), rounded once
             dt = binary_dtype(a, b) or np.result_type(a, b)
             if dt.kind in "fc":
-                opm = _F32 if dt is _HALF else dt
-                out = ufunc(np.asarray(a, opm), np.multiply(np.asarray(b, opm), alpha, dtype=opm))
-                return out.astype(_HALF) if dt is _HALF else out
+                if dt == _F32 or dt is _HALF:
+                    # torch's kernel: one fused multiply-add in float32, rounded once (then to
+                    # float16, whose alpha is a float16 first); in double the product is
+                    # exact, so only the sum rounds
+                    al = np.float32(np.float16(alpha) if dt is _HALF else alpha)
+                    wide = np.multiply(np.asarray(b, _F32), al, dtype=np.float64)
+                    out = ufunc(np.asarray(a, _F32), wide, dtype=np.float64).astype(_F32)
+                    return out.astype(_HALF) if dt is _HALF else out
+                return ufunc(np.asarray(a, dt), np.multiply(np.asarray(b, dt), alpha, dtype=dt))
             b = b * alpha
         # two arrays of one dtype: numpy's result dtype is torch's (checked first: the
         # common case of a model's forward)
@@ -111,6 +117,7 @@ def _cast_int(v: int, dtype) -> np.ndarray:
 
 _add = _pointwise(np.add)
 _sub = _pointwise(np.subtract)
+_sub_scaled = _pointwise(np.subtract, scaled=True)
 
 
 ADD = op("add", "AddBackward0", _pointwise(np.add, scaled=True), inputs=("self", "other"),
@@ -120,7 +127,7 @@ SUB = op("sub", "SubBackward0", _pointwise(np.subtract, scaled=True), inputs=("s
          kernel={(1,): np.subtract}, param_names=("alpha",),
          backward=lambda F, ctx, g: (g, -g if ctx.params[0] == 1 else -g * ctx.params[0]))
 # scalar - tensor: torch's rsub with the number as `other`
-RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
+RSUB = op("rsub", "RsubBackward1", lambda a, b, alpha: _sub_scaled(b, a, alpha),
           backward=lambda F, ctx, g: (-g if ctx.params[1] == 1 else -g * ctx.params[1],),
           inputs=("self",), param_names=(None, "alpha"))
 
@@ -184,7 +191,7 @@ def sub(input, other, *, alpha=1):
 
 
 # tensor - tensor, reflected: other - alpha * self, keeping self as the first edge
-RSUB_T = op("rsub", "RsubBackward0", lambda a, b, alpha: _sub(b, a if alpha == 1 else a * alpha),
+RSUB_T = op("rsub", "RsubBackward0", lambda a, b, alpha: _sub_scaled(b, a, alpha),
             backward=lambda F, ctx, g: (-g if ctx.params[0] == 1 else g * -ctx.params[0], g),
             inputs=("self", "other"), param_names=("alpha",))
 

@@ -1727,3 +1727,18 @@ def test_cuda_is_not_available_and_the_usual_device_choice_runs():
         tape.ones(2).cuda()
     tape.manual_seed(123)
     assert tape.initial_seed() == torch.manual_seed(123).initial_seed() == 123
+
+
+@pytest.mark.parametrize("alpha", [3, 0.3, -2.5])
+@pytest.mark.parametrize("name", ["add", "sub", "rsub"])
+def test_float32_add_and_sub_with_alpha_fuse_the_multiply_as_torch(name, alpha):
+    # torch's kernel is one fused multiply-add in float32: compared bit for bit
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(1000), rng.standard_normal(1000)
+    got = [getattr(m, name)(m.tensor(a, dtype=m.float32), m.tensor(b, dtype=m.float32), alpha=alpha).numpy()
+           for m in (tape, torch)]
+    np.testing.assert_array_equal(got[0], got[1])
+
+
+def test_rsub_with_alpha_promotes_before_it_multiplies():
+    compare(lambda m: m.rsub(m.tensor([0.3333], dtype=m.float16), m.tensor([1.0]), alpha=3), rtol=0, atol=0)
