@@ -1296,11 +1296,14 @@ class CompiledFunction:
         return "\n".join([plan.forward_source] + list(plan.backward_sources.values()))
 
 
-def compile(fn=None, **options):  # noqa: A001 - torch's name
-    """A callable that behaves like `fn`, gradients included, replaying a recorded plan.
+def compile(model=None, **options):  # noqa: A001 - torch's name
+    """A callable that behaves like `model` (a function), gradients included, replaying a
+    recorded plan; without one, a decorator.
 
     torch.compile's options (mode, fullgraph, dynamic, backend...) are accepted and ignored.
     """
-    if fn is None:
-        return lambda f: CompiledFunction(f)
-    return CompiledFunction(fn)
+    if model is None:
+        return lambda f: compile(f)
+    if not callable(model):
+        raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+    return CompiledFunction(model)

@@ -843,6 +843,14 @@ VALUES += [(f"in place: {name}", body) for name, body in (  # torch's canCast: i
     ("uint8 &= int8", lambda m: m.tensor([5, 6], dtype=m.uint8).__iand__(m.tensor([2, 3], dtype=m.int8))))]
 
 
+
+VALUES += [
+    ("compile(model=fn)", lambda m: m.compile(model=lambda x: x * 2 + 1, **(
+        {"backend": "eager"} if m is torch else {}))(m.ones(2))),
+    ("numel(input=)", lambda m: (m.numel(input=m.ones(2, 3)), m.numel(m.ones(4)))),
+]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1424,6 +1432,13 @@ ERRORS += [
      "argument 'size' (position 2) must be tuple of ints, not int"),
     ("randint(10)", lambda m: m.randint(10), "randint() received an invalid combination of arguments"),
     ("randint(5, 2, (3,))", lambda m: m.randint(5, 2, (3,)), "expects 'from' to be less than 'to'"),
+]
+
+
+
+ERRORS += [
+    ("compile(3)", lambda m: m.compile(3), "A callable function is expected, but <class 'int'> is provided."),
+    ("numel(3)", lambda m: m.numel(3), "numel(): argument 'input' (position 1) must be Tensor, not int"),
 ]
 
 
