@@ -127,11 +127,16 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?!
 
 def _last_digit(token: str) -> float:
     """The value of one unit in the last printed digit: '0.1235' -> 1e-4, '1.5e-05' -> 1e-6.
-    torch's whole-number form ('8.') has none: it prints so only exact integers, which
-    nothing rounded, so '8.' and '7.' differ by a real 1."""
+    A number printed short has none: torch's whole-number form ('8.') prints only exact
+    integers, and a short Python float ('0.4', '2e-05') is exact as printed, so '8.' and
+    '7.', or '0.4' and '0.5', differ for real. Four decimals (torch's precision) or four
+    digits keep the allowance for values rounded to fit."""
     mantissa, _, exponent = token.lower().lstrip("+-").partition("e")
     if mantissa.endswith(".") and not exponent:
         return 0.0
+    digits = mantissa.replace(".", "").lstrip("0")
+    if len(mantissa.partition(".")[2]) < 4 and len(digits) < 4:
+        return 0.0  # ('0.4', '2e-05': short enough to be exact, as Python prints floats)
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     return 10.0 ** (int(exponent or 0) - decimals)
 
@@ -226,6 +231,13 @@ def _ending(run: Run) -> str:
     return "finished" if not r["exit_code"] else f"exited with status {r['exit_code']}"
 
 
+def _same_message(a: str, b: str) -> bool:
+    """Two runs' error messages agree: one holds the other, or they share the first sentence
+    (tape may add to torch's text: which saved value, which op)."""
+    a, b = (normalize_text(m.strip().splitlines()[0]) if m.strip() else "" for m in (a, b))
+    return a in b or b in a or a.split(". ")[0] == b.split(". ")[0]
+
+
 @attrs.define(eq=False)
 class Outcome:
     report: Report
@@ -261,8 +273,9 @@ def compare_runs(tape_run: Run, torch_run: Run, rtol=None, atol=None) -> Outcome
         report.rows.extend(compare_values(va[name], vb[name], name, "variables", rtol, atol, table))
     # how the runs ended
     ea, eb = ta["error"], tb["error"]
-    if ea is not None and eb is not None:
-        same_end = ea["type"] == eb["type"]
+    if ea is not None and eb is not None:  # the same error, raised at the same line
+        same_end = (ea["type"] == eb["type"] and ea["where"] == eb["where"]
+                    and _same_message(ea["message"], eb["message"]))
     elif ea is None and eb is None:
         same_end = ta["exit_code"] == tb["exit_code"]
     else:

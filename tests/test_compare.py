@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("x 1.00000001e-05", "x 1e-05"),
     ("f nan", "f nan"),
     ("tensor([1000000.,       2.])", "tensor([1000000., 2.])"),
+    ("tensor(0.0012)", "tensor(0.0013)"), ("step 1.2346e-05", "step 1.2345e-05"),  # four decimals
 ])
 def test_lines_that_agree(a, b):
     assert line_difference(a, b, 1e-4, 1e-6) is None
@@ -48,6 +49,8 @@ def test_lines_that_agree(a, b):
     # torch's whole-number floats are exact: off by one is a real difference
     ("tensor(8.)", "tensor(7.)", "8. vs 7."),
     ("grad tensor([3., 5.])", "grad tensor([2., 4.])", "3. vs 2."),
+    # a short number is exact as printed: no allowance in its last digit
+    ("acc 0.4", "acc 0.5", "0.4 vs 0.5"), ("lr 2e-05", "lr 1e-05", "2e-05 vs 1e-05"),
 ])
 def test_lines_that_differ(a, b, why):
     assert line_difference(a, b, 1e-4, 1e-6) == why
@@ -121,6 +124,11 @@ SCRIPTS = {
         c = b.sum()
         b.add_(1)
         c.backward()
+        """,
+    "other_error": """
+        import torch
+        tape = type(torch.ones(1)).__module__.startswith("tape")
+        raise RuntimeError("an internal failure" if tape else "size mismatch")
         """,
     "tape_raises": """
         import torch
@@ -223,6 +231,12 @@ def test_the_same_error_agrees(runs):
     code, out = _compared(runs, "same_error")
     assert code == EXIT_SAME, out
     assert "raised RuntimeError at same_error.py:7" in out
+
+
+def test_errors_of_one_type_with_other_messages_differ(runs):
+    code, out = _compared(runs, "other_error")
+    assert code == EXIT_DIFFERENT, out
+    assert "an internal failure" in out and "size mismatch" in out
 
 
 def test_tapes_traceback_is_shown_when_only_tape_raises(runs):
