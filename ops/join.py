@@ -34,18 +34,18 @@ def _cat_fwd(*arrays_and_params):
 def _cat_bwd(F, ctx, g):
     dim, _, sizes = ctx.params
     out, start = [], 0
-    for size, need in zip(sizes, ctx.needs):
+    for size in sizes:  # (every input's, as torch's cat_tensors_backward: CAT.grads_all_inputs)
         if size is None:  # a skipped (1-d empty) tensor
-            out.append(F.zeros((0,), g) if need else None)
+            out.append(F.zeros((0,), g))
             continue
-        out.append(F.narrow(g, dim, start, size) if need else None)
+        out.append(F.narrow(g, dim, start, size))
         start += size
     return tuple(out)
 
 
 CAT = op("cat", "CatBackward0",
          lambda *a: _cat_fwd(*a[:-1]),  # the last parameter (sizes) is for the backward
-         _cat_bwd, inputs=("tensors",), param_names=("dim",))
+         _cat_bwd, inputs=("tensors",), param_names=("dim",), grads_all_inputs=True)
 
 
 @function("cat", "concat")

@@ -84,6 +84,9 @@ class Op:
     # ctx.saved_tensors): a record whose saved values were freed still runs, and only
     # that read raises torch's "backward through the graph a second time"
     reads_saved_itself: bool = False
+    # torch's formula computes every input's gradient, needed or not (cat's and stack's
+    # list): a post-hook on the node sees them all, where for other ops it sees None
+    grads_all_inputs: bool = False
 
     # (input index, or -1 for the result; input indices whose gradient needs it), from saves
     save_plan: tuple = attrs.field(init=False, repr=False)

@@ -247,7 +247,7 @@ def _stack_bwd(F, ctx, g):
 
 
 STACK = op("stack", "StackBackward0", _stack_fwd, _stack_bwd, inputs=("tensors",),
-           saved_attrs={"dim": lambda ctx: ctx.params[1]})
+           saved_attrs={"dim": lambda ctx: ctx.params[1]}, grads_all_inputs=True)
 
 
 @function("stack", methods=())

@@ -1384,16 +1384,17 @@ def _node_outputs(rec: Record, in_grads, F) -> list:
     that needs none, else reduced to the input's shape and dtype (what playback does after
     the rule, done first here so the hooks see, and may replace, torch's values)."""
     out = []
+    every = rec.op.grads_all_inputs  # (cat, stack: an input needing none gets one too)
     for k, gi in enumerate(in_grads):
         if gi is not None:
-            if not rec.needs[k]:
+            if not rec.needs[k] and not every:
                 gi = None
             else:
                 shape, dt = rec.shapes[k], rec.dtypes[k]
-                if gi.shape != shape:
+                if shape is not None and gi.shape != shape:
                     gi = F.sum_to(gi, shape)
-                if gi.dtype != dt:
-                    gi = F.to_dtype(gi, dt)
+                if dt is not None and gi.dtype != dt and dt.kind in "fc":  # (an integer input's
+                    gi = F.to_dtype(gi, dt)  # stays as it is)
         out.append(gi)
     return out
 

@@ -851,6 +851,26 @@ VALUES += [
 ]
 
 
+
+def _join_post_hook(m, join, other):
+    """What a post-hook on cat's or stack's node sees: every input's gradient (torch's
+    formula computes the whole list), cast to the input's dtype when it is floating."""
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    z = getattr(m, join)([x * 1, other(m)])
+    z.grad_fn.register_hook(lambda gi, go: seen.append(list(gi)))
+    (z * m.arange(z.numel()).reshape(z.shape)).sum().backward()
+    return seen, x.grad
+
+
+VALUES += [(f"{join} post-hook with {name}",
+            lambda m, join=join, other=other: _join_post_hook(m, join, other))
+           for join in ("cat", "stack") for name, other in (
+               ("a float32 input needing no gradient", lambda m: m.tensor([3.0, 4.0])),
+               ("an int64 input", lambda m: m.tensor([3, 4])),
+               ("a float64 input", lambda m: m.tensor([3.0, 4.0], dtype=m.float64)))]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
