@@ -238,8 +238,8 @@ def _plain(x, depth=0) -> bool:
     """Tensors, numbers and arrays, alone or in lists, tuples and dicts: a script's results."""
     if depth > 4:
         return False
-    if is_tensor(x) or isinstance(x, (bool, int, float, complex, np.ndarray, np.generic)):
-        return True
+    if x is None or is_tensor(x) or isinstance(x, (bool, int, float, complex, np.ndarray, np.generic)):
+        return True  # (None too: a variable that is None in one run only is a difference to show)
     if isinstance(x, (list, tuple)) and type(x) in (list, tuple):
         return 0 < len(x) <= 10_000 and all(_plain(y, depth + 1) for y in x)
     if isinstance(x, dict) and type(x) is dict:

@@ -130,6 +130,12 @@ SCRIPTS = {
         tape = type(torch.ones(1)).__module__.startswith("tape")
         raise RuntimeError("an internal failure" if tape else "size mismatch")
         """,
+    "none_in_one_run": """
+        import torch
+        x = torch.ones(2, 2)
+        causal = None if type(x).__module__.startswith("tape") else x.tril()
+        grads = [None, torch.ones(1)]
+        """,
     "tape_raises": """
         import torch
         x = torch.ones(2)
@@ -237,6 +243,14 @@ def test_errors_of_one_type_with_other_messages_differ(runs):
     code, out = _compared(runs, "other_error")
     assert code == EXIT_DIFFERENT, out
     assert "an internal failure" in out and "size mismatch" in out
+
+
+def test_a_variable_that_is_none_in_one_run_is_compared_not_dropped(runs):
+    code, out = _compared(runs, "none_in_one_run")
+    assert code == EXIT_DIFFERENT, out
+    assert out.splitlines()[-1] == ("DIFFERENT: first divergence at variables causal: type: tape NoneType, "
+                                    "torch TensorSummary")
+    assert "only the torch run defines it" not in out
 
 
 def test_tapes_traceback_is_shown_when_only_tape_raises(runs):
