@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from . import prims
-from .dtypes import binary_dtype, check_scalar_fits, float_dtype, int_scalar, py_number
+from .dtypes import binary_dtype, cast_int, check_scalar_fits, float_dtype, int_scalar, py_number
 from .registry import (
     Op,
     call,
@@ -37,6 +37,7 @@ _OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: opera
              np.true_divide: operator.truediv}
 _HALF = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
+_INTEGERS = (np.ndarray, np.integer)
 
 
 def _half_by_scalar(ufunc, a, b):
@@ -93,24 +94,14 @@ def _pointwise(ufunc, floating=False, scaled=False, opmath=False):
             # unsafe: a 0-d operand of a wider kind is cast to the result dtype, as torch does
             # (uint8[2] + int64 0-d stays uint8)
             return ufunc(a, b, dtype=dt, casting="unsafe")
-        except OverflowError:  # a Python int beyond the integer tensor's dtype
-            if type(b) is int and type(a) is _ndarray and a.dtype.kind in "iu":
-                return forward(a, _cast_int(b, a.dtype))
-            if type(a) is int and type(b) is _ndarray and b.dtype.kind in "iu":
-                return forward(_cast_int(a, b.dtype), b)
+        except OverflowError:  # a Python int beyond the integer tensor's dtype (0-d ones too)
+            if type(b) is int and isinstance(a, _INTEGERS) and a.dtype.kind in "iu":
+                return forward(a, cast_int(b, a.dtype))
+            if type(a) is int and isinstance(b, _INTEGERS) and b.dtype.kind in "iu":
+                return forward(cast_int(a, b.dtype), b)
             raise
 
     return forward
-
-
-def _cast_int(v: int, dtype) -> np.ndarray:
-    """A Python int as torch converts a number operand for an integer tensor: a 64-bit value
-    (past int64's range, a uint64's) cast as C++ casts, modulo 2**bits (int32 + 2**40 adds 0)."""
-    if v >= 2 ** 64:
-        raise OverflowError("int too big to convert")
-    if v < -2 ** 63:
-        raise OverflowError("can't convert negative int to unsigned")
-    return np.array(v % 2 ** 64, dtype=np.uint64).astype(dtype)
 
 
 # ---- add / sub --------------------------------------------------------------------------

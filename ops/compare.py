@@ -7,13 +7,32 @@ import warnings
 import numpy as np
 
 from . import prims
-from .dtypes import binary_dtype, check_scalar_fits, type_label
+from .dtypes import binary_dtype, cast_int, check_scalar_fits, type_label
 from .registry import call, function, op
 
 
+def _in_range(v: int, dt) -> bool:
+    info = np.iinfo(dt)
+    return int(info.min) <= v <= int(info.max)
+
+
+def _compared(ufunc):
+    """`ufunc` as torch compares: a Python int beside an integer tensor is first converted to
+    its dtype, wrapping (uint8 == -3 asks == 253), where numpy compares the true values."""
+    def forward(a, b):
+        if type(b) is int and isinstance(a, (np.ndarray, np.integer)) and a.dtype.kind in "iu" \
+                and not _in_range(b, a.dtype):
+            b = cast_int(b, a.dtype)
+        elif type(a) is int and isinstance(b, (np.ndarray, np.integer)) and b.dtype.kind in "iu" \
+                and not _in_range(a, b.dtype):
+            a = cast_int(a, b.dtype)
+        return np.asarray(ufunc(a, b))
+
+    return forward
+
+
 def _cmp(name, ufunc, dunder, rdunder):
-    OP = op(name, f"{name.capitalize()}Backward0", lambda a, b: np.asarray(ufunc(a, b)),
-            inputs=("self", "other"))
+    OP = op(name, f"{name.capitalize()}Backward0", _compared(ufunc), inputs=("self", "other"))
 
     def compare(input, other):
         return call(OP, (input, other))

@@ -76,6 +76,16 @@ def check_scalar_fits(value, dt: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {_SCALAR_C_TYPES[dt]} without overflow")
 
 
+def cast_int(v: int, dtype) -> np.ndarray:
+    """A Python int as torch converts a number operand for an integer tensor: a 64-bit value
+    (past int64's range, a uint64's) cast as C++ casts, modulo 2**bits (int32 + 2**40 adds 0)."""
+    if v >= 2 ** 64:
+        raise OverflowError("int too big to convert")
+    if v < -2 ** 63:
+        raise OverflowError("can't convert negative int to unsigned")
+    return np.array(v % 2 ** 64, dtype=np.uint64).astype(dtype)
+
+
 def int_scalar(value: int) -> int:
     """A Python int as torch's argument parser takes it for a number argument: within 64 bits
     (int64 or uint64), or Python's OverflowError."""

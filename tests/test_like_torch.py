@@ -871,6 +871,19 @@ VALUES += [(f"{join} post-hook with {name}",
                ("a float64 input", lambda m: m.tensor([3.0, 4.0], dtype=m.float64)))]
 
 
+
+# a Python int beside an integer tensor is converted to its dtype first, wrapping
+VALUES += [(f"narrow integers: {name}", body) for name, body in (
+    ("uint8 == -3", lambda m: m.tensor([253, 3], dtype=m.uint8) == -3),
+    ("uint8 < -3", lambda m: m.tensor([5, 254], dtype=m.uint8) < -3),
+    ("int8 > 300", lambda m: m.tensor([5, 100], dtype=m.int8) > 300),
+    ("int32 < 2**40", lambda m: m.tensor([5], dtype=m.int32) < 2 ** 40),
+    ("-3 == uint8", lambda m: -3 == m.tensor([253], dtype=m.uint8)),
+    ("0-d uint8 + -3", lambda m: m.tensor(5, dtype=m.uint8) + -3),
+    ("0-d int8 * 300", lambda m: m.tensor(5, dtype=m.int8) * 300),
+    ("0-d int16 - 70000", lambda m: m.tensor(5, dtype=m.int16) - 70000))]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
