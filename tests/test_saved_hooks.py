@@ -307,3 +307,30 @@ def test_pack_runs_without_grad_mode():
         return modes, vals(y), vals(x.grad), w.grad
 
     compare(body)
+
+
+def _disabled_hooks(m):
+    """disable_saved_tensors_hooks as torch's: a decorator too, and refused inside hooks."""
+    graph = m.autograd.graph
+    seen = []
+    with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        try:
+            with graph.disable_saved_tensors_hooks("inner"):
+                seen.append("entered")
+        except RuntimeError as e:
+            seen.append(str(e))
+
+    @graph.disable_saved_tensors_hooks("decorated")
+    def g(x):
+        try:
+            with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                seen.append("hooks entered")
+        except RuntimeError as e:
+            seen.append(str(e))
+        return x * 2
+
+    return seen, g(m.ones(2)).tolist()
+
+
+def test_disable_saved_tensors_hooks_as_torch():
+    assert _disabled_hooks(tape) == _disabled_hooks(torch) == (["inner", "decorated"], [2.0, 2.0])

@@ -10,6 +10,7 @@ backward works through it. Packing and unpacking themselves live in tape/hooks.p
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from ..grad_mode import STATE
@@ -55,13 +56,16 @@ class save_on_cpu(saved_tensors_hooks):  # noqa: N801
         super().__init__(lambda t: t, lambda t: t)
 
 
-class disable_saved_tensors_hooks:  # noqa: N801
-    """Inside, entering `saved_tensors_hooks` raises RuntimeError(error_message)."""
+class disable_saved_tensors_hooks(contextlib.ContextDecorator):  # noqa: N801
+    """Inside, entering `saved_tensors_hooks` raises RuntimeError(error_message); entered
+    while such hooks are already active, it raises so itself (as torch's). Also a decorator."""
 
     def __init__(self, error_message: str):
         self.error_message = error_message
 
     def __enter__(self):
+        if STATE.saved_hooks:
+            raise RuntimeError(self.error_message)
         self._prev = _DISABLED.message
         _DISABLED.message = self.error_message
         return None
