@@ -820,8 +820,8 @@ def edges_of(tensors, kept=None) -> tuple:
         e = edge_of(t)
         nodes.append(None if e is None else e[0])
         idxs.append(0 if e is None else e[1])
-    if kept is not None:
-        kept.accs = [n for n in nodes if type(n) is AccumulateGrad]
+    if kept is not None:  # (a sink with hooks or metadata is never kept: NOTE [kept sinks])
+        kept.accs = [n for n in nodes if type(n) is AccumulateGrad and n.extra is None]
     return tuple(nodes), tuple(idxs)
 
 

@@ -1466,6 +1466,18 @@ def test_a_plans_kept_sinks_carry_no_hooks_into_later_graphs(kind, hold):
     assert got[0] == (3 if hold and kind != "metadata" else 1 if kind != "metadata" else 0)
 
 
+def test_a_hooked_sink_the_user_held_through_a_call_is_not_kept_after_they_drop_it():
+    w = tape.ones(3, requires_grad=True)
+    f = tape.compile(lambda w: (w * 2).sum())
+    calls = []
+    node = _sink_of(f(w))
+    node.register_hook(lambda gi, go: calls.append(1))
+    f(w).backward()  # the held, hooked sink is this graph's: its hook runs, as torch's
+    del node
+    f(w).backward()  # dropped and no graph holds it: a new sink, no hook (torch: the same)
+    assert len(calls) == 1
+
+
 def test_a_plan_keeps_the_sinks_of_its_leaves_and_no_graph():
     import gc
     import weakref
