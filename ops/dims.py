@@ -126,6 +126,16 @@ def infer_shape(shape: tuple, numel: int) -> tuple[int, ...]:
 # for the fastest dim: `x.expand(2, 3).clone()` came out column-major, so .view() failed.
 
 
+def contiguous_strides(shape: tuple) -> tuple:
+    """A contiguous tensor's strides in elements, as torch gives them (a size 0 or 1 steps
+    as 1: zeros(0, 4) has (4, 1), where numpy 2's empty arrays have zero strides)."""
+    out, step = [], 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(out))
+
+
 def _dense_order(shape: tuple, strides: tuple) -> list:
     """The dims from outermost to innermost as torch orders them for a copy: by stride, a
     stride 0 ambiguous (the dims keep their places), equal strides by size."""

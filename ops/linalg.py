@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .dims import contiguous_strides
 from .registry import call, check_operands, function, op
 from .shape import (
     SQUEEZE_DIM,
@@ -63,11 +64,7 @@ def _layout(name: str, strides: bool):
         a = None if entry is None else getattr(entry[0], "_data", entry[0])
         if isinstance(a, np.ndarray) and not a.flags.c_contiguous:
             return tuple(st // a.itemsize for st in a.strides)
-        out, step = [], 1
-        for n in reversed(shape):  # torch's contiguous strides (a size 0 or 1 counts as 1)
-            out.append(step)
-            step *= max(n, 1)
-        return tuple(reversed(out))
+        return contiguous_strides(shape)
     return attr
 
 

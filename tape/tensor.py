@@ -20,6 +20,7 @@ import numpy as np
 from . import _dtypes
 from ._format import tensor_repr
 from .grad_mode import STATE, TRACES, untraceable
+from .ops.dims import contiguous_strides
 from .ops.dtypes import C_NAMES
 
 _new = object.__new__
@@ -503,11 +504,7 @@ class Tensor:
         elif d.size:
             steps = tuple(s // d.itemsize for s in d.strides)
         else:  # numpy's empty arrays have zero strides; torch's are a contiguous tensor's
-            steps, step = [], 1
-            for n in reversed(d.shape):
-                steps.append(step)
-                step *= max(n, 1)
-            steps = tuple(reversed(steps))
+            steps = contiguous_strides(d.shape)
         if dim is None:
             return steps
         from .ops.dims import wrap_dim
@@ -581,7 +578,7 @@ class Size(tuple):
         return n
 
 
-_SCALAR_WARNED: list = []  # (float() or int() of a tensor that requires grad: warned)
+_SCALAR_WARNED: list = []  # (float() of a tensor that requires grad: warned, once a process)
 
 
 def _follow_base(t: Tensor) -> None:
