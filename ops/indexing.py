@@ -22,7 +22,16 @@ from . import registry
 from .convert import COPY, FILL_T
 from .dims import as_given, check_broadcast, wrap_dim
 from .dtypes import C_NAMES, check_scalar_fits
-from .registry import call, call_inplace, contiguous_result, function, op, self_sizes, watch_params
+from .registry import (
+    call,
+    call_inplace,
+    contiguous_result,
+    function,
+    op,
+    param_array,
+    self_sizes,
+    watch_params,
+)
 from .shape import ALIAS, EXPAND, SELECT, SLICE, UNSQUEEZE, VIEW, expand_rank_error
 
 
@@ -587,7 +596,7 @@ def _put_indices(self, indices, check=True) -> tuple:
             raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not "
                             f"{_type_name(it)}")
         else:
-            index.append(_index_array(np.asarray(it._data), tensor=True))
+            index.append(_index_array(np.asarray(param_array(it)), tensor=True))
     used = sum(a.ndim if isinstance(a, np.ndarray) and a.dtype.kind == "b" else 1 for a in index)
     if used > self.ndim:
         raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
@@ -675,7 +684,7 @@ def _index_tensor(name, index, pos=2):
     if not _is_tensor(index):
         raise TypeError(f"{name}(): argument 'index' (position {pos}) must be Tensor, not "
                         f"{_type_name(index)}")
-    return np.asarray(index._data)
+    return np.asarray(param_array(index))  # (read as a param: tape.compile re-reads it)
 
 
 @function("gather", methods="gather")
@@ -777,7 +786,7 @@ def _masked_fill_args(name, input, mask, value):
                         "Tensor value) or (Tensor mask, Number value)")
     if name == "masked_fill":  # out of place, torch broadcasts first: sizes before the dtype
         check_broadcast(tuple(mask.shape), tuple(input.shape))
-    m = np.asarray(mask._data)
+    m = np.asarray(param_array(mask))
     if m.dtype.kind != "b":
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{C_NAMES[m.dtype]}")

@@ -1554,3 +1554,26 @@ def test_a_second_backward_of_a_plan_that_saved_nothing_runs_as_eager(fn):
             out.backward()  # nothing was saved, so nothing was freed
             got.append((x.grad.tolist(), s.grad.item()))
     assert got[3:] == got[:3]
+
+
+_P = tape.tensor([2, 0, 1])
+_M = tape.tensor([True, False, True])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.index_select(0, _P) * 2, lambda x: x.gather(0, _P) * 2,
+    lambda x: x.masked_fill(_M, 0.0) * 2,
+], ids=["index_select", "gather", "masked_fill"])
+def test_an_index_tensor_from_outside_replays_and_is_read_afresh(fn):
+    compiled = tape.compile(fn)
+    for i in range(4):
+        if i == 2:
+            _P[0], _M[1] = 1, True  # changed in place between calls: the replay reads it again
+        x = tape.tensor(rng.standard_normal(3), requires_grad=True)
+        ref = x.detach().clone().requires_grad_()
+        got = compiled(x)
+        got.sum().backward()
+        fn(ref).sum().backward()
+        assert got.tolist() == fn(x).tolist() and x.grad.tolist() == ref.grad.tolist()
+    _P[0], _M[1] = 2, False
+    assert compiled.stats == {"recorded": 1, "replayed": 4, "eager": 0}
