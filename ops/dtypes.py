@@ -76,6 +76,14 @@ def check_scalar_fits(value, dt: np.dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {_SCALAR_C_TYPES[dt]} without overflow")
 
 
+def can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """torch's canCast, for a result written into a tensor of another dtype: anything but
+    floating into an integer or bool, or a number into bool (int64 into uint8 wraps)."""
+    if src.kind in "fc" and dst.kind in "iub":
+        return False
+    return dst.kind != "b" or src.kind == "b"
+
+
 def cast_int(v: int, dtype) -> np.ndarray:
     """A Python int as torch converts a number operand for an integer tensor: a 64-bit value
     (past int64's range, a uint64's) cast as C++ casts, modulo 2**bits (int32 + 2**40 adds 0)."""

@@ -513,7 +513,7 @@ def linspace(start, end, steps, *, dtype=None, device=None,
         _promotion.check_scalar_fits(bound, npd)
     if npd.kind != "f":  # the bounds converted first (-3 is 253 as uint8), stepped in double
         # (the compiler fuses its multiply-adds: long double stands in), then truncated
-        first, last = (np.longdouble(int(np.array(int(v)).astype(npd))) for v in (start, end))
+        first, last = (np.longdouble(int(_promotion.cast_int(int(v), npd))) for v in (start, end))
         step = np.longdouble(np.float64((last - first) / (steps - 1)))
         i = np.arange(steps).astype(np.longdouble)
         out = np.where(i < steps // 2, first + step * i, last - step * (steps - 1 - i))

@@ -24,6 +24,7 @@ from .grad_mode import swap_grad_enabled as _swap_grad_enabled
 from .graph import AccumulateGrad, accumulate_grad, short_name
 from .hooks import USER_CODE as _USER_CODE
 from .hooks import _Packed, after_accumulate, before_node, capture, leaf_hooks, pack_saved, post_hooks
+from .ops.dtypes import can_cast as _can_cast
 from .ops.dtypes import int_scalar as _int_scalar
 from .ops.dtypes import py_number
 from .ops.registry import OPS, operand_error
@@ -281,14 +282,6 @@ def call(op, inputs: tuple, params: tuple = ()):
     if _SCOPES:
         _tape_append(rec)
     return t
-
-
-def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
-    """torch's canCast, for an in-place op's result written into its target: anything but
-    floating into an integer or bool, or a number into bool (int64 into uint8 wraps)."""
-    if src.kind in "fc" and dst.kind in "iub":
-        return False
-    return dst.kind != "b" or src.kind == "b"
 
 
 def _grow_all(inputs) -> bool:
@@ -597,7 +590,7 @@ def call_inplace(op, self: Tensor, others: tuple, params: tuple = ()):
     out, params = _forward(op, arrays, params)
     target = arrays[0]
     out_dtype = np.result_type(out)
-    if out_dtype != target.dtype and not _can_cast(out_dtype, target.dtype):
+    if out_dtype != target.dtype and not _can_cast(out_dtype, target.dtype):  # (torch's canCast)
         from ._dtypes import from_np
 
         raise RuntimeError(

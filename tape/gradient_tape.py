@@ -34,7 +34,7 @@ class GradientTape:
         self.persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
         self.records: list = []
-        self._watched: list = []  # (tensor, its requires_grad before watch) to restore
+        self._watched: list = []  # every tensor watch() made differentiable, for gradient()
         self._explicit: list = []  # every tensor given to watch()
         self._used = False
         self._recording = False
@@ -90,7 +90,7 @@ class GradientTape:
             else:
                 continue
             self._holds.append(t)
-            self._watched.append((t, False))
+            self._watched.append(t)
 
     def stop_recording(self):
         """A block whose ops are not recorded (their results are constants to this scope)."""
@@ -141,7 +141,7 @@ class GradientTape:
         result = [None] * len(srcs)
         # tensors watched in the scope count as differentiable even after it has closed (a
         # watched target too: gradient(x, x) is ones)
-        rewatch = [t for t, _ in self._watched if not t._rg]
+        rewatch = [t for t in self._watched if not t._rg]
         for t in rewatch:
             t._rg = True
         try:
