@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dims import as_given, wrap_dim
-from .dtypes import result_type
+from .dtypes import can_cast, result_type
 from .registry import call, check_out, function, op, self_sizes, tensor_list, write_out
 
 # ---- cat --------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def cat(tensors, dim=0, *, out=None):
     sizes = tuple(None if _is_legacy_empty(t.shape) else t.shape[dim] for t in tensors)
     if out is not None:
         check_out("cat", out, tensors)
-        if not np.can_cast(dtype, out._data.dtype, "same_kind"):
+        if not can_cast(dtype, out._data.dtype):
             from .._dtypes import from_np
 
             raise TypeError("tape.cat(): input types can't be cast to the desired output type "

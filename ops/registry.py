@@ -24,6 +24,7 @@ import attrs
 import numpy as np
 
 from .dims import GivenInt, GivenTuple
+from .dtypes import can_cast
 
 
 @attrs.frozen(kw_only=True, eq=False)  # eq=False: hashed by identity, cheap dict keys
@@ -389,7 +390,7 @@ def write_out(name: str, out, result):
     where torch casts), which is what the call returns, one version later."""
     check_out(name, out)
     value = np.asarray(result._data)
-    if not np.can_cast(value.dtype, out._data.dtype, "same_kind"):
+    if not can_cast(value.dtype, out._data.dtype):
         from .._dtypes import from_np
 
         raise RuntimeError(f"result type {from_np(value.dtype).torch_name} can't be cast to the desired "

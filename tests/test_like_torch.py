@@ -884,6 +884,11 @@ VALUES += [(f"narrow integers: {name}", body) for name, body in (
     ("0-d int16 - 70000", lambda m: m.tensor(5, dtype=m.int16) - 70000))]
 
 
+
+VALUES += [("out=: cat of int64 into uint8",  # (torch's canCast: integers into integers wrap)
+            lambda m: m.cat([m.tensor([1, 300])], out=m.zeros(2, dtype=m.uint8)))]
+
+
 @pytest.mark.parametrize("body", [pytest.param(b, id=n) for n, b in VALUES])
 def test_value_like_torch(body):
     compare(body)
@@ -1473,6 +1478,12 @@ ERRORS += [
     ("compile(3)", lambda m: m.compile(3), "A callable function is expected, but <class 'int'> is provided."),
     ("numel(3)", lambda m: m.numel(3), "numel(): argument 'input' (position 1) must be Tensor, not int"),
 ]
+
+
+
+ERRORS += [("out=: cat of floats into int64",
+            lambda m: m.cat([m.tensor([1.0, 2.0])], out=m.zeros(2, dtype=m.int64)),
+            "input types can't be cast to the desired output type Long")]
 
 
 @pytest.mark.parametrize("body, phrase", [pytest.param(b, p, id=n) for n, b, p in ERRORS])
